@@ -1,0 +1,171 @@
+"""Assets of the ingestion step: a quarter's commune submissions become warehouse tables.
+
+One step reads and validates every file of a period (never one step per commune),
+so the assets of a period are produced together by one multi-asset.
+"""
+
+import dagster as dg
+import polars as pl
+from dagster import AssetExecutionContext
+
+from assets.metadata import definition_metadata, describe, output_metadata
+from ingest.completeness import ACCEPTED, completeness
+from ingest.period import process_period
+from pipeline.partitions import period_partitions
+from pipeline.resources import SubmissionSource
+from schemas import warehouse as wh
+
+GROUP = "submissions"
+KINDS = {"polars", "parquet"}
+PERIOD_TABLES = (
+    "submission_log",
+    "cooperatives",
+    "coop_groups",
+    "commune_summaries",
+    "support_disbursements",
+    "rejected_rows",
+)
+
+ROW_ACCOUNTING = dg.AssetCheckSpec(
+    "row_accounting",
+    asset="submission_log",
+    blocking=True,
+    description="For every accepted file: rows_in = rows_accepted + rows_rejected, and rejected rows are listed.",
+)
+REJECTED_ROWS = dg.AssetCheckSpec(
+    "no_rejected_rows",
+    asset="rejected_rows",
+    description="Warns when rows or files were rejected, with counts by rule.",
+)
+REJECTED_FILES = dg.AssetCheckSpec(
+    "no_rejected_files",
+    asset="submission_log",
+    description="Warns when whole files were rejected (unreadable, wrong commune or period, missing sheets).",
+)
+
+
+def row_accounting(log: pl.DataFrame, rejected: pl.DataFrame) -> dg.AssetCheckResult:
+    """Check rows_in = accepted + rejected per accepted file, and that rejected_rows lists each rejected row."""
+    accepted = log.filter(pl.col("status").is_in(ACCEPTED))
+    off = accepted.filter(pl.col("rows_in") != pl.col("rows_accepted") + pl.col("rows_rejected"))
+    listed = (
+        rejected.filter((pl.col("severity") == "error") & pl.col("source_row").is_not_null())
+        .group_by("source_file")
+        .agg(pl.struct("sheet", "source_row").n_unique().alias("listed"))
+    )
+    mismatch = accepted.join(listed, on="source_file", how="left").filter(
+        pl.col("listed").fill_null(0) != pl.col("rows_rejected")
+    )
+    bad = sorted(set(off["source_file"].to_list()) | set(mismatch["source_file"].to_list()))
+    return dg.AssetCheckResult(
+        check_name="row_accounting",
+        asset_key="submission_log",
+        passed=not bad,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"files_checked": accepted.height, "files_off": len(bad), "examples": ", ".join(bad[:10])},
+    )
+
+
+def rejected_summary(rejected: pl.DataFrame) -> dg.AssetCheckResult:
+    """Warn with the number of rejected rows by rule."""
+    errors = rejected.filter(pl.col("severity") == "error")
+    by_rule = errors.group_by("rule").len().sort("len", descending=True)
+    return dg.AssetCheckResult(
+        check_name="no_rejected_rows",
+        asset_key="rejected_rows",
+        passed=errors.is_empty(),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "errors": errors.height,
+            "warnings": rejected.height - errors.height,
+            "by_rule": dg.MetadataValue.json(dict(by_rule.iter_rows())),
+        },
+    )
+
+
+def rejected_files(log: pl.DataFrame) -> dg.AssetCheckResult:
+    """Warn with the files rejected as a whole."""
+    bad = log.filter(pl.col("status") == "rejected")["source_file"].to_list()
+    return dg.AssetCheckResult(
+        check_name="no_rejected_files",
+        asset_key="submission_log",
+        passed=not bad,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"rejected_files": len(bad), "files": ", ".join(bad[:20])},
+    )
+
+
+@dg.multi_asset(
+    name="period_submissions",
+    outs={
+        name: dg.AssetOut(
+            description=describe(wh.TABLES[name]),
+            group_name=GROUP,
+            kinds=KINDS,
+            metadata=definition_metadata(wh.TABLES[name]),
+        )
+        for name in PERIOD_TABLES
+    },
+    partitions_def=period_partitions,
+    check_specs=[ROW_ACCOUNTING, REJECTED_ROWS, REJECTED_FILES],
+)
+def period_submissions(context: AssetExecutionContext, source: SubmissionSource):
+    """Read, validate and split every submission of a quarter into the warehouse tables.
+
+    Files are read in parallel; rows of all communes are validated together against
+    the pandera models. Rejected rows and files go to ``rejected_rows`` with the rule and
+    a Vietnamese and English message; every file gets a line in ``submission_log``.
+    """
+    period = context.partition_key
+    files, skipped = source.files(period)
+    for path in skipped:
+        context.log.warning(f"Skipped (link, hidden or lock file): {path}")
+    result = process_period(files, source.reference(), period)
+    tables = result.tables
+    context.log.info(
+        f"{period}: {len(files)} files, {tables['cooperatives'].height} cooperatives, "
+        f"{tables['coop_groups'].height} groups, "
+        f"{tables['rejected_rows'].filter(pl.col('severity') == 'error').height} errors"
+    )
+    for name in PERIOD_TABLES:
+        yield dg.Output(tables[name], output_name=name, metadata=output_metadata(tables[name]))
+    yield row_accounting(tables["submission_log"], tables["rejected_rows"])
+    yield rejected_summary(tables["rejected_rows"])
+    yield rejected_files(tables["submission_log"])
+
+
+@dg.asset(
+    name="completeness",
+    group_name=GROUP,
+    kinds=KINDS,
+    partitions_def=period_partitions,
+    description=describe(wh.Completeness),
+    metadata=definition_metadata(wh.Completeness),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "all_communes_reported",
+            asset="completeness",
+            description="Warns when an expected commune has no accepted submission.",
+        )
+    ],
+)
+def completeness_asset(context: AssetExecutionContext, source: SubmissionSource, submission_log: pl.DataFrame):
+    """Expected communes of the quarter (``communes.csv`` validity windows) and whether each reported on time."""
+    period = context.partition_key
+    table = completeness(submission_log, source.reference(), period, source.deadline_days)
+    yield dg.Output(
+        table,
+        metadata={
+            **output_metadata(table),
+            "submitted": int(table["submitted"].sum()),
+            "expected": table.height,
+            "on_time": int(table["on_time"].sum()),
+        },
+    )
+    missing = table.filter(~pl.col("submitted"))
+    yield dg.AssetCheckResult(
+        check_name="all_communes_reported",
+        passed=missing.is_empty(),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"missing": missing.height, "communes": ", ".join(missing["commune_name"].to_list())},
+    )

@@ -1,0 +1,61 @@
+"""Check submission files on their own, without writing anything (``kttt validate``)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import polars as pl
+
+from ingest.discover import SubmissionFile, _kind, _mtime, _sha256
+from ingest.period import process_period, read_file
+from ingest.reference import Reference
+from ingest.text import parse_period
+
+_PERIOD_DIR = re.compile(r"^(\d{4})$")
+_QUARTER_DIR = re.compile(r"^[Qq]([1-4])$")
+
+
+def describe_file(path: Path, raw_dir: Path | None = None) -> SubmissionFile:
+    """A :class:`SubmissionFile` for any path (named relative to ``raw_dir`` when inside it)."""
+    resolved = path.resolve()
+    rel = path.name
+    if raw_dir is not None and resolved.is_relative_to(raw_dir.resolve()):
+        rel = resolved.relative_to(raw_dir.resolve()).as_posix()
+    return SubmissionFile(path=path, rel=rel, kind=_kind(path), sha256=_sha256(path), received_at=_mtime(path))
+
+
+def period_of(f: SubmissionFile) -> str | None:
+    """The period of a file: its ``<YYYY>/Q<n>`` folder, else what its TongHop sheet says."""
+    q, y = f.path.resolve().parent.name, f.path.resolve().parent.parent.name
+    if _QUARTER_DIR.match(q) and _PERIOD_DIR.match(y):
+        return f"{y}-Q{_QUARTER_DIR.match(q).group(1)}"  # type: ignore[union-attr]
+    block = read_file(f).blocks.get("TongHop")
+    if block is None or not block.rows:
+        return None
+    return parse_period(block.cells.get("period_text", [None])[0])
+
+
+def check_files(
+    paths: list[Path], reference: Reference, raw_dir: Path | None = None, period: str | None = None
+) -> dict[str, pl.DataFrame]:
+    """Validate files as the pipeline would; returns ``rejected_rows`` and ``submission_log`` of all of them.
+
+    Files are grouped by period (their folder, their TongHop sheet, or ``period``); a
+    file whose period cannot be told is checked against the first period found.
+    """
+    groups: dict[str, list[SubmissionFile]] = defaultdict(list)
+    unknown: list[SubmissionFile] = []
+    for path in paths:
+        f = describe_file(path, raw_dir)
+        p = period or period_of(f)
+        (groups[p] if p else unknown).append(f)
+    if unknown:
+        groups[next(iter(groups), "1900-Q1")].extend(unknown)
+    rejected, logs = [], []
+    for p, files in sorted(groups.items()):
+        tables = process_period(files, reference, p).tables
+        rejected.append(tables["rejected_rows"])
+        logs.append(tables["submission_log"])
+    return {"rejected_rows": pl.concat(rejected), "submission_log": pl.concat(logs)}

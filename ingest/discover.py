@@ -1,0 +1,115 @@
+"""Find the periods and the submission files of a raw directory.
+
+Layout: ``<raw>/<YYYY>/Q<n>/`` holds one workbook (or one folder of CSV files) per
+commune, and optionally ``_district.xlsx``. Hidden files, Office lock files (``~$…``)
+and symbolic links are not submissions: they are listed as skipped, never followed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.workbook import WORKBOOK_SUFFIXES
+
+_YEAR = re.compile(r"^\d{4}$")
+_QUARTER = re.compile(r"^[Qq]([1-4])$")
+
+
+@dataclass(frozen=True)
+class SubmissionFile:
+    """A file (or CSV folder) found in a period folder."""
+
+    path: Path
+    rel: str
+    kind: str  # workbook, csv_folder, district, other
+    sha256: str
+    received_at: datetime
+
+
+def find_periods(raw_dir: Path) -> list[str]:
+    """Period keys (``YYYY-Qn``) that have a folder under ``raw_dir``, sorted."""
+    out = []
+    if not raw_dir.is_dir():
+        return out
+    for year in raw_dir.iterdir():
+        if not (year.is_dir() and not year.is_symlink() and _YEAR.match(year.name)):
+            continue
+        for q in year.iterdir():
+            m = _QUARTER.match(q.name)
+            if m and q.is_dir() and not q.is_symlink():
+                out.append(f"{year.name}-Q{m.group(1)}")
+    return sorted(out)
+
+
+def period_dir(raw_dir: Path, period: str) -> Path:
+    """The folder of a period; ``q3`` is accepted as well as ``Q3``."""
+    year, q = period.split("-")
+    folder = raw_dir / year / q
+    if not folder.exists() and (raw_dir / year / q.lower()).exists():
+        folder = raw_dir / year / q.lower()
+    return folder
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    if path.is_dir():
+        for child in sorted(path.rglob("*")):
+            if child.is_file() and not child.is_symlink():
+                h.update(child.relative_to(path).as_posix().encode())
+                h.update(b"\0")
+                h.update(_sha256(child).encode())
+        return h.hexdigest()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _mtime(path: Path) -> datetime:
+    stamps = [path.stat().st_mtime]
+    if path.is_dir():
+        stamps += [c.stat().st_mtime for c in path.rglob("*") if c.is_file() and not c.is_symlink()]
+    return datetime.fromtimestamp(max(stamps), tz=UTC)
+
+
+def _kind(path: Path) -> str:
+    if path.is_dir():
+        return "csv_folder"
+    if path.stem.lower().startswith("_district") and path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return "district"
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return "workbook"
+    return "other"
+
+
+def is_skipped(path: Path) -> bool:
+    """Hidden files, Office lock files and symbolic links are not submissions."""
+    return path.name.startswith((".", "~$")) or path.is_symlink()
+
+
+def period_files(raw_dir: Path, period: str) -> tuple[list[SubmissionFile], list[Path]]:
+    """Submissions of a period, sorted by path, and the paths skipped."""
+    folder = period_dir(raw_dir, period)
+    files: list[SubmissionFile] = []
+    skipped: list[Path] = []
+    if not folder.is_dir():
+        return files, skipped
+    root = raw_dir.resolve()
+    for path in sorted(folder.iterdir()):
+        if is_skipped(path) or not path.resolve().is_relative_to(root):
+            skipped.append(path)
+            continue
+        files.append(
+            SubmissionFile(
+                path=path,
+                rel=path.relative_to(raw_dir).as_posix(),
+                kind=_kind(path),
+                sha256=_sha256(path),
+                received_at=_mtime(path),
+            )
+        )
+    return files, skipped

@@ -1,0 +1,108 @@
+"""Reference data of a raw directory: the district, its communes and yearly targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from ingest.text import fold
+
+DEFAULT_DEADLINE_DAYS = 15
+_PREFIXES = ("xa ", "thi tran ", "phuong ")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What ``raw/reference/`` says: district name, expected communes, targets."""
+
+    district: str
+    province: str
+    communes: pl.DataFrame
+    targets: pl.DataFrame
+    deadline_days: int = DEFAULT_DEADLINE_DAYS
+
+    def expected(self, period: str) -> pl.DataFrame:
+        """Communes expected to report in ``period`` (inside their validity window)."""
+        c = self.communes
+        return c.filter(
+            (pl.col("valid_from").is_null() | (pl.col("valid_from") <= period))
+            & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= period))
+        )
+
+    def resolve(self, text: object) -> str | None:
+        """The code of the commune named or coded by ``text`` (accent- and case-insensitive), or None."""
+        if text is None:
+            return None
+        raw = str(text).strip()
+        codes = self.communes["code"].to_list()
+        if raw in codes:
+            return raw
+        if raw.isdigit() and raw.zfill(5) in codes:
+            return raw.zfill(5)
+        if raw.endswith(".0") and raw[:-2].isdigit() and raw[:-2].zfill(5) in codes:
+            return raw[:-2].zfill(5)
+        key = fold(raw)
+        for prefix in _PREFIXES:
+            if key.startswith(prefix):
+                key = key[len(prefix) :]
+                break
+        matches = [code for code, name in zip(codes, self.communes["name"].to_list(), strict=True) if fold(name) == key]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:  # same folded name: prefer the exact spelling
+            exact = [code for code, name in zip(codes, self.communes["name"].to_list(), strict=True) if name == raw]
+            return exact[0] if len(exact) == 1 else None
+        return None
+
+    def name_of(self, code: str) -> str:
+        """Commune name of a code."""
+        return self.communes.filter(pl.col("code") == code)["name"].item()
+
+
+_COMMUNE_COLUMNS = {
+    "code": pl.String,
+    "name": pl.String,
+    "kind": pl.String,
+    "valid_from": pl.String,
+    "valid_to": pl.String,
+    "merged_into": pl.String,
+}
+_TARGET_COLUMNS = {
+    "year": pl.Int32,
+    "indicator": pl.String,
+    "target": pl.Float64,
+    "unit": pl.String,
+    "label_vi": pl.String,
+}
+
+
+def load_reference(raw_dir: Path) -> Reference:
+    """Load ``reference/district.yaml``, ``communes.csv`` and the optional ``targets.csv``."""
+    ref = raw_dir / "reference"
+    info = {}
+    if (ref / "district.yaml").exists():
+        info = yaml.safe_load((ref / "district.yaml").read_text(encoding="utf-8")) or {}
+    communes = pl.read_csv(ref / "communes.csv", infer_schema=False)
+    for name in _COMMUNE_COLUMNS:
+        if name not in communes.columns:
+            communes = communes.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+    communes = communes.with_columns(
+        pl.col(c).str.strip_chars().replace("", None) for c in ("valid_from", "valid_to", "merged_into")
+    )
+    if (ref / "targets.csv").exists():
+        targets = pl.read_csv(ref / "targets.csv", infer_schema=False)
+        if "label_vi" not in targets.columns:
+            targets = targets.with_columns(pl.lit(None, dtype=pl.String).alias("label_vi"))
+        targets = targets.select(pl.col(c).cast(t) for c, t in _TARGET_COLUMNS.items())
+    else:
+        targets = pl.DataFrame(schema=_TARGET_COLUMNS)
+    return Reference(
+        district=str(info.get("name", "")),
+        province=str(info.get("province", "")),
+        communes=communes,
+        targets=targets,
+        deadline_days=int(info.get("report_deadline_days", DEFAULT_DEADLINE_DAYS)),
+    )

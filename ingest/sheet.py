@@ -1,0 +1,188 @@
+"""Find the header row of a raw sheet and cut it into data rows keyed by column name.
+
+Headers match the models' Vietnamese titles (and aliases, and the English column
+names) ignoring case, accents, Unicode normalisation, punctuation and whitespace;
+a unit in parentheses is split off and turned into a conversion factor. Title rows
+above the header, blank rows and total rows ("Tổng", "Tổng cộng", "Cộng") are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+import pandera.polars as pa
+
+from ingest.issues import Issue
+from ingest.text import PLAIN_UNITS, fold, money_factor, parse_number, split_unit
+from ingest.workbook import RawSheet
+from schemas.fields import SheetColumn, sheet_columns
+from schemas.sheets import SHEETS
+
+HEADER_SCAN_ROWS = 30
+_PARENS = re.compile(r"\(([^()]*)\)")
+_TOTAL_LABEL = re.compile(r"^(tong cong|tong so|tong|cong)( |$)")
+# Columns communes often add that carry nothing we store (row numbers, notes).
+IGNORED_HEADERS = frozenset({"stt", "so tt", "tt", "ghi chu", "so thu tu"})
+
+
+@dataclass
+class SheetBlock:
+    """The data rows of one sheet of one submission, still as text."""
+
+    sheet: str
+    header_row: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    factors: dict[str, float] = field(default_factory=dict)
+    unit_texts: dict[str, str] = field(default_factory=dict)
+    rows: list[int] = field(default_factory=list)
+    cells: dict[str, list[str | None]] = field(default_factory=dict)
+    numeric: dict[str, list[bool]] = field(default_factory=dict)
+    raw: list[str] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    file_error: bool = False
+    sheet_rejected: bool = False
+
+    @property
+    def rows_in(self) -> int:
+        """Number of data rows read."""
+        return len(self.rows)
+
+
+@cache
+def header_keys(sheet: str) -> dict[str, str]:
+    """Folded header spelling → column name, for one sheet model."""
+    keys: dict[str, str] = {}
+    for col in sheet_columns(SHEETS[sheet]):
+        for spelling in (col.header_vi, *col.aliases, col.name):
+            keys.setdefault(split_unit(spelling)[0], col.name)
+    return keys
+
+
+@cache
+def columns_by_name(sheet: str) -> dict[str, SheetColumn]:
+    """Column name → column description, for one sheet model."""
+    return {c.name: c for c in sheet_columns(SHEETS[sheet])}
+
+
+def _match_row(cells: list[str | None], sheet: str) -> dict[int, str]:
+    keys = header_keys(sheet)
+    found: dict[int, str] = {}
+    for i, cell in enumerate(cells):
+        if cell is None:
+            continue
+        name = keys.get(split_unit(cell)[0])
+        if name is not None:
+            found[i] = name
+    return found
+
+
+def find_header(raw: RawSheet, sheet: str) -> tuple[int, dict[int, str]] | None:
+    """Index of the header row (0-based) and its matched cells, or None when no row has two known headers."""
+    best: tuple[int, dict[int, str]] | None = None
+    for r, cells in enumerate(raw.rows[:HEADER_SCAN_ROWS]):
+        found = _match_row(cells, sheet)
+        if len(set(found.values())) >= 2 and (best is None or len(set(found.values())) > len(set(best[1].values()))):
+            best = (r, found)
+    return best
+
+
+def _looks_numeric(raw: RawSheet, r: int, c: int, text: str) -> bool:
+    return raw.is_numeric(r, c) or parse_number(text) is not None
+
+
+def is_total_row(raw: RawSheet, r: int) -> bool:
+    """A row whose first filled cell says Tổng / Tổng cộng / Cộng and whose other cells are numbers."""
+    cells = raw.rows[r]
+    filled = [(c, v) for c, v in enumerate(cells) if v is not None and v.strip()]
+    if not filled:
+        return False
+    first_c, first_v = filled[0]
+    if raw.is_numeric(r, first_c) or not _TOTAL_LABEL.match(fold(first_v)):
+        return False
+    return all(_looks_numeric(raw, r, c, v) for c, v in filled[1:])
+
+
+def _unit_issue(block: SheetBlock, file: str, row: int, name: str, header: str, unit: str) -> None:
+    block.issues.append(Issue(file, block.sheet, row, name, "unit_unknown", value=unit, detail=header))
+    block.sheet_rejected = True
+
+
+def _resolve_units(block: SheetBlock, file: str, row: int, col: SheetColumn, header: str) -> None:
+    unit = split_unit(header)[1]
+    if unit is None or col.kind not in ("money", "int", "number"):
+        return
+    written = _PARENS.findall(header)[-1].strip()
+    if col.kind == "money":
+        factor = money_factor(unit)
+        if factor is None:
+            _unit_issue(block, file, row, col.name, header, written)
+        elif factor != 1.0:
+            block.factors[col.name] = factor
+            block.unit_texts[col.name] = written
+            block.issues.append(Issue(file, block.sheet, row, col.name, "unit_converted", value=written))
+    elif unit not in PLAIN_UNITS and unit != split_unit(col.header_vi)[1]:
+        _unit_issue(block, file, row, col.name, header, written)
+
+
+def cut_sheet(raw: RawSheet, sheet: str, file: str) -> SheetBlock:
+    """Turn a raw sheet into a :class:`SheetBlock` (text cells per column name, row numbers, raw JSON)."""
+    block = SheetBlock(sheet=sheet)
+    columns = columns_by_name(sheet)
+    found = find_header(raw, sheet)
+    if found is None:
+        first = next(c for c in columns.values() if c.required)
+        block.issues.append(Issue(file, sheet, None, first.name, "column_missing"))
+        block.file_error = True
+        return block
+    hr, matched = found
+    block.header_row = hr + 1
+    header_cells = raw.rows[hr]
+    positions: dict[str, int] = {}
+    for c, name in sorted(matched.items()):
+        if name in positions:
+            block.issues.append(Issue(file, sheet, hr + 1, name, "duplicate_column"))
+            continue
+        positions[name] = c
+        block.headers[name] = str(header_cells[c]).strip()
+        _resolve_units(block, file, hr + 1, columns[name], str(header_cells[c]))
+    unknown = [
+        str(v).strip()
+        for c, v in enumerate(header_cells)
+        if v is not None and v.strip() and c not in matched and fold(v) not in IGNORED_HEADERS
+    ]
+    for text in unknown:
+        block.issues.append(Issue(file, sheet, hr + 1, None, "unknown_column", value=text))
+    for col in columns.values():
+        if col.name not in positions and (col.required or not col.optional_column):
+            block.issues.append(Issue(file, sheet, hr + 1, col.name, "column_missing"))
+            block.file_error = True
+    if block.file_error:
+        return block
+
+    block.cells = {name: [] for name in positions}
+    block.numeric = {name: [] for name in positions}
+    labels = {c: str(v).strip() for c, v in enumerate(header_cells) if v is not None and str(v).strip()}
+    for r in range(hr + 1, len(raw.rows)):
+        cells = raw.rows[r]
+        if all(v is None or not v.strip() for v in cells) or is_total_row(raw, r):
+            continue
+        block.rows.append(r + 1)
+        for name, c in positions.items():
+            v = cells[c] if c < len(cells) else None
+            block.cells[name].append(v.strip() if v is not None and v.strip() else None)
+            block.numeric[name].append(raw.is_numeric(r, c))
+        block.raw.append(
+            json.dumps(
+                {labels.get(c, f"col{c + 1}"): v for c, v in enumerate(cells) if v is not None and v.strip()},
+                ensure_ascii=False,
+            )
+        )
+    return block
+
+
+def model_for(sheet: str) -> type[pa.DataFrameModel]:
+    """The pandera model of a sheet."""
+    return SHEETS[sheet]

@@ -1,0 +1,244 @@
+"""Text normalisation and value parsing shared by every reader.
+
+Scalar functions serve header matching and identity fields (a handful of values per
+file); the ``*_expr`` functions do the same work on whole columns with polars, so a
+national quarter is parsed in bulk rather than cell by cell.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_PARENS = re.compile(r"\(([^()]*)\)")
+EMPTY_MARKS = ("-", "–", "—", "x/x")
+
+
+def fold(text: object) -> str:
+    """Fold text for matching: NFC/NFD-insensitive, accent-free, lower case, punctuation as spaces.
+
+    >>> fold("  Công nghiệp -  TTCN ")
+    'cong nghiep ttcn'
+    >>> fold("ĐẠT LỘC") == fold("Đạt Lộc")
+    True
+    """
+    if text is None:
+        return ""
+    s = unicodedata.normalize("NFD", str(text))
+    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
+    s = s.replace("đ", "d").replace("Đ", "d").lower()
+    return _NON_ALNUM.sub(" ", s).strip()
+
+
+def fold_expr(expr: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`fold` on a string expression."""
+    return (
+        expr.str.normalize("NFD")
+        .str.replace_all(r"\p{Mn}", "")
+        .str.replace_all("[đĐ]", "d")
+        .str.to_lowercase()
+        .str.replace_all(r"[^a-z0-9]+", " ")
+        .str.strip_chars()
+    )
+
+
+def split_unit(header: str) -> tuple[str, str | None]:
+    """Split a header into its folded name and the folded unit in its last parentheses.
+
+    >>> split_unit("Vốn điều lệ (triệu đồng)")
+    ('von dieu le', 'trieu dong')
+    >>> split_unit("Mã HTX")
+    ('ma htx', None)
+    """
+    units = _PARENS.findall(str(header))
+    base = _PARENS.sub(" ", str(header))
+    unit = fold(units[-1]) if units else None
+    return fold(base), (unit or None)
+
+
+# Money units, folded, to their factor into million VND (triệu đồng).
+MONEY_UNITS: dict[str, float] = {
+    "trieu dong": 1.0,
+    "trieu": 1.0,
+    "tr dong": 1.0,
+    "tr d": 1.0,
+    "trd": 1.0,
+    "tr": 1.0,
+    "trieu vnd": 1.0,
+    "mvnd": 1.0,
+    "million vnd": 1.0,
+    "dong": 1e-6,
+    "vnd": 1e-6,
+    "d": 1e-6,
+    "nghin dong": 1e-3,
+    "ngan dong": 1e-3,
+    "nghin": 1e-3,
+    "ngan": 1e-3,
+    "1000 dong": 1e-3,
+    "1 000 dong": 1e-3,
+    "nghin vnd": 1e-3,
+    "ty dong": 1e3,
+    "ty": 1e3,
+    "ty vnd": 1e3,
+}
+
+# Units that may label count and year columns; they change nothing.
+PLAIN_UNITS = frozenset(
+    {
+        "nguoi",
+        "thanh vien",
+        "tv",
+        "hop dong",
+        "hd",
+        "sao",
+        "chiec",
+        "cai",
+        "may",
+        "nam",
+        "htx",
+        "tht",
+        "so luong",
+        "sl",
+        "lao dong",
+        "ld",
+        "so",
+        "ho",
+        "co khong",
+        "co khong x",
+        "x",
+    }
+)
+
+
+def money_factor(unit: str | None) -> float | None:
+    """Factor that turns an amount in ``unit`` into million VND; None when the unit is unknown.
+
+    A per-time or per-person suffix ("triệu đồng/người/tháng") does not change the factor.
+
+    >>> money_factor("nghin dong")
+    0.001
+    >>> money_factor(None)
+    1.0
+    """
+    if unit is None:
+        return 1.0
+    head = unit.split("/")[0].strip()
+    head = re.sub(r"\b(nguoi|thang|nam|ld|lao dong)\b", " ", head).strip()
+    head = re.sub(r"\s+", " ", head)
+    return MONEY_UNITS.get(head)
+
+
+_SPACES = r"[\s\u00a0\u202f\u2009']"
+
+
+def number_expr(text: pl.Expr, is_numeric_cell: pl.Expr | None = None) -> pl.Expr:
+    """Parse numbers written as Excel numbers or as Vietnamese-style text.
+
+    ``1.250`` is 1250, ``3,5`` is 3.5, ``1.250,75`` is 1250.75; a single dot followed by
+    other than groups of three digits is a decimal point (``1250.5``). Text that is
+    no number gives null; callers compare with the input to report it.
+    ``is_numeric_cell`` marks cells that were numbers in the workbook: their text is
+    the plain decimal form and is cast as it is.
+    """
+    s = text.str.replace_all(_SPACES, "").str.strip_chars()
+    neg = s.str.starts_with("(") & s.str.ends_with(")")
+    s = pl.when(neg).then(pl.lit("-") + s.str.strip_chars("()")).otherwise(s)
+    vn_thousands = r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$"
+    vn_decimal = r"^[+-]?\d+,\d+$"
+    en_thousands = r"^[+-]?\d{1,3}(,\d{3}){2,}(\.\d+)?$|^[+-]?\d{1,3}(,\d{3})+\.\d+$"
+    plain = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+    parsed = (
+        pl.when(s.str.contains(vn_thousands))
+        .then(s.str.replace_all(r"\.", "").str.replace(",", "."))
+        .when(s.str.contains(vn_decimal))
+        .then(s.str.replace(",", "."))
+        .when(s.str.contains(en_thousands))
+        .then(s.str.replace_all(",", ""))
+        .when(s.str.contains(plain))
+        .then(s)
+        .otherwise(None)
+    )
+    if is_numeric_cell is not None:
+        parsed = pl.when(is_numeric_cell.fill_null(False)).then(s).otherwise(parsed)
+    return parsed.cast(pl.Float64, strict=False)
+
+
+def parse_number(text: object) -> float | None:
+    """Scalar :func:`number_expr` for single values (tests and identity fields)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text)
+    return pl.select(number_expr(pl.lit(None if text is None else str(text), dtype=pl.String))).item()
+
+
+EXCEL_EPOCH = date(1899, 12, 30)
+_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d/%m/%y")
+
+
+def date_expr(text: pl.Expr, is_numeric_cell: pl.Expr | None = None) -> pl.Expr:
+    """Parse dates: Excel serial numbers, dd/mm/yyyy (also - and .), ISO dates and datetimes."""
+    s = text.str.strip_chars().str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
+    candidates = [s.str.strptime(pl.Date, fmt, strict=False) for fmt in _DATE_FORMATS]
+    serial = s.cast(pl.Float64, strict=False)
+    from_serial = pl.when(serial.is_between(1, 2958465)).then(
+        pl.lit(EXCEL_EPOCH) + pl.duration(days=serial.floor().cast(pl.Int64))
+    )
+    as_text = pl.coalesce(candidates)
+    if is_numeric_cell is None:
+        return pl.coalesce([as_text, from_serial.cast(pl.Date)])
+    return pl.when(is_numeric_cell.fill_null(False)).then(from_serial.cast(pl.Date)).otherwise(as_text)
+
+
+def parse_date(value: object) -> date | None:
+    """Scalar date parser for a TongHop cell (Excel serial, date object or text)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)):
+        return EXCEL_EPOCH + timedelta(days=int(value))
+    return pl.select(date_expr(pl.lit(str(value), dtype=pl.String))).item()
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_PERIOD_PATTERNS = (
+    re.compile(r"^(?P<y>\d{4}) ?q ?(?P<q>[1-4])$"),
+    re.compile(r"^(?:q|quy) ?(?P<q>[1-4]|iv|iii|ii|i)(?: nam)? (?P<y>\d{4})$"),
+    re.compile(r"^(?P<q>iv|iii|ii|i|[1-4]) (?P<y>\d{4})$"),
+    re.compile(r"^(?P<y>\d{4}) (?:quy|q) ?(?P<q>[1-4]|iv|iii|ii|i)$"),
+)
+
+
+def parse_period(text: object) -> str | None:
+    """Normalise period text to ``YYYY-Qn``.
+
+    >>> [parse_period(t) for t in ("2024-Q3", "Quý 3/2024", "Q3 2024", "Quý III/2024", "quý 3 năm 2024")]
+    ['2024-Q3', '2024-Q3', '2024-Q3', '2024-Q3', '2024-Q3']
+    """
+    s = fold(text)
+    for pattern in _PERIOD_PATTERNS:
+        m = pattern.match(s)
+        if m:
+            q = m.group("q")
+            quarter = int(q) if q.isdigit() else _ROMAN[q]
+            return f"{m.group('y')}-Q{quarter}"
+    return None
+
+
+def period_parts(period: str) -> tuple[int, int]:
+    """Year and quarter of a ``YYYY-Qn`` key."""
+    year, q = period.split("-Q")
+    return int(year), int(q)
+
+
+def quarter_end(period: str) -> date:
+    """Last day of the quarter of a ``YYYY-Qn`` key."""
+    year, q = period_parts(period)
+    if q == 4:
+        return date(year, 12, 31)
+    return date(year, 3 * q + 1, 1) - timedelta(days=1)

@@ -1,0 +1,142 @@
+"""``kttt``: run the pipeline, check submission files, regenerate the sample district.
+
+    kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...]
+    kttt validate FILE... [--raw DIR] [--period 2024-Q3]
+    kttt sample [--raw DIR]
+
+``run`` exits 0 whatever the submissions held (problems are in the warehouse); it
+exits 1 only when the pipeline itself failed. ``validate`` exits 1 when a file has
+errors, so a clerk (or a script) knows the file would lose rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.resources import DEFAULT_RAW, DEFAULT_WAREHOUSE, RAW_ENV, WAREHOUSE_ENV
+
+
+def _dir(value: str | None, env: str, default: str) -> Path:
+    return Path(value or os.environ.get(env) or default).resolve()
+
+
+def _print_summary(warehouse: Path, periods: list[str]) -> None:
+    from pipeline.storage import read_table
+
+    try:
+        log = read_table(warehouse, "submission_log", periods)
+        comp = read_table(warehouse, "completeness", periods)
+    except FileNotFoundError:
+        return
+    names = dict(comp.select("commune_code", "commune_name").unique().iter_rows())
+    for period in periods:
+        rows = log.filter(pl.col("period") == period).sort("commune_code", "source_file", nulls_last=True)
+        c = comp.filter(pl.col("period") == period)
+        print(
+            f"\n{period}: {int(c['submitted'].sum())}/{c.height} communes submitted, {int(c['on_time'].sum())} on time"
+        )
+        print(f"  {'commune':<22} {'file':<34} {'status':<21} {'accepted':>8} {'rejected':>8} {'warnings':>8}")
+        for r in rows.iter_rows(named=True):
+            name = names.get(r["commune_code"], r["commune_code"] or "-")
+            print(
+                f"  {name:<22} {r['source_file'].split('/')[-1]:<34} {r['status']:<21} "
+                f"{r['rows_accepted']:>8} {r['rows_rejected']:>8} {r['warnings']:>8}"
+            )
+        missing = c.filter(~pl.col("submitted"))["commune_name"].to_list()
+        if missing:
+            print(f"  not submitted: {', '.join(missing)}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Materialize all assets for the chosen periods (default: every quarter folder)."""
+    from pipeline.resources import SubmissionSource
+    from pipeline.runner import run_periods
+
+    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    warehouse = _dir(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+    if not (raw / "reference" / "communes.csv").exists():
+        print(f"error: {raw} has no reference/communes.csv", file=sys.stderr)
+        return 2
+    periods = args.period or SubmissionSource(raw_dir=str(raw)).periods()
+    if not periods:
+        print(f"No quarter folders (<YYYY>/Q<n>) under {raw}", file=sys.stderr)
+        return 0
+    print(f"kttt: {raw} → {warehouse} ({', '.join(periods)})", file=sys.stderr)
+    outcomes = run_periods(raw, warehouse, periods, on_progress=lambda m: print(m, file=sys.stderr))
+    _print_summary(warehouse, [o.period for o in outcomes if o.success])
+    print(f"\nTables written under {warehouse}")
+    return 0 if all(o.success for o in outcomes) else 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check files as the pipeline would and print every problem; write nothing."""
+    from ingest.check import check_files
+    from ingest.reference import load_reference
+
+    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    if not (raw / "reference" / "communes.csv").exists():
+        print(f"error: {raw} has no reference/communes.csv (use --raw)", file=sys.stderr)
+        return 2
+    paths = [Path(p) for p in args.files]
+    for p in paths:
+        if not p.exists():
+            print(f"error: {p} does not exist", file=sys.stderr)
+            return 2
+    out = check_files(paths, load_reference(raw), raw, args.period)
+    problems = out["rejected_rows"]
+    for log in out["submission_log"].iter_rows(named=True):
+        mine = problems.filter(pl.col("source_file") == log["source_file"])
+        errors = mine.filter(pl.col("severity") == "error").height
+        print(
+            f"{log['source_file']}: {log['status']} — {log['rows_in']} rows, {log['rows_rejected']} rejected, "
+            f"{errors} errors, {mine.height - errors} warnings"
+        )
+        for r in mine.iter_rows(named=True):
+            tag = "LỖI/ERROR" if r["severity"] == "error" else "CẢNH BÁO/WARNING"
+            print(f"  [{tag}] {r['message_vi']}\n      {r['message_en']}")
+    return 1 if problems.filter(pl.col("severity") == "error").height else 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Regenerate the sample district's submissions."""
+    from sample.generate import write_sample
+
+    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    write_sample(raw)
+    print(f"Sample district written under {raw}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
+    parser = argparse.ArgumentParser(prog="kttt", description="Collective-economy reporting pipeline.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="ingest, validate and store every submission (all quarters by default)")
+    run.add_argument("--raw", help=f"raw directory (default ${RAW_ENV} or ./{DEFAULT_RAW})")
+    run.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV} or ./{DEFAULT_WAREHOUSE})")
+    run.add_argument("--period", action="append", help="quarter to run, e.g. 2024-Q3 (repeatable)")
+    run.set_defaults(func=cmd_run)
+    val = sub.add_parser("validate", help="check submission files without writing anything")
+    val.add_argument("files", nargs="+", help="workbooks or CSV folders")
+    val.add_argument("--raw", help="raw directory whose reference/communes.csv lists the communes")
+    val.add_argument("--period", help="quarter the files are for (default: their folder or TongHop sheet)")
+    val.set_defaults(func=cmd_validate)
+    smp = sub.add_parser("sample", help="regenerate the bundled sample district")
+    smp.add_argument("--raw", help="raw directory to write into")
+    smp.set_defaults(func=cmd_sample)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``kttt`` command."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

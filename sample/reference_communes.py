@@ -1,0 +1,197 @@
+"""Build the reference list of communes of Thạch Hà district (Hà Tĩnh) as of 2024.
+
+The list is derived from the ``vietnamadminunits`` package: its legacy
+(63-province, pre-July-2025) dataset gives the official 5-digit commune codes,
+names and coordinates, and its 2025 converter gives each commune's successor in
+the 34-province structure without districts.
+
+This script is run once by hand to refresh the reference file::
+
+    python -m sample.reference_communes [--out PATH]
+
+It requires ``vietnamadminunits`` (1.0.4) in the running environment. The
+output is sorted by commune code, so re-running it gives the same file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import unicodedata
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+
+from vietnamadminunits import convert_address  # type: ignore[import-untyped]
+from vietnamadminunits.database import get_data  # type: ignore[import-untyped]
+
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "raw" / "reference" / "communes.csv"
+
+DISTRICT = "Thạch Hà"
+PROVINCE = "Hà Tĩnh"
+VALID_TO = "2025-Q2"
+
+# The 22 commune-level units of huyện Thạch Hà during 2024.
+THACH_HA_COMMUNES_2024: tuple[str, ...] = (
+    "Thạch Hà",
+    "Ngọc Sơn",
+    "Thạch Hải",
+    "Thạch Kênh",
+    "Thạch Sơn",
+    "Thạch Liên",
+    "Đỉnh Bàn",
+    "Việt Tiến",
+    "Thạch Khê",
+    "Thạch Long",
+    "Thạch Trị",
+    "Thạch Lạc",
+    "Thạch Ngọc",
+    "Tượng Sơn",
+    "Thạch Văn",
+    "Lưu Vĩnh Sơn",
+    "Thạch Thắng",
+    "Thạch Đài",
+    "Thạch Hội",
+    "Tân Lâm Hương",
+    "Thạch Xuân",
+    "Nam Điền",
+)
+
+# Legacy districts (short names) in which the package files these communes:
+# its legacy data follows the boundaries in force from 1 January 2025, when
+# eleven of them were transferred to the city of Hà Tĩnh.
+PACKAGE_DISTRICTS: frozenset[str] = frozenset({"Thạch Hà", "Hà Tĩnh"})
+
+KINDS: dict[str, str] = {"Xã": "xa", "Thị trấn": "thi_tran"}
+
+LEGACY_FIELDS = (
+    "province",
+    "provinceShort",
+    "district",
+    "districtShort",
+    "ward",
+    "wardShort",
+    "wardType",
+    "wardCode",
+    "wardLat",
+    "wardLon",
+)
+
+
+@dataclass(frozen=True)
+class CommuneRow:
+    """One line of the reference file."""
+
+    code: str
+    name: str
+    kind: str
+    valid_from: str
+    valid_to: str
+    merged_into: str
+    district: str
+    province: str
+    latitude: str
+    longitude: str
+    code_2025: str
+    name_2025: str
+
+
+def fold(text: str) -> str:
+    """Return ``text`` lower-cased and without Vietnamese diacritics."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())
+
+
+def format_coordinate(value: object) -> str:
+    """Format a coordinate as a decimal string, or an empty string if missing."""
+    return repr(float(value)) if isinstance(value, int | float) else ""
+
+
+def legacy_units() -> list[dict[str, object]]:
+    """Return the package's legacy commune records in the districts of interest."""
+    records: list[dict[str, object]] = get_data(fields=list(LEGACY_FIELDS), table="admin_units_legacy")
+    return [
+        record
+        for record in records
+        if record["provinceShort"] == PROVINCE and record["districtShort"] in PACKAGE_DISTRICTS
+    ]
+
+
+def find_unit(name: str, units: list[dict[str, object]]) -> dict[str, object]:
+    """Return the single legacy record whose short name matches ``name``.
+
+    An exact match is preferred; otherwise case and diacritics are ignored
+    (which matters because, e.g., "Thạch Hà" and "Thạch Hạ" fold to the same
+    text). Raises ``LookupError`` when there is no match or more than one.
+    """
+    wanted = unicodedata.normalize("NFC", name)
+    matches = [unit for unit in units if unit["wardShort"] == wanted]
+    if not matches:
+        matches = [unit for unit in units if fold(str(unit["wardShort"])) == fold(name)]
+    if len(matches) != 1:
+        msg = f"expected one legacy commune named {name!r}, found {len(matches)}"
+        raise LookupError(msg)
+    return matches[0]
+
+
+def successor_2025(unit: dict[str, object]) -> tuple[str, str]:
+    """Return the code and short name of the 2025 commune succeeding ``unit``.
+
+    Raises ``LookupError`` if the converter does not resolve the old commune
+    to itself or finds no new commune.
+    """
+    address = f"{unit['ward']}, {unit['district']}, {unit['province']}"
+    new_unit = convert_address(address)
+    if new_unit.OldAdminUnit.ward_code != unit["wardCode"] or not new_unit.ward_code:
+        msg = f"cannot convert {address!r} to the 2025 structure"
+        raise LookupError(msg)
+    return str(new_unit.ward_code), str(new_unit.short_ward)
+
+
+def build_rows(names: tuple[str, ...] = THACH_HA_COMMUNES_2024) -> list[CommuneRow]:
+    """Build the reference rows for ``names``, sorted by commune code."""
+    units = legacy_units()
+    rows = []
+    for name in names:
+        unit = find_unit(name, units)
+        code_2025, name_2025 = successor_2025(unit)
+        rows.append(
+            CommuneRow(
+                code=str(unit["wardCode"]),
+                name=str(unit["wardShort"]),
+                kind=KINDS[str(unit["wardType"])],
+                valid_from="",
+                valid_to=VALID_TO,
+                merged_into=code_2025,
+                district=DISTRICT,
+                province=PROVINCE,
+                latitude=format_coordinate(unit["wardLat"]),
+                longitude=format_coordinate(unit["wardLon"]),
+                code_2025=code_2025,
+                name_2025=name_2025,
+            )
+        )
+    return sorted(rows, key=lambda row: row.code)
+
+
+def write_csv(rows: list[CommuneRow], out: Path) -> None:
+    """Write ``rows`` to ``out`` as UTF-8 CSV with a header row and Unix line ends."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(field.name for field in fields(CommuneRow))
+        writer.writerows(astuple(row) for row in rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line, then build and write the reference file."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output CSV (default: {DEFAULT_OUT})")
+    args = parser.parse_args(argv)
+    rows = build_rows()
+    write_csv(rows, args.out)
+    print(f"wrote {len(rows)} communes to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+"""The catalogue of validation rules: stable names, severities and bilingual messages.
+
+Every problem the pipeline reports comes from one entry here. Messages are
+templates filled with the column's Vietnamese header (``{col}``), the offending value
+(``{value}``) and details (``{detail}``); :func:`message` prefixes the location
+(file, sheet, row, column) in both languages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A validation rule with its stable name and messages."""
+
+    name: str
+    severity: str
+    scope: str  # file, sheet, row
+    vi: str
+    en: str
+
+
+_RULES = [
+    # File errors: the whole file is rejected.
+    Rule("file_unreadable", ERROR, "file", "Không đọc được tệp: {detail}", "The file cannot be read: {detail}"),
+    Rule(
+        "file_too_large",
+        ERROR,
+        "file",
+        "Tệp quá lớn để xử lý an toàn: {detail}",
+        "The file is too large to open safely: {detail}",
+    ),
+    Rule(
+        "file_encrypted",
+        ERROR,
+        "file",
+        "Tệp được đặt mật khẩu; hãy gửi bản không mật khẩu",
+        "The file is password-protected; send it without a password",
+    ),
+    Rule("sheet_missing", ERROR, "file", "Thiếu sheet «{detail}»", "Sheet '{detail}' is missing"),
+    Rule(
+        "column_missing",
+        ERROR,
+        "file",
+        "Thiếu cột bắt buộc «{col}» (không tìm thấy dòng tiêu đề có cột này)",
+        "Required column '{col}' is missing (no header row has it)",
+    ),
+    Rule("summary_missing", ERROR, "file", "Sheet TongHop không có dòng số liệu", "Sheet TongHop has no data row"),
+    Rule(
+        "commune_unknown",
+        ERROR,
+        "file",
+        "Xã «{value}» không có trong danh mục xã (communes.csv)",
+        "Commune '{value}' is not in the commune list (communes.csv)",
+    ),
+    Rule(
+        "period_invalid",
+        ERROR,
+        "file",
+        "Không đọc được kỳ báo cáo «{value}» (ví dụ đúng: Quý 3/2024)",
+        "The report period '{value}' cannot be read (e.g. Quý 3/2024 or 2024-Q3)",
+    ),
+    Rule(
+        "period_mismatch",
+        ERROR,
+        "file",
+        "Kỳ báo cáo {value} không khớp với thư mục {detail}",
+        "Report period {value} does not match the folder {detail}",
+    ),
+    Rule(
+        "report_date_invalid",
+        ERROR,
+        "file",
+        "Ngày báo cáo «{value}» không hợp lệ (dd/mm/yyyy)",
+        "The report date '{value}' is not a valid date (dd/mm/yyyy)",
+    ),
+    # Sheet errors: every row of the sheet is rejected.
+    Rule(
+        "unit_unknown",
+        ERROR,
+        "sheet",
+        "Đơn vị «{value}» ở cột «{col}» không được hỗ trợ; cả sheet bị loại",
+        "Unit '{value}' in column '{col}' is not supported; the whole sheet is rejected",
+    ),
+    # Row errors: the row is rejected.
+    Rule("required", ERROR, "row", "Thiếu giá trị bắt buộc ở cột «{col}»", "Required value missing in column '{col}'"),
+    Rule("type_integer", ERROR, "row", "«{value}» không phải số nguyên", "'{value}' is not a whole number"),
+    Rule(
+        "type_number",
+        ERROR,
+        "row",
+        "«{value}» không phải số (ví dụ đúng: 1.250,5)",
+        "'{value}' is not a number (e.g. 1.250,5)",
+    ),
+    Rule(
+        "type_date",
+        ERROR,
+        "row",
+        "«{value}» không phải ngày hợp lệ (dd/mm/yyyy)",
+        "'{value}' is not a valid date (dd/mm/yyyy)",
+    ),
+    Rule("type_bool", ERROR, "row", "«{value}» phải là Có hoặc Không", "'{value}' must be Có (yes) or Không (no)"),
+    Rule(
+        "domain",
+        ERROR,
+        "row",
+        "«{value}» không thuộc danh mục; giá trị hợp lệ: {detail}",
+        "'{value}' is not an allowed value; allowed: {detail}",
+    ),
+    Rule(
+        "min_value",
+        ERROR,
+        "row",
+        "Giá trị {value} nhỏ hơn mức tối thiểu {detail}",
+        "Value {value} is below the minimum {detail}",
+    ),
+    Rule(
+        "max_value",
+        ERROR,
+        "row",
+        "Giá trị {value} lớn hơn mức tối đa {detail}",
+        "Value {value} is above the maximum {detail}",
+    ),
+    Rule("range", ERROR, "row", "Giá trị {value} nằm ngoài khoảng {detail}", "Value {value} is outside {detail}"),
+    Rule("format", ERROR, "row", "«{value}» sai định dạng ({detail})", "'{value}' has the wrong format ({detail})"),
+    Rule(
+        "founded_after_period",
+        ERROR,
+        "row",
+        "Năm thành lập {value} sau năm của kỳ báo cáo",
+        "Founding year {value} is after the report year",
+    ),
+    Rule(
+        "duplicate_id",
+        ERROR,
+        "row",
+        "Mã «{value}» bị trùng trong cùng tệp; mọi dòng trùng mã đều bị loại",
+        "Id '{value}' appears more than once in the file; every row with it is rejected",
+    ),
+    Rule(
+        "subsector_required",
+        ERROR,
+        "row",
+        "HTX nông nghiệp phải ghi Ngành (Trồng trọt, Chăn nuôi, ...)",
+        "An agricultural cooperative needs a subsector (crops, livestock, ...)",
+    ),
+    Rule(
+        "subsector_only_agriculture",
+        ERROR,
+        "row",
+        "Chỉ HTX nông nghiệp mới ghi Ngành; để trống với lĩnh vực khác",
+        "Only agricultural cooperatives have a subsector; leave it empty for other sectors",
+    ),
+    Rule("rating_required", ERROR, "row", "Đơn vị đang hoạt động phải có Xếp loại", "An active unit needs a rating"),
+    Rule(
+        "rating_unexpected",
+        ERROR,
+        "row",
+        "Đơn vị mới thành lập hoặc tạm dừng không xếp loại; để trống Xếp loại",
+        "A new or suspended unit is not rated; leave the rating empty",
+    ),
+    Rule(
+        "profit_above_revenue",
+        ERROR,
+        "row",
+        "Lợi nhuận {value} lớn hơn doanh thu",
+        "Profit {value} is larger than revenue",
+    ),
+    Rule(
+        "qualified_above_managers",
+        ERROR,
+        "row",
+        "Số cán bộ trình độ ĐH, CĐ cộng trung cấp lớn hơn số cán bộ quản lý",
+        "Managers with a degree plus vocational training exceed the number of managers",
+    ),
+    Rule(
+        "credit_fields_not_credit_fund",
+        ERROR,
+        "row",
+        "Chỉ Quỹ tín dụng nhân dân mới ghi Giải ngân cho vay và Số hợp đồng tín dụng",
+        "Only people's credit funds report loans disbursed and credit contracts",
+    ),
+    Rule(
+        "htx_ratings_sum",
+        ERROR,
+        "row",
+        "HTX tốt + khá + trung bình + yếu + tạm dừng + mới thành lập ({detail}) khác Tổng số HTX ({value})",
+        "Cooperatives good + fair + average + weak + suspended + new ({detail}) differ from the total ({value})",
+    ),
+    Rule(
+        "tht_ratings_sum",
+        ERROR,
+        "row",
+        "THT tốt + khá + trung bình + yếu + mới thành lập ({detail}) khác Tổng số THT ({value})",
+        "Groups good + fair + average + weak + new ({detail}) differ from the total ({value})",
+    ),
+    Rule(
+        "summary_extra_row",
+        ERROR,
+        "row",
+        "Sheet TongHop chỉ có một dòng số liệu; dòng này bị bỏ qua",
+        "Sheet TongHop has one data row only; this extra row is ignored",
+    ),
+    Rule(
+        "coop_unknown",
+        ERROR,
+        "row",
+        "Mã HTX «{value}» không có trong báo cáo nào của các xã kỳ này",
+        "Cooperative '{value}' is not in any commune submission of this period",
+    ),
+    # Warnings: the row is kept.
+    Rule(
+        "members_below_minimum",
+        WARNING,
+        "row",
+        "Số thành viên {value} thấp hơn mức tối thiểu theo Luật ({detail})",
+        "Members {value} below the legal minimum ({detail})",
+    ),
+    Rule(
+        "reconciliation",
+        WARNING,
+        "row",
+        "Số tổng hợp {value} khác số tính từ chi tiết {detail}; lấy theo chi tiết",
+        "Summary figure {value} differs from the detail rows' {detail}; the detail rows are used",
+    ),
+    Rule(
+        "outlier",
+        WARNING,
+        "row",
+        "Giá trị {value} lớn bất thường ({detail}); kiểm tra đơn vị (triệu đồng)",
+        "Value {value} is unusually large ({detail}); check the unit (million VND)",
+    ),
+    Rule(
+        "unknown_column",
+        WARNING,
+        "sheet",
+        "Cột «{value}» không thuộc mẫu báo cáo; số liệu cột này được giữ riêng",
+        "Column '{value}' is not part of the format; its values are kept aside",
+    ),
+    Rule(
+        "duplicate_column",
+        WARNING,
+        "sheet",
+        "Cột «{col}» xuất hiện nhiều lần; dùng cột đầu tiên",
+        "Column '{col}' appears more than once; the first one is used",
+    ),
+    Rule(
+        "unit_converted",
+        WARNING,
+        "sheet",
+        "Cột «{col}» ghi theo {value}; đã quy đổi sang triệu đồng",
+        "Column '{col}' is in {value}; converted to million VND",
+    ),
+    Rule(
+        "commune_outside_window",
+        WARNING,
+        "file",
+        "Xã «{value}» không thuộc danh sách phải báo cáo kỳ này",
+        "Commune '{value}' is not expected to report in this period",
+    ),
+    Rule(
+        "superseded",
+        WARNING,
+        "file",
+        "Tệp đã được thay thế bởi báo cáo mới hơn «{value}»",
+        "The file is superseded by the later submission '{value}'",
+    ),
+]
+
+RULES: dict[str, Rule] = {r.name: r for r in _RULES}
+
+
+def message(
+    rule: str,
+    *,
+    file: str,
+    sheet: str | None,
+    row: int | None,
+    col: str | None,
+    value: object = None,
+    detail: object = None,
+) -> tuple[str, str]:
+    """Both messages of a rule, each starting with where the problem is."""
+    r = RULES[rule]
+    fields = {"col": col or "", "value": "" if value is None else value, "detail": "" if detail is None else detail}
+    where_vi = [f"Tệp {file}"]
+    where_en = [f"File {file}"]
+    if sheet:
+        where_vi.append(f"sheet {sheet}")
+        where_en.append(f"sheet {sheet}")
+    if row is not None:
+        where_vi.append(f"dòng {row}")
+        where_en.append(f"row {row}")
+    if col:
+        where_vi.append(f"cột «{col}»")
+        where_en.append(f"column '{col}'")
+    return (", ".join(where_vi) + ": " + r.vi.format(**fields), ", ".join(where_en) + ": " + r.en.format(**fields))

@@ -1,0 +1,168 @@
+"""Pandera models of the warehouse tables (``warehouse.md``).
+
+Fact tables extend the sheet models with their keys and lineage, so the row rules of
+the submission format are checked once, in bulk, on a whole period. The other
+tables (submission log, rejected rows, completeness) are described here too: their
+docs and Parquet types come from these models.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from schemas.fields import field
+from schemas.sheets import HoTroSheet, HtxSheet, SheetConfig, ThtSheet, TongHopSheet
+from schemas.vocab import COMPLETENESS_STATUSES, SEVERITIES, SUBMISSION_STATUSES
+
+PERIOD_KEYS = ("period", "year", "quarter")
+LINEAGE = ("source_file", "source_sha256", "source_row")
+
+
+class PeriodKeys(pa.DataFrameModel):
+    """Columns every warehouse row carries."""
+
+    period: pl.String = field("Quarter, YYYY-Qn", "Kỳ báo cáo", str_matches=r"^\d{4}-Q[1-4]$")
+    year: pl.Int32 = field("Year of the period", "Năm")
+    quarter: pl.Int8 = field("Quarter of the period (1-4)", "Quý", in_range={"min_value": 1, "max_value": 4})
+
+
+class Lineage(pa.DataFrameModel):
+    """Where a fact row comes from."""
+
+    source_file: pl.String = field("Submission path relative to the raw directory", "Tệp nguồn")
+    source_sha256: pl.String = field("SHA-256 of the submission's content", "Mã băm tệp nguồn")
+    source_row: pl.Int64 = field("Row a person sees: Excel row number or CSV line", "Dòng trong tệp nguồn")
+
+
+class _CommuneKey(pa.DataFrameModel):
+    commune_code: pl.String = field("Official code of the commune", "Mã xã")
+
+
+def _duplicated(id_col: str) -> pl.Expr:
+    return pl.struct("source_file", id_col).is_duplicated()
+
+
+class Cooperatives(HtxSheet, PeriodKeys, _CommuneKey, Lineage):
+    """Accepted cooperative rows (sheet HTX), one per cooperative per period."""
+
+    @pa.dataframe_check(name="founded_after_period")
+    def founded_after_period(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """The founding year is not after the report year."""
+        return data.lazyframe.select(pl.col("founded_year").is_null() | (pl.col("founded_year") <= pl.col("year")))
+
+    @pa.dataframe_check(name="duplicate_id")
+    def duplicate_id(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """A cooperative id appears once in its submission."""
+        return data.lazyframe.select(pl.col("coop_id").is_null() | ~_duplicated("coop_id"))
+
+    Config = SheetConfig
+
+
+class CoopGroups(ThtSheet, PeriodKeys, _CommuneKey, Lineage):
+    """Accepted cooperative-group rows (sheet THT), one per group per period."""
+
+    @pa.dataframe_check(name="duplicate_id")
+    def duplicate_id(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """A group id appears once in its submission."""
+        return data.lazyframe.select(pl.col("group_id").is_null() | ~_duplicated("group_id"))
+
+    Config = SheetConfig
+
+
+class CommuneSummaries(TongHopSheet, PeriodKeys, _CommuneKey, Lineage):
+    """Accepted TongHop rows: each commune's own totals, one per commune per period."""
+
+    Config = SheetConfig
+
+
+class SupportDisbursements(HoTroSheet, PeriodKeys, Lineage):
+    """Accepted HoTro rows of the district file: support disbursed per programme."""
+
+    Config = SheetConfig
+
+
+class SubmissionLog(PeriodKeys, _CommuneKey):
+    """Every file seen in a period's folder, with what became of it."""
+
+    commune_code: pl.String = field(
+        "Commune of the submission (null when unknown or district file)", "Mã xã", nullable=True
+    )
+    source_file: pl.String = field("Submission path relative to the raw directory", "Tệp nguồn")
+    source_sha256: pl.String = field("SHA-256 of the submission's content", "Mã băm tệp nguồn")
+    file_kind: pl.String = field(
+        "workbook, csv_folder, district or other", "Loại tệp", isin=["workbook", "csv_folder", "district", "other"]
+    )
+    received_at: pl.Datetime("us", "UTC") = field("File modification time (UTC)", "Thời điểm nhận")
+    report_date: pl.Date = field("Report date stated in TongHop", "Ngày báo cáo", nullable=True)
+    status: pl.String = field(
+        "accepted, accepted_with_errors, rejected or superseded", "Trạng thái", isin=SUBMISSION_STATUSES.codes
+    )
+    rows_in: pl.Int64 = field("Data rows read (title, header, blank and total rows excluded)", "Số dòng đọc", ge=0)
+    rows_accepted: pl.Int64 = field("Data rows stored in the fact tables", "Số dòng nhận", ge=0)
+    rows_rejected: pl.Int64 = field("Data rows rejected by an error", "Số dòng bị loại", ge=0)
+    warnings: pl.Int64 = field("Warnings raised on the file", "Số cảnh báo", ge=0)
+    superseded_by: pl.String = field("The file that replaced this one", "Thay thế bởi", nullable=True)
+    unit_conversions: pl.String = field("JSON: column → unit converted to million VND", "Quy đổi đơn vị", nullable=True)
+
+    Config = SheetConfig
+
+
+class RejectedRows(PeriodKeys):
+    """Rejected rows and files (severity error) and warnings on kept rows (severity warning)."""
+
+    commune_code: pl.String = field("Commune of the submission, when known", "Mã xã", nullable=True)
+    source_file: pl.String = field("Submission path relative to the raw directory", "Tệp nguồn")
+    source_sha256: pl.String = field("SHA-256 of the submission's content", "Mã băm tệp nguồn", nullable=True)
+    sheet: pl.String = field("Sheet name (null for a whole file)", "Sheet", nullable=True)
+    source_row: pl.Int64 = field("Excel row or CSV line (null for a file or sheet)", "Dòng", nullable=True)
+    column: pl.String = field("Warehouse column concerned (null for a file)", "Cột", nullable=True)
+    rule: pl.String = field("Stable rule name (see docs/rules.md)", "Quy tắc")
+    severity: pl.String = field("error (row or file left out) or warning (row kept)", "Mức độ", isin=SEVERITIES.codes)
+    message_vi: pl.String = field("Message in Vietnamese, with file, sheet, row and column", "Thông báo")
+    message_en: pl.String = field("Message in English, with file, sheet, row and column", "Message")
+    raw_values: pl.String = field("JSON of the row's cells as written (header → text)", "Giá trị gốc", nullable=True)
+
+    Config = SheetConfig
+
+
+class Completeness(PeriodKeys, _CommuneKey):
+    """Every commune expected to report in the period, and whether it did."""
+
+    commune_name: pl.String = field("Commune name", "Tên xã")
+    submitted: pl.Boolean = field("An accepted submission exists", "Đã nộp")
+    on_time: pl.Boolean = field("Report date no later than the deadline", "Đúng hạn")
+    status: pl.String = field("on_time, late, rejected or missing", "Tình trạng", isin=COMPLETENESS_STATUSES.codes)
+    report_date: pl.Date = field("Report date of the accepted submission", "Ngày báo cáo", nullable=True)
+    deadline: pl.Date = field("Deadline for the period", "Hạn nộp")
+    source_file: pl.String = field("Accepted submission", "Tệp nguồn", nullable=True)
+
+    Config = SheetConfig
+
+
+TABLES: dict[str, type[pa.DataFrameModel]] = {
+    "submission_log": SubmissionLog,
+    "cooperatives": Cooperatives,
+    "coop_groups": CoopGroups,
+    "commune_summaries": CommuneSummaries,
+    "support_disbursements": SupportDisbursements,
+    "rejected_rows": RejectedRows,
+    "completeness": Completeness,
+}
+
+_FIRST = (*PERIOD_KEYS, "commune_code")
+
+
+def column_order(model: type[pa.DataFrameModel]) -> list[str]:
+    """Output column order: period keys and commune first, lineage last."""
+    names = list(model.to_schema().columns)
+    first = [c for c in _FIRST if c in names]
+    last = [c for c in LINEAGE if c in names and model is not SubmissionLog and model is not RejectedRows]
+    middle = [c for c in names if c not in first and c not in last]
+    return first + middle + last
+
+
+def polars_schema(model: type[pa.DataFrameModel]) -> dict[str, pl.DataType]:
+    """Column name → polars dtype, in output order."""
+    cols = model.to_schema().columns
+    return {name: cols[name].dtype.type for name in column_order(model)}
