@@ -3,6 +3,7 @@
     kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...]
     kttt validate FILE... [--raw DIR] [--period 2024-Q3]
     kttt sample [--raw DIR]
+    kttt docs [--out docs]
 
 ``run`` exits 0 whatever the submissions held (problems are in the warehouse); it
 exits 1 only when the pipeline itself failed. ``validate`` exits 1 when a file has
@@ -112,6 +113,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Regenerate the data dictionary and the rule catalogue from the schemas."""
+    from pipeline.docs import write_docs
+
+    for path in write_docs(Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     parser = argparse.ArgumentParser(prog="kttt", description="Collective-economy reporting pipeline.")
@@ -129,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     smp = sub.add_parser("sample", help="regenerate the bundled sample district")
     smp.add_argument("--raw", help="raw directory to write into")
     smp.set_defaults(func=cmd_sample)
+    docs = sub.add_parser("docs", help="regenerate docs/data-dictionary.md and docs/rules.md from the schemas")
+    docs.add_argument("--out", default="docs", help="folder to write into (default docs)")
+    docs.set_defaults(func=cmd_docs)
     return parser
 
 

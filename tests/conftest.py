@@ -1,0 +1,34 @@
+"""Shared fixtures: the bundled sample district, copied, and a warehouse built from it once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_RAW = REPO / "raw"
+SAMPLE_PERIODS = ["2024-Q2", "2024-Q3"]
+
+
+@pytest.fixture
+def sample_raw(tmp_path: Path) -> Path:
+    """A private copy of the bundled raw directory."""
+    dest = tmp_path / "raw"
+    shutil.copytree(SAMPLE_RAW, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample district run once through the whole pipeline (real Dagster, ephemeral instance)."""
+    from pipeline.runner import run_periods
+
+    base = tmp_path_factory.mktemp("sample")
+    raw = base / "raw"
+    shutil.copytree(SAMPLE_RAW, raw)
+    warehouse = base / "warehouse"
+    outcomes = run_periods(raw, warehouse, SAMPLE_PERIODS)
+    assert all(o.success for o in outcomes), [o.error for o in outcomes]
+    return warehouse
