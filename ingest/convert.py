@@ -16,18 +16,7 @@ from ingest.text import EMPTY_MARKS, date_expr, fold, fold_expr, number_expr
 from schemas import vocab
 from schemas.fields import SheetColumn
 
-VOCABS: dict[str, vocab.Vocab] = {
-    v.name: v
-    for v in (
-        vocab.SECTORS,
-        vocab.SUBSECTORS,
-        vocab.STATUSES,
-        vocab.RATINGS,
-        vocab.THT_KINDS,
-        vocab.LEVELS,
-        vocab.YES_NO,
-    )
-}
+VOCABS = vocab.BY_NAME
 _DTYPES = {
     "text": pl.String,
     "category": pl.String,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from assets.metadata import describe
-from ingest.convert import VOCABS
 from schemas import vocab
 from schemas.fields import sheet_columns
 from schemas.rules import RULES
@@ -69,25 +68,15 @@ def render_data_dictionary() -> str:
             "|---|---|---|---|---|---|",
         ]
         for col in sheet_columns(model):
-            values = ", ".join(f"{t.label_vi} → `{t.code}`" for t in VOCABS[col.vocab].terms) if col.vocab else ""
+            terms = vocab.BY_NAME[col.vocab].terms if col.vocab else ()
+            values = ", ".join(f"{t.label_vi} → `{t.code}`" for t in terms)
             out.append(
                 f"| {_escape(col.header_vi)} | `{col.name}` | {col.kind} | {'yes' if col.required else 'no'} "
                 f"| {_escape(values)} | {_escape(', '.join(col.aliases))} |"
             )
         out.append("")
     out += ["## Vocabularies", ""]
-    for v in (
-        vocab.SECTORS,
-        vocab.SUBSECTORS,
-        vocab.STATUSES,
-        vocab.RATINGS,
-        vocab.THT_KINDS,
-        vocab.LEVELS,
-        vocab.YES_NO,
-        vocab.SUBMISSION_STATUSES,
-        vocab.COMPLETENESS_STATUSES,
-        vocab.SEVERITIES,
-    ):
+    for v in vocab.BY_NAME.values():
         out += [f"### `{v.name}`", "", "| code | Vietnamese | English | other spellings |", "|---|---|---|---|"]
         out += [f"| `{t.code}` | {t.label_vi} | {t.label_en} | {_escape(', '.join(t.aliases))} |" for t in v.terms]
         out.append("")

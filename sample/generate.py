@@ -55,19 +55,7 @@ TITLE_ROWS = 3
 
 DISTRICT = {"name": "Thạch Hà", "province": "Hà Tĩnh", "report_deadline_days": 15}
 
-VOCABS: dict[str, vocab.Vocab] = {
-    v.name: v
-    for v in (
-        vocab.SECTORS,
-        vocab.SUBSECTORS,
-        vocab.STATUSES,
-        vocab.RATINGS,
-        vocab.THT_KINDS,
-        vocab.LEVELS,
-        vocab.YES_NO,
-        vocab.COMMUNE_KINDS,
-    )
-}
+VOCABS = vocab.BY_NAME
 
 # ---------------------------------------------------------------------------------------------
 # Data model

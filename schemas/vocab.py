@@ -165,3 +165,21 @@ SEVERITIES = Vocab(
         Term("warning", "Cảnh báo", "Warning"),
     ),
 )
+
+BY_NAME: dict[str, Vocab] = {
+    v.name: v
+    for v in (
+        SECTORS,
+        SUBSECTORS,
+        STATUSES,
+        RATINGS,
+        THT_KINDS,
+        LEVELS,
+        YES_NO,
+        COMMUNE_KINDS,
+        SUBMISSION_STATUSES,
+        COMPLETENESS_STATUSES,
+        SEVERITIES,
+    )
+}
+"""Every vocabulary by name (the ``vocab`` of a sheet column names one of them)."""
