@@ -22,6 +22,7 @@ class Reference:
     province: str
     communes: pl.DataFrame
     targets: pl.DataFrame
+    """targets.csv with ``source_row`` (its line number) for provenance."""
     deadline_days: int = DEFAULT_DEADLINE_DAYS
 
     def expected(self, period: str) -> pl.DataFrame:
@@ -96,9 +97,12 @@ def load_reference(raw_dir: Path) -> Reference:
         targets = pl.read_csv(ref / "targets.csv", infer_schema=False)
         if "label_vi" not in targets.columns:
             targets = targets.with_columns(pl.lit(None, dtype=pl.String).alias("label_vi"))
-        targets = targets.select(pl.col(c).cast(t) for c, t in _TARGET_COLUMNS.items())
+        targets = targets.select(pl.col(c).cast(t) for c, t in _TARGET_COLUMNS.items()).with_row_index(
+            "source_row", offset=2
+        )
     else:
-        targets = pl.DataFrame(schema=_TARGET_COLUMNS)
+        targets = pl.DataFrame(schema={"source_row": pl.UInt32, **_TARGET_COLUMNS})
+    targets = targets.with_columns(pl.col("source_row").cast(pl.Int64))
     return Reference(
         district=str(info.get("name", "")),
         province=str(info.get("province", "")),

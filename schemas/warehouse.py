@@ -140,6 +140,62 @@ class Completeness(PeriodKeys, _CommuneKey):
     Config = SheetConfig
 
 
+class Indicators(PeriodKeys):
+    """Indicators per period, for the district and each commune, with breakdowns and quarter-on-quarter changes."""
+
+    geo_level: pl.String = field("district or commune", "Cấp", isin=["district", "commune"])
+    commune_code: pl.String = field("Commune (null for the district)", "Mã xã", nullable=True)
+    indicator: pl.String = field(
+        "Indicator name, e.g. htx.count, htx.charter_capital_mvnd, htx.change.rating", "Chỉ tiêu"
+    )
+    breakdown: pl.String = field(
+        "column=value of the breakdown (e.g. sector=agriculture), null for the total", "Phân tổ", nullable=True
+    )
+    value: pl.Float64 = field("Value", "Giá trị", nullable=True)
+    unit: pl.String = field("count, persons, mvnd, mvnd/month", "Đơn vị")
+
+    Config = SheetConfig
+
+
+class IndicatorsYearly(Indicators):
+    """Indicators per year, from each year's latest quarter with data, with the change on the previous year."""
+
+    period: pl.String = field(
+        "Quarter the yearly value is taken from (the year's latest)", "Kỳ nguồn", str_matches=r"^\d{4}-Q[1-4]$"
+    )
+    previous_year_value: pl.Float64 = field("Value of the previous year, if any", "Giá trị năm trước", nullable=True)
+    change: pl.Float64 = field("value − previous_year_value", "Thay đổi so với năm trước", nullable=True)
+
+    Config = SheetConfig
+
+
+class ReportFigures(PeriodKeys):
+    """Figures of the yearly report for a period (definitions in docs/figures.md), targets and progress."""
+
+    figure_id: pl.String = field("Stable figure id, e.g. htx.rating.good.pct", "Mã chỉ tiêu")
+    section: pl.String = field("Section of the report the figure belongs to", "Mục")
+    label_vi: pl.String = field("Vietnamese label", "Tên chỉ tiêu")
+    value: pl.Float64 = field("Value (null when no unit reports the underlying column)", "Giá trị", nullable=True)
+    unit: pl.String = field("count, persons, mvnd (million VND), pct, mvnd/month, mvnd/year", "Đơn vị")
+
+    Config = SheetConfig
+
+
+class FigureSources(PeriodKeys):
+    """Provenance: for each figure of a period, the warehouse rows it is computed from."""
+
+    figure_id: pl.String = field("Figure id in report_figures", "Mã chỉ tiêu")
+    source_table: pl.String = field(
+        "Table of the row: cooperatives, coop_groups, support_disbursements, targets", "Bảng nguồn"
+    )
+    commune_code: pl.String = field("Commune of the row (null for district rows)", "Mã xã", nullable=True)
+    unit_id: pl.String = field("coop_id, group_id, programme code or target indicator", "Mã đơn vị")
+    source_file: pl.String = field("Submission (or reference file) the row comes from", "Tệp nguồn")
+    source_row: pl.Int64 = field("Row in that file a person sees", "Dòng")
+
+    Config = SheetConfig
+
+
 TABLES: dict[str, type[pa.DataFrameModel]] = {
     "submission_log": SubmissionLog,
     "cooperatives": Cooperatives,
@@ -148,6 +204,10 @@ TABLES: dict[str, type[pa.DataFrameModel]] = {
     "support_disbursements": SupportDisbursements,
     "rejected_rows": RejectedRows,
     "completeness": Completeness,
+    "indicators": Indicators,
+    "indicators_yearly": IndicatorsYearly,
+    "report_figures": ReportFigures,
+    "figure_sources": FigureSources,
 }
 
 _FIRST = (*PERIOD_KEYS, "commune_code")

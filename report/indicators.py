@@ -1,0 +1,159 @@
+"""Indicators by district and commune, with breakdowns, and their change against the previous quarter.
+
+Tidy output: one row per (geography, indicator, breakdown). ``breakdown`` is
+``column=value`` (e.g. ``sector=agriculture``) or null for the total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ingest.text import period_parts
+from schemas import warehouse as wh
+
+HTX = "cooperatives"
+THT = "coop_groups"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """An aggregation of one table, for every breakdown column listed (None = the total)."""
+
+    name: str
+    table: str
+    value: pl.Expr
+    unit: str
+    breakdowns: tuple[str | None, ...] = (None,)
+    where: pl.Expr | None = None
+
+
+def _sum(col: str) -> pl.Expr:
+    return pl.col(col).sum().cast(pl.Float64)
+
+
+COUNT = pl.len().cast(pl.Float64)
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("htx.count", HTX, COUNT, "count", (None, "status", "rating", "sector", "subsector")),
+    Indicator("htx.members", HTX, _sum("members"), "persons", (None, "sector")),
+    Indicator("htx.charter_capital_mvnd", HTX, _sum("charter_capital_mvnd"), "mvnd", (None, "sector")),
+    Indicator("htx.revenue_mvnd", HTX, _sum("revenue_mvnd"), "mvnd", (None, "sector")),
+    Indicator("htx.profit_mvnd", HTX, _sum("profit_mvnd"), "mvnd", (None, "sector")),
+    Indicator("htx.tax_code.count", HTX, COUNT, "count", where=pl.col("tax_code").is_not_null()),
+    Indicator("htx.tax_paid_mvnd", HTX, _sum("tax_paid_mvnd"), "mvnd"),
+    Indicator("htx.insured_workers", HTX, _sum("insured_workers"), "persons"),
+    Indicator(
+        "htx.avg_income_mvnd_month",
+        HTX,
+        pl.col("avg_income_mvnd_month").mean(),
+        "mvnd/month",
+        where=pl.col("avg_income_mvnd_month").is_not_null(),
+    ),
+    Indicator("htx.managers", HTX, _sum("managers"), "persons"),
+    Indicator("htx.managers_college", HTX, _sum("managers_college"), "persons"),
+    Indicator("htx.managers_vocational", HTX, _sum("managers_vocational"), "persons"),
+    Indicator("htx.digital_training.count", HTX, COUNT, "count", where=pl.col("digital_training").fill_null(False)),
+    Indicator("htx.ocop.count", HTX, COUNT, "count", (None, "ocop_stars"), where=pl.col("ocop_stars").is_not_null()),
+    Indicator("htx.drones", HTX, _sum("drones"), "count"),
+    Indicator(
+        "credit_fund.loans_disbursed_mvnd",
+        HTX,
+        _sum("loans_disbursed_mvnd"),
+        "mvnd",
+        where=pl.col("sector") == "credit_fund",
+    ),
+    Indicator(
+        "credit_fund.loan_contracts", HTX, _sum("loan_contracts"), "count", where=pl.col("sector") == "credit_fund"
+    ),
+    Indicator("tht.count", THT, COUNT, "count", (None, "status", "rating", "kind")),
+    Indicator("tht.members", THT, _sum("members"), "persons", (None, "kind")),
+    Indicator("tht.revenue_mvnd", THT, _sum("revenue_mvnd"), "mvnd", (None, "kind")),
+    Indicator("tht.profit_mvnd", THT, _sum("profit_mvnd"), "mvnd", (None, "kind")),
+    Indicator("tht.ocop.count", THT, COUNT, "count", where=pl.col("ocop_stars").is_not_null()),
+)
+
+
+def _aggregate(frame: pl.DataFrame, ind: Indicator, breakdown: str | None) -> pl.DataFrame:
+    rows = frame if ind.where is None else frame.filter(ind.where)
+    keys = ["commune_code"] + ([breakdown] if breakdown else [])
+    label = (pl.lit(f"{breakdown}=") + pl.col(breakdown).cast(pl.String)) if breakdown else pl.lit(None, pl.String)
+    if breakdown:
+        rows = rows.filter(pl.col(breakdown).is_not_null())
+    by_commune = rows.group_by(keys).agg(ind.value.alias("value"))
+    district = (
+        rows.group_by(keys[1:]).agg(ind.value.alias("value")) if breakdown else rows.select(ind.value.alias("value"))
+    )
+    out = []
+    for level, part in (("commune", by_commune), ("district", district)):
+        if part.is_empty():
+            continue
+        commune = pl.col("commune_code") if level == "commune" else pl.lit(None, pl.String)
+        out.append(
+            part.select(
+                pl.lit(level).alias("geo_level"),
+                commune.alias("commune_code"),
+                pl.lit(ind.name).alias("indicator"),
+                label.alias("breakdown"),
+                pl.col("value").cast(pl.Float64),
+                pl.lit(ind.unit).alias("unit"),
+            )
+        )
+    return pl.concat(out) if out else pl.DataFrame()
+
+
+def _changes(current: pl.DataFrame, previous: pl.DataFrame) -> list[pl.DataFrame]:
+    """New, gone and newly suspended cooperatives, and rating moves, against the previous quarter."""
+    key = ["commune_code", "coop_id"]
+    cur = current.select(*key, "status", "rating")
+    prev = previous.select(*key, pl.col("status").alias("prev_status"), pl.col("rating").alias("prev_rating"))
+    both = cur.join(prev, on=key, how="inner")
+    frames = {
+        "htx.change.new": cur.join(prev, on=key, how="anti"),
+        "htx.change.gone": prev.join(cur, on=key, how="anti"),
+        "htx.change.suspended": both.filter((pl.col("status") == "suspended") & (pl.col("prev_status") != "suspended")),
+    }
+    moves = both.filter(
+        pl.col("rating").is_not_null()
+        & pl.col("prev_rating").is_not_null()
+        & (pl.col("rating") != pl.col("prev_rating"))
+    ).with_columns((pl.col("prev_rating") + ">" + pl.col("rating")).alias("move"))
+    out = [_aggregate(f, Indicator(name, HTX, COUNT, "count"), None) for name, f in frames.items()]
+    out.append(_aggregate(moves, Indicator("htx.change.rating", HTX, COUNT, "count"), "move"))
+    return [o for o in out if not o.is_empty()]
+
+
+def compute_indicators(
+    tables: dict[str, pl.DataFrame], period: str, previous_cooperatives: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The ``indicators`` table of ``period``; changes only when the previous quarter is given."""
+    parts = []
+    for ind in INDICATORS:
+        for breakdown in ind.breakdowns:
+            part = _aggregate(tables[ind.table], ind, breakdown)
+            if not part.is_empty():
+                parts.append(part)
+    if previous_cooperatives is not None:
+        parts += _changes(tables[HTX], previous_cooperatives)
+    year, quarter = period_parts(period)
+    schema = wh.polars_schema(wh.Indicators)
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return (
+        pl.concat(parts)
+        .with_columns(
+            pl.lit(period).alias("period"),
+            pl.lit(year, pl.Int32).alias("year"),
+            pl.lit(quarter, pl.Int8).alias("quarter"),
+        )
+        .select(list(schema))
+        .cast(schema)
+        .sort("geo_level", "commune_code", "indicator", "breakdown", nulls_last=False)
+    )
+
+
+def previous_period(period: str) -> str:
+    """The quarter before ``period``."""
+    year, quarter = period_parts(period)
+    return f"{year - 1}-Q4" if quarter == 1 else f"{year}-Q{quarter - 1}"
