@@ -69,8 +69,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     print(f"kttt: {raw} → {warehouse} ({', '.join(periods)})", file=sys.stderr)
     outcomes = run_periods(raw, warehouse, periods, on_progress=lambda m: print(m, file=sys.stderr))
-    _print_summary(warehouse, [o.period for o in outcomes if o.success])
+    done = [o.period for o in outcomes if o.success and o.period in periods]
+    _print_summary(warehouse, done)
     print(f"\nTables written under {warehouse}")
+    for period in done:
+        print(f"Report for {period}: {warehouse / 'report' / period}")
     return 0 if all(o.success for o in outcomes) else 1
 
 
@@ -139,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     smp = sub.add_parser("sample", help="regenerate the bundled sample district")
     smp.add_argument("--raw", help="raw directory to write into")
     smp.set_defaults(func=cmd_sample)
-    docs = sub.add_parser("docs", help="regenerate docs/data-dictionary.md and docs/rules.md from the schemas")
+    docs = sub.add_parser(
+        "docs", help="regenerate docs/data-dictionary.md, rules.md and figures.md from the schemas and registry"
+    )
     docs.add_argument("--out", default="docs", help="folder to write into (default docs)")
     docs.set_defaults(func=cmd_docs)
     return parser

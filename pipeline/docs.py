@@ -1,6 +1,6 @@
 """Generate the reference docs from the schemas: data dictionary and rule catalogue.
 
-``kttt docs`` rewrites ``docs/data-dictionary.md`` and ``docs/rules.md``; a test
+``kttt docs`` rewrites ``docs/data-dictionary.md``, ``docs/rules.md`` and ``docs/figures.md``; a test
 fails when the committed files differ from what the schemas say.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assets.metadata import describe
+from report.registry import SECTION_TITLES, STATIC_FIGURES
 from schemas import vocab
 from schemas.fields import sheet_columns
 from schemas.rules import RULES
@@ -98,12 +99,60 @@ def render_rules() -> str:
     return "\n".join(out) + "\n"
 
 
+def render_figures() -> str:
+    """Markdown: every figure id of ``report_figures`` with its definition (from report/registry.py)."""
+    out = [GENERATED, "", "# Report figures", ""]
+    out += [
+        "`report_figures` holds one row per figure and period; `figure_sources` lists, for each figure, the",
+        "warehouse rows it is computed from (commune, cooperative or group id, file and row). Percentages of",
+        "ratings are over `htx.evaluated`, two decimals, rounded together by largest remainder so that they",
+        "sum to exactly 100.00.",
+        "",
+        "| figure_id | section | unit | label (Vietnamese) | definition |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| `{f.id}` | {f.section} | {f.unit} | {_escape(f.label_vi)} | {_escape(f.definition)} |"
+        for f in STATIC_FIGURES
+    ]
+    out += [
+        "",
+        "## Figures whose ids come from the data",
+        "",
+        "| figure_id | section | unit | definition |",
+        "|---|---|---|---|",
+        "| `support.<program>.disbursed_mvnd` | 1.4 | mvnd | Support disbursed under a programme code of sheet "
+        "HoTro (code lower-cased). |",
+        "| `support.<program>.plan_mvnd` | 1.4 | mvnd | Planned amount of the programme (null when none is given). |",
+        "| `support.<program>.beneficiaries` | 1.4 | count | Distinct cooperatives supported by the programme. |",
+        "| `support.level.<level>.disbursed_mvnd` / `.plan_mvnd` / `.beneficiaries` | 1.4 | | The same per level: "
+        + ", ".join(f"`{t.code}`" for t in vocab.LEVELS.terms)
+        + ". |",
+        "| `target.<indicator>` | II.3 | as in targets.csv | Target of `targets.csv` for the year after the "
+        "period's year (the year part two announces). |",
+        "| `progress.<indicator>` | II.3 | pct | The period's value of `<indicator>` as a percentage of the target "
+        "for the period's own year, where one exists. |",
+        "",
+        "## Sections",
+        "",
+    ]
+    out += [f"- `{k}`: {v}" for k, v in SECTION_TITLES.items()]
+    return "\n".join(out) + "\n"
+
+
+DOCS = {
+    "data-dictionary.md": render_data_dictionary,
+    "rules.md": render_rules,
+    "figures.md": render_figures,
+}
+
+
 def write_docs(folder: Path) -> list[Path]:
     """Write the generated docs into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in (("data-dictionary.md", render_data_dictionary()), ("rules.md", render_rules())):
+    for name, render in DOCS.items():
         path = folder / name
-        path.write_text(text, encoding="utf-8")
+        path.write_text(render(), encoding="utf-8")
         written.append(path)
     return written

@@ -1,11 +1,24 @@
-"""Jobs: refreshing a quarter materializes every asset of that period."""
+"""Jobs: refreshing a quarter, and refreshing what spans every quarter."""
 
 from __future__ import annotations
 
 import dagster as dg
 
+from pipeline.partitions import period_partitions
+
+PERIOD_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.assets("indicators_yearly", "analyst_database")
+YEARLY_SELECTION = dg.AssetSelection.assets("indicators_yearly", "analyst_database")
+
 refresh_period = dg.define_asset_job(
     name="refresh_period",
-    selection=dg.AssetSelection.all(),
-    description="Ingest, validate and store every submission of one quarter.",
+    selection=PERIOD_SELECTION,
+    description="Ingest, validate and store every submission of one quarter, then its indicators, figures and report.",
 )
+
+refresh_yearly = dg.define_asset_job(
+    name="refresh_yearly",
+    selection=YEARLY_SELECTION,
+    description="Yearly indicators over every stored quarter, and the analysts' DuckDB views.",
+)
+
+__all__ = ["period_partitions", "refresh_period", "refresh_yearly"]

@@ -6,9 +6,11 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
 from ingest.discover import SubmissionFile, find_periods, period_files
 from ingest.reference import Reference, load_reference
+from pipeline.storage import read_table
 
 RAW_ENV = "KTTT_RAW_DIR"
 WAREHOUSE_ENV = "KTTT_WAREHOUSE_DIR"
@@ -43,3 +45,25 @@ class SubmissionSource(dg.ConfigurableResource):
 def env_or(name: str, default: str) -> str | dg.EnvVar:
     """``EnvVar(name)`` when the variable is set (shown as such in the UI), else ``default``."""
     return dg.EnvVar(name) if os.environ.get(name) else default
+
+
+class WarehouseDir(dg.ConfigurableResource):
+    """The warehouse directory, for assets that read other periods or write files besides tables."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        """The warehouse directory as a path."""
+        return Path(self.path)
+
+    def read(self, table: str, partitions: list[str] | None = None) -> pl.DataFrame | None:
+        """A table (or some of its periods), or None when nothing of it is stored yet."""
+        try:
+            return read_table(self.root, table, partitions)
+        except FileNotFoundError:
+            return None
+
+    def periods(self, table: str) -> list[str]:
+        """Periods stored for a table."""
+        return sorted(p.stem for p in (self.root / table).glob("*.parquet"))

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.definitions import ASSETS, build_resources
+from pipeline.jobs import PERIOD_SELECTION, YEARLY_SELECTION
 from pipeline.partitions import PERIOD_PARTITIONS
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -59,6 +60,7 @@ def run_periods(
         start = time.perf_counter()
         result = dg.materialize(
             ASSETS,
+            selection=PERIOD_SELECTION,
             partition_key=period,
             instance=instance,
             resources=resources,
@@ -66,12 +68,30 @@ def run_periods(
             run_config=QUIET_LOGS,
             tags={"kttt/source": "cli"},
         )
-        error = None
-        if not result.success:
-            failures = [e for e in result.all_events if e.is_step_failure]
-            error = "; ".join(str(e.step_failure_data.error.message).strip() for e in failures)[:2000] or "failed"
+        error = _error(result)
         outcomes.append(PeriodRun(period, result.success, time.perf_counter() - start, error))
         if on_progress:
             state = "done" if result.success else f"FAILED: {error}"
             on_progress(f"[{n}/{len(periods)}] {period} {state} in {outcomes[-1].seconds:.1f} s")
+    if outcomes and any(o.success for o in outcomes):
+        if on_progress:
+            on_progress("yearly indicators and analysts' database …")
+        start = time.perf_counter()
+        result = dg.materialize(
+            ASSETS,
+            selection=YEARLY_SELECTION,
+            instance=instance,
+            resources=resources,
+            raise_on_error=False,
+            run_config=QUIET_LOGS,
+            tags={"kttt/source": "cli"},
+        )
+        outcomes.append(PeriodRun("yearly", result.success, time.perf_counter() - start, _error(result)))
     return outcomes
+
+
+def _error(result: dg.ExecuteInProcessResult) -> str | None:
+    if result.success:
+        return None
+    failures = [e for e in result.all_events if e.is_step_failure]
+    return "; ".join(str(e.step_failure_data.error.message).strip() for e in failures)[:2000] or "failed"

@@ -15,17 +15,19 @@ import pytest
 
 from assets.submissions import PERIOD_TABLES
 from pipeline.definitions import ASSETS, build_resources, defs
+from pipeline.jobs import PERIOD_SELECTION
 from pipeline.partitions import PERIOD_PARTITIONS
 from pipeline.runner import run_periods
 from schemas.warehouse import TABLES, polars_schema
 from tests.conftest import REPO, SAMPLE_PERIODS
 
-ALL_TABLES = [*PERIOD_TABLES, "completeness"]
+ALL_TABLES = [*PERIOD_TABLES, "completeness", "indicators", "report_figures", "figure_sources"]
 
 
 def _materialize(raw: Path, warehouse: Path, period: str, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    resources = build_resources(str(raw), str(warehouse))
     return dg.materialize(
-        ASSETS, partition_key=period, instance=instance, resources=build_resources(str(raw), str(warehouse))
+        ASSETS, selection=PERIOD_SELECTION, partition_key=period, instance=instance, resources=resources
     )
 
 
@@ -37,14 +39,16 @@ def _instance(periods: list[str]) -> dg.DagsterInstance:
 
 def test_every_asset_has_description_group_and_kinds() -> None:
     graph = defs.get_repository_def().asset_graph
-    keys = graph.get_all_asset_keys()
-    assert {k.to_user_string() for k in keys} == set(ALL_TABLES)
-    for key in keys:
+    keys = {k.to_user_string(): k for k in graph.get_all_asset_keys()}
+    assert set(keys) == {*ALL_TABLES, "report", "indicators_yearly", "analyst_database"}
+    for name, key in keys.items():
         node = graph.get(key)
-        assert node.description and len(node.description) > 20, key
-        assert node.group_name == "submissions", key
-        assert {"polars", "parquet"} <= set(node.kinds), key
-        assert "dagster/column_schema" in node.metadata, key
+        assert node.description and len(node.description) > 20, name
+        assert node.group_name in {"submissions", "report", "analysts"}, name
+        assert node.kinds, name
+        if name in TABLES:
+            assert {"polars", "parquet"} <= set(node.kinds), name
+            assert "dagster/column_schema" in node.metadata, name
 
 
 def test_sample_builds_every_table_with_nothing_rejected(sample_warehouse: Path) -> None:
@@ -82,7 +86,14 @@ def test_asset_checks_pass_on_the_sample(sample_raw: Path, tmp_path: Path) -> No
     result = _materialize(sample_raw, tmp_path / "wh", "2024-Q3", _instance(["2024-Q3"]))
     assert result.success
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert set(evaluations) == {"row_accounting", "no_rejected_rows", "no_rejected_files", "all_communes_reported"}
+    assert set(evaluations) == {
+        "row_accounting",
+        "no_rejected_rows",
+        "no_rejected_files",
+        "all_communes_reported",
+        "figures_traced",
+        "rating_pct_sum_100",
+    }
     assert all(e.passed for e in evaluations.values())
     meta = result.asset_materializations_for_node("period_submissions")
     counts = {m.asset_key.to_user_string(): m.metadata["dagster/row_count"].value for m in meta}
@@ -109,8 +120,13 @@ def test_downstream_asset_reads_partitions_back_through_the_io_manager(sample_ra
 
     instance = _instance(["2024-Q3"])
     resources = build_resources(str(sample_raw), str(tmp_path / "wh"))
+    selection = PERIOD_SELECTION | dg.AssetSelection.assets(capital_by_sector)
     assert dg.materialize(
-        [*ASSETS, capital_by_sector], partition_key="2024-Q3", instance=instance, resources=resources
+        [*ASSETS, capital_by_sector],
+        selection=selection,
+        partition_key="2024-Q3",
+        instance=instance,
+        resources=resources,
     ).success
     out = pl.read_parquet(tmp_path / "wh" / "capital_by_sector" / "2024-Q3.parquet")
     assert out.filter(pl.col("sector") == "agriculture")["charter_capital_mvnd"].item() == 136941
@@ -177,9 +193,9 @@ def test_cli_validate_prints_problems_and_writes_nothing(sample_raw: Path, tmp_p
     assert not (tmp_path / "warehouse").exists()
 
 
-@pytest.mark.parametrize("doc", ["data-dictionary.md", "rules.md"])
+@pytest.mark.parametrize("doc", ["data-dictionary.md", "rules.md", "figures.md"])
 def test_generated_docs_are_up_to_date(doc: str) -> None:
-    from pipeline.docs import render_data_dictionary, render_rules
+    from pipeline.docs import DOCS
 
-    text = {"data-dictionary.md": render_data_dictionary, "rules.md": render_rules}[doc]()
+    text = DOCS[doc]()
     assert (REPO / "docs" / doc).read_text(encoding="utf-8") == text, "run `kttt docs`"
