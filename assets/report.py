@@ -15,6 +15,7 @@ from pipeline.resources import SubmissionSource, WarehouseDir
 from report.build import build_report
 from report.figures import compute_figures
 from report.indicators import compute_indicators, previous_period
+from report.restate import restate
 from report.yearly import yearly_indicators
 from schemas import warehouse as wh
 
@@ -39,6 +40,20 @@ def indicators(
     if previous is None:
         context.log.info(f"No cooperatives stored for {previous_period(period)}: no quarter-on-quarter changes")
     table = compute_indicators({"cooperatives": cooperatives, "coop_groups": coop_groups}, period, previous)
+    return dg.Output(table, metadata=output_metadata(table))
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    partitions_def=period_partitions,
+    description=describe(wh.IndicatorsRestated),
+    metadata=definition_metadata(wh.IndicatorsRestated),
+)
+def indicators_restated(source: SubmissionSource, indicators: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """The quarter's commune indicators summed onto today's communes (``merged_into`` of communes.csv), side by
+    side with the originals in ``indicators``."""
+    table = restate(indicators, source.reference().communes)
     return dg.Output(table, metadata=output_metadata(table))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.report import analyst_database, figures, indicators, indicators_yearly, report
+from assets.report import analyst_database, figures, indicators, indicators_restated, indicators_yearly, report
 from assets.submissions import completeness_asset, period_submissions
 from pipeline.io_manager import ParquetWarehouse
 from pipeline.jobs import refresh_period, refresh_yearly
@@ -18,7 +18,7 @@ from pipeline.resources import (
     env_or,
 )
 
-PERIOD_ASSETS = [period_submissions, completeness_asset, indicators, figures, report]
+PERIOD_ASSETS = [period_submissions, completeness_asset, indicators, indicators_restated, figures, report]
 """Assets partitioned by quarter."""
 YEARLY_ASSETS = [indicators_yearly, analyst_database]
 """Assets over every quarter (refreshed after the quarters)."""

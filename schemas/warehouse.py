@@ -169,6 +169,20 @@ class IndicatorsYearly(Indicators):
     Config = SheetConfig
 
 
+class IndicatorsRestated(PeriodKeys):
+    """Commune indicators of a period restated on today's communes (merged_into of communes.csv), additive ones."""
+
+    commune_code: pl.String = field("Today's commune (after merges)", "Mã xã hiện nay")
+    commune_name: pl.String = field("Today's commune name", "Tên xã hiện nay", nullable=True)
+    from_communes: pl.String = field("Communes of the period summed into it (codes, comma-separated)", "Gồm các xã")
+    indicator: pl.String = field("Indicator name, as in indicators", "Chỉ tiêu")
+    breakdown: pl.String = field("column=value of the breakdown, null for the total", "Phân tổ", nullable=True)
+    value: pl.Float64 = field("Sum over the original communes", "Giá trị", nullable=True)
+    unit: pl.String = field("count, persons or mvnd", "Đơn vị")
+
+    Config = SheetConfig
+
+
 class ReportFigures(PeriodKeys):
     """Figures of the yearly report for a period (definitions in docs/figures.md), targets and progress."""
 
@@ -206,6 +220,7 @@ TABLES: dict[str, type[pa.DataFrameModel]] = {
     "completeness": Completeness,
     "indicators": Indicators,
     "indicators_yearly": IndicatorsYearly,
+    "indicators_restated": IndicatorsRestated,
     "report_figures": ReportFigures,
     "figure_sources": FigureSources,
 }

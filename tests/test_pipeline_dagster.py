@@ -21,7 +21,7 @@ from pipeline.runner import run_periods
 from schemas.warehouse import TABLES, polars_schema
 from tests.conftest import REPO, SAMPLE_PERIODS
 
-ALL_TABLES = [*PERIOD_TABLES, "completeness", "indicators", "report_figures", "figure_sources"]
+ALL_TABLES = [*PERIOD_TABLES, "completeness", "indicators", "indicators_restated", "report_figures", "figure_sources"]
 
 
 def _materialize(raw: Path, warehouse: Path, period: str, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
