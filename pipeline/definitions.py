@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.report import analyst_database, figures, indicators, indicators_restated, indicators_yearly, report
 from assets.submissions import completeness_asset, period_submissions
+from pipeline.automation import quarterly_refresh, raw_files_sensor
 from pipeline.io_manager import ParquetWarehouse
 from pipeline.jobs import refresh_period, refresh_yearly
 from pipeline.resources import (
@@ -38,5 +39,7 @@ def build_resources(raw_dir: str | None = None, warehouse_dir: str | None = None
 defs = dg.Definitions(
     assets=ASSETS,
     jobs=[refresh_period, refresh_yearly],
+    schedules=[quarterly_refresh],
+    sensors=[raw_files_sensor],
     resources=build_resources(),
 )

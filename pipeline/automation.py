@@ -1,0 +1,56 @@
+"""The quarterly schedule and the raw-folder sensor."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipeline.jobs import refresh_period
+from pipeline.partitions import PERIOD_PARTITIONS
+from pipeline.resources import SubmissionSource
+from pipeline.watch import changed_periods, quarter_closed_before
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+QUARTERLY_CRON = "0 6 20 1,4,7,10 *"
+"""06:00 on the 20th of the month after each quarter: five days after the default deadline."""
+
+
+@dg.schedule(
+    cron_schedule=QUARTERLY_CRON,
+    execution_timezone=TIMEZONE,
+    job=refresh_period,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def quarterly_refresh(context: dg.ScheduleEvaluationContext, source: SubmissionSource):
+    """Refresh the quarter just closed, a few days after the communes' deadline."""
+    when = context.scheduled_execution_time
+    period = quarter_closed_before(when.date()) if when else None
+    if period is None or period not in source.periods():
+        return dg.SkipReason(f"no raw folder for {period}")
+    if period not in context.instance.get_dynamic_partitions(PERIOD_PARTITIONS):
+        context.instance.add_dynamic_partitions(PERIOD_PARTITIONS, [period])
+    return dg.RunRequest(
+        run_key=f"schedule:{period}:{when.isoformat() if when else ''}",
+        partition_key=period,
+        tags={"kttt/trigger": "schedule"},
+    )
+
+
+@dg.sensor(job=refresh_period, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def raw_files_sensor(context: dg.SensorEvaluationContext, source: SubmissionSource) -> dg.SensorResult:
+    """Request a refresh of every quarter whose files changed (by content), registering new quarters."""
+    changed, cursor = changed_periods(source.root, context.cursor)
+    known = set(context.instance.get_dynamic_partitions(PERIOD_PARTITIONS))
+    new = [p for p, _ in changed if p not in known]
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(run_key=f"{period}:{digest}", partition_key=period, tags={"kttt/trigger": "sensor"})
+            for period, digest in changed
+        ],
+        dynamic_partitions_requests=[period_partitions_add(new)] if new else [],
+        cursor=cursor,
+    )
+
+
+def period_partitions_add(periods: list[str]) -> dg.AddDynamicPartitionsRequest:
+    """A request adding quarters to the period partitions."""
+    return dg.AddDynamicPartitionsRequest(partitions_def_name=PERIOD_PARTITIONS, partition_keys=periods)

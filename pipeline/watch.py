@@ -1,0 +1,57 @@
+"""Fingerprints of the raw directory, for the sensor: what changed, by content, since last time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+from ingest.discover import find_periods, is_skipped, period_dir, period_files
+
+
+def stat_digest(raw_dir: Path, period: str) -> str:
+    """Cheap digest of a period folder (names, sizes, modification times): if it is unchanged, so is the content."""
+    h = hashlib.sha256()
+    folder = period_dir(raw_dir, period)
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not is_skipped(path):
+            st = path.stat()
+            h.update(f"{path.relative_to(folder).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def content_digest(raw_dir: Path, period: str) -> str:
+    """Digest of the submissions' contents (names and SHA-256), independent of file times."""
+    files, _ = period_files(raw_dir, period)
+    listing = "\n".join(f"{f.rel}\0{f.sha256}" for f in files)
+    return hashlib.sha256(listing.encode()).hexdigest()
+
+
+def changed_periods(raw_dir: Path, cursor: str | None) -> tuple[list[tuple[str, str]], str]:
+    """Periods whose content changed since ``cursor``, with their new content digest, and the new cursor.
+
+    The cursor (JSON) keeps, per period, the stat digest and the content digest; the
+    content is hashed again only when the stat digest moved, and a period is reported
+    only when its content digest differs (the same file dropped again requests nothing).
+    """
+    state: dict[str, dict[str, str]] = json.loads(cursor) if cursor else {}
+    changed = []
+    for period in find_periods(raw_dir):
+        stats = stat_digest(raw_dir, period)
+        seen = state.get(period)
+        if seen is not None and seen.get("stat") == stats:
+            continue
+        content = content_digest(raw_dir, period)
+        if seen is None or seen.get("content") != content:
+            changed.append((period, content))
+        state[period] = {"stat": stats, "content": content}
+    return changed, json.dumps(state, sort_keys=True)
+
+
+def quarter_closed_before(day: date) -> str:
+    """The last quarter that ended before ``day`` (``2025-01-05`` → ``2024-Q4``)."""
+    quarter = (day.month - 1) // 3 + 1
+    if quarter == 1:
+        return f"{day.year - 1}-Q4"
+    return f"{day.year}-Q{quarter - 1}"

@@ -1,0 +1,101 @@
+"""The quarterly schedule and the raw-folder sensor, evaluated through Dagster's test contexts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from pipeline.automation import TIMEZONE, quarterly_refresh, raw_files_sensor
+from pipeline.partitions import PERIOD_PARTITIONS
+from pipeline.resources import SubmissionSource
+from pipeline.watch import quarter_closed_before
+
+HCM = ZoneInfo(TIMEZONE)
+
+
+@pytest.mark.parametrize(
+    ("day", "period"),
+    [
+        (date(2024, 10, 20), "2024-Q3"),
+        (date(2025, 1, 20), "2024-Q4"),
+        (date(2024, 7, 1), "2024-Q2"),
+        (date(2024, 3, 31), "2023-Q4"),
+    ],
+)
+def test_quarter_closed_before(day: date, period: str) -> None:
+    assert quarter_closed_before(day) == period
+
+
+def test_schedule_runs_the_quarter_just_closed(sample_raw: Path) -> None:
+    with dg.instance_for_test() as instance:
+        _check_schedule(instance, sample_raw)
+
+
+def _check_schedule(instance: dg.DagsterInstance, sample_raw: Path) -> None:
+    context = dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=datetime(2024, 10, 20, 6, 0, tzinfo=HCM),
+        resources={"source": SubmissionSource(raw_dir=str(sample_raw))},
+    )
+    request = quarterly_refresh(context)
+    assert isinstance(request, dg.RunRequest)
+    assert request.partition_key == "2024-Q3"
+    assert "2024-Q3" in instance.get_dynamic_partitions(PERIOD_PARTITIONS)
+    assert quarterly_refresh.execution_timezone == TIMEZONE
+    assert quarterly_refresh.job_name == "refresh_period"
+
+
+def test_schedule_skips_a_quarter_without_folder(sample_raw: Path) -> None:
+    context = dg.build_schedule_context(
+        instance=dg.DagsterInstance.ephemeral(),
+        scheduled_execution_time=datetime(2025, 1, 20, 6, 0, tzinfo=HCM),
+        resources={"source": SubmissionSource(raw_dir=str(sample_raw))},
+    )
+    assert isinstance(quarterly_refresh(context), dg.SkipReason)
+
+
+def _tick(instance: dg.DagsterInstance, raw: Path, cursor: str | None) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"source": SubmissionSource(raw_dir=str(raw))}
+    )
+    return raw_files_sensor(context)
+
+
+def test_sensor_requests_runs_only_when_content_changes(sample_raw: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    first = _tick(instance, sample_raw, None)
+    assert sorted(r.partition_key for r in first.run_requests) == ["2024-Q2", "2024-Q3"]
+    assert first.dynamic_partitions_requests[0].partition_keys == ["2024-Q2", "2024-Q3"]
+    instance.add_dynamic_partitions(PERIOD_PARTITIONS, ["2024-Q2", "2024-Q3"])
+
+    assert _tick(instance, sample_raw, first.cursor).run_requests == []
+
+    # The same file dropped again (new modification time, same bytes): nothing to do.
+    target = sample_raw / "2024" / "Q3" / "thach-lien.xlsx"
+    data = target.read_bytes()
+    target.write_bytes(data)
+    os.utime(target, (1_000_000_000, 1_000_000_000))
+    again = _tick(instance, sample_raw, first.cursor)
+    assert again.run_requests == []
+
+    # A changed file, even one carrying an old modification time: one run for its quarter.
+    shutil.copy(sample_raw / "2024" / "Q2" / "thach-lien.xlsx", target)
+    os.utime(target, (1_000_000_000, 1_000_000_000))
+    changed = _tick(instance, sample_raw, again.cursor)
+    assert [r.partition_key for r in changed.run_requests] == ["2024-Q3"]
+    assert changed.dynamic_partitions_requests == []
+
+    # A new quarter folder: registered and requested.
+    (sample_raw / "2024" / "Q4").mkdir()
+    shutil.copy(sample_raw / "2024" / "Q3" / "nam-dien.xlsx", sample_raw / "2024" / "Q4" / "nam-dien.xlsx")
+    new = _tick(instance, sample_raw, changed.cursor)
+    assert [r.partition_key for r in new.run_requests] == ["2024-Q4"]
+    assert new.dynamic_partitions_requests[0].partition_keys == ["2024-Q4"]
+    run_keys = {r.run_key for r in (*first.run_requests, *changed.run_requests, *new.run_requests)}
+    assert len(run_keys) == 4
