@@ -458,10 +458,25 @@ _THT_TEMPLATES: dict[str, tuple[str, ...]] = {
 # Small pure helpers
 
 
-def load_communes(path: Path = COMMUNES_CSV) -> list[Commune]:
-    """The communes of the reference list, in file order (sorted by code)."""
+def in_window(period: str, row: dict[str, str]) -> bool:
+    """Whether ``period`` (``YYYY-Qn``) lies in a communes.csv row's ``valid_from``..``valid_to``.
+
+    Both ends are inclusive; an empty or missing end leaves the window open on that side.
+    """
+    valid_from = (row.get("valid_from") or "").strip()
+    valid_to = (row.get("valid_to") or "").strip()
+    return (not valid_from or valid_from <= period) and (not valid_to or period <= valid_to)
+
+
+def load_communes(path: Path = COMMUNES_CSV, period: str | None = None) -> list[Commune]:
+    """The communes of the reference list, in file order (sorted by code).
+
+    With ``period``, only those whose validity window (``valid_from``..``valid_to``)
+    contains it: the communes expected to report that quarter.
+    """
     with path.open(encoding="utf-8", newline="") as handle:
-        return [Commune(r["code"], r["name"], r["kind"]) for r in csv.DictReader(handle)]
+        rows = list(csv.DictReader(handle))
+    return [Commune(r["code"], r["name"], r["kind"]) for r in rows if period is None or in_window(period, r)]
 
 
 def slugify(text: str) -> str:
@@ -944,8 +959,11 @@ def _previous_quarter(q3: list[Submission]) -> list[Submission]:
 
 
 def build_district(period: str, communes: Sequence[Commune] | None = None) -> list[Submission]:
-    """The 22 communes' submissions of ``period`` (``2024-Q3`` or ``2024-Q2``), in commune-code order."""
-    communes = load_communes() if communes is None else communes
+    """The 22 communes' submissions of ``period`` (``2024-Q3`` or ``2024-Q2``), in commune-code order.
+
+    ``communes`` defaults to those of the reference list whose window contains ``period``.
+    """
+    communes = load_communes(period=period) if communes is None else communes
     q3 = _build_q3(communes)
     if period == "2024-Q3":
         return q3
@@ -1231,14 +1249,14 @@ def write_sample(raw_dir: Path) -> list[Path]:
     ``reference/targets.csv`` and ``reference/district.yaml``. ``reference/communes.csv``
     is copied from the project only when ``raw_dir`` has none.
     """
-    communes = load_communes()
     written: list[Path] = []
     reference = raw_dir / "reference"
     reference.mkdir(parents=True, exist_ok=True)
     if not (reference / "communes.csv").exists():
         shutil.copyfile(COMMUNES_CSV, reference / "communes.csv")
-    slugs = {c.code: commune_slug(c) for c in communes}
     for period in PERIODS:
+        communes = load_communes(period=period)
+        slugs = {c.code: commune_slug(c) for c in communes}
         year, quarter = period_parts(period)
         folder = raw_dir / str(year) / f"Q{quarter}"
         subs = build_district(period, communes)

@@ -1,9 +1,25 @@
-"""Build the reference list of communes of Thạch Hà district (Hà Tĩnh) as of 2024.
+"""Build the reference list of the communes of Thạch Hà district (Hà Tĩnh) over time.
 
 The list is derived from the ``vietnamadminunits`` package: its legacy
 (63-province, pre-July-2025) dataset gives the official 5-digit commune codes,
 names and coordinates, and its 2025 converter gives each commune's successor in
 the 34-province structure without districts.
+
+Each row's validity window (``valid_from`` .. ``valid_to``, quarters
+``YYYY-Qn``, both inclusive, empty ``valid_from`` = since before the data
+starts) says in which quarters the commune reports to Thạch Hà district:
+
+* the 22 units of the district during 2024: eleven of them were transferred to
+  the city of Hà Tĩnh on 1 January 2025, so their window ends in ``2024-Q4``;
+  the other eleven stay until ``2025-Q2``;
+* the 11 units of the former Lộc Hà district that joined Thạch Hà on
+  1 January 2025 report from ``2025-Q1`` to ``2025-Q2``;
+* districts were abolished and communes merged on 1 July 2025, so no window
+  goes past ``2025-Q2``.
+
+``code_2025`` and ``name_2025`` give every row's successor commune after
+1 July 2025; ``merged_into`` repeats ``code_2025`` only when it differs from
+the row's own code (empty when the commune kept its code).
 
 This script is run once by hand to refresh the reference file::
 
@@ -28,7 +44,12 @@ DEFAULT_OUT = Path(__file__).resolve().parent.parent / "raw" / "reference" / "co
 
 DISTRICT = "Thạch Hà"
 PROVINCE = "Hà Tĩnh"
-VALID_TO = "2025-Q2"
+LAST_QUARTER_BEFORE_TRANSFER = "2024-Q4"
+"""Last quarter before the 1 January 2025 boundary changes."""
+FIRST_QUARTER_AFTER_TRANSFER = "2025-Q1"
+"""First quarter after the 1 January 2025 boundary changes."""
+LAST_QUARTER_OF_DISTRICTS = "2025-Q2"
+"""Last quarter before districts were abolished (1 July 2025)."""
 
 # The 22 commune-level units of huyện Thạch Hà during 2024.
 THACH_HA_COMMUNES_2024: tuple[str, ...] = (
@@ -56,10 +77,43 @@ THACH_HA_COMMUNES_2024: tuple[str, ...] = (
     "Nam Điền",
 )
 
+# Those of the 2024 units transferred to the city of Hà Tĩnh on 1 January 2025.
+MOVED_TO_CITY_2025: frozenset[str] = frozenset(
+    {
+        "Thạch Hải",
+        "Đỉnh Bàn",
+        "Thạch Khê",
+        "Thạch Trị",
+        "Thạch Lạc",
+        "Tượng Sơn",
+        "Thạch Văn",
+        "Thạch Thắng",
+        "Thạch Đài",
+        "Thạch Hội",
+        "Tân Lâm Hương",
+    }
+)
+
+# The 11 units of the former Lộc Hà district that joined Thạch Hà on 1 January 2025
+# ("Lộc Hà" is the township, thị trấn Lộc Hà).
+FROM_LOC_HA_2025: tuple[str, ...] = (
+    "Lộc Hà",
+    "Tân Lộc",
+    "Hồng Lộc",
+    "Thịnh Lộc",
+    "Bình An",
+    "Ích Hậu",
+    "Phù Lưu",
+    "Thạch Mỹ",
+    "Thạch Kim",
+    "Thạch Châu",
+    "Mai Phụ",
+)
+
 # Legacy districts (short names) in which the package files these communes:
-# its legacy data follows the boundaries in force from 1 January 2025, when
-# eleven of them were transferred to the city of Hà Tĩnh.
-PACKAGE_DISTRICTS: frozenset[str] = frozenset({"Thạch Hà", "Hà Tĩnh"})
+# its legacy data follows the boundaries in force from 1 January 2025.
+CITY = "Hà Tĩnh"
+PACKAGE_DISTRICTS: frozenset[str] = frozenset({DISTRICT, CITY})
 
 KINDS: dict[str, str] = {"Xã": "xa", "Thị trấn": "thi_tran"}
 
@@ -148,21 +202,76 @@ def successor_2025(unit: dict[str, object]) -> tuple[str, str]:
     return str(new_unit.ward_code), str(new_unit.short_ward)
 
 
-def build_rows(names: tuple[str, ...] = THACH_HA_COMMUNES_2024) -> list[CommuneRow]:
-    """Build the reference rows for ``names``, sorted by commune code."""
+@dataclass(frozen=True)
+class Membership:
+    """A commune of Thạch Hà at some time: its name and the quarters it reports to the district."""
+
+    name: str
+    valid_from: str
+    valid_to: str
+    package_district: str
+    """Legacy district (short name) in which the package files the commune."""
+
+
+def memberships() -> list[Membership]:
+    """Every commune that belongs to Thạch Hà at some time, with its validity window."""
+    moved = MOVED_TO_CITY_2025 - set(THACH_HA_COMMUNES_2024)
+    if moved:
+        msg = f"communes moved to the city but not in Thạch Hà in 2024: {sorted(moved)}"
+        raise ValueError(msg)
+    original = [
+        Membership(name, "", LAST_QUARTER_BEFORE_TRANSFER, CITY)
+        if name in MOVED_TO_CITY_2025
+        else Membership(name, "", LAST_QUARTER_OF_DISTRICTS, DISTRICT)
+        for name in THACH_HA_COMMUNES_2024
+    ]
+    joined = [
+        Membership(name, FIRST_QUARTER_AFTER_TRANSFER, LAST_QUARTER_OF_DISTRICTS, DISTRICT) for name in FROM_LOC_HA_2025
+    ]
+    return original + joined
+
+
+def check_package_district(members: list[Membership], units: list[dict[str, object]]) -> None:
+    """Raise ``LookupError`` unless the package files exactly ``members``' Thạch Hà units under Thạch Hà.
+
+    This catches a commune of the package's (1 January 2025) district that the
+    lists above forget, or one they file in the wrong place.
+    """
+    listed = {unicodedata.normalize("NFC", m.name) for m in members if m.package_district == DISTRICT}
+    filed = {str(unit["wardShort"]) for unit in units if unit["districtShort"] == DISTRICT}
+    if listed != filed:
+        msg = f"package district {DISTRICT!r}: unlisted {sorted(filed - listed)}, not filed {sorted(listed - filed)}"
+        raise LookupError(msg)
+
+
+def build_rows(members: list[Membership] | None = None) -> list[CommuneRow]:
+    """Build the reference rows of ``members`` (default: :func:`memberships`), sorted by commune code.
+
+    Raises ``LookupError`` if a commune is missing from the package, or filed
+    there in another district than the boundaries of 1 January 2025 imply; with
+    the default members, also if the package's Thạch Hà district holds other
+    units (:func:`check_package_district`).
+    """
     units = legacy_units()
+    if members is None:
+        members = memberships()
+        check_package_district(members, units)
     rows = []
-    for name in names:
-        unit = find_unit(name, units)
+    for member in members:
+        unit = find_unit(member.name, units)
+        if unit["districtShort"] != member.package_district:
+            msg = f"{member.name!r} is filed under {unit['districtShort']!r}, expected {member.package_district!r}"
+            raise LookupError(msg)
+        code = str(unit["wardCode"])
         code_2025, name_2025 = successor_2025(unit)
         rows.append(
             CommuneRow(
-                code=str(unit["wardCode"]),
+                code=code,
                 name=str(unit["wardShort"]),
                 kind=KINDS[str(unit["wardType"])],
-                valid_from="",
-                valid_to=VALID_TO,
-                merged_into=code_2025,
+                valid_from=member.valid_from,
+                valid_to=member.valid_to,
+                merged_into=code_2025 if code_2025 != code else "",
                 district=DISTRICT,
                 province=PROVINCE,
                 latitude=format_coordinate(unit["wardLat"]),
@@ -171,6 +280,10 @@ def build_rows(names: tuple[str, ...] = THACH_HA_COMMUNES_2024) -> list[CommuneR
                 name_2025=name_2025,
             )
         )
+    codes = [row.code for row in rows]
+    if len(set(codes)) != len(codes):
+        msg = "the same commune is listed twice"
+        raise ValueError(msg)
     return sorted(rows, key=lambda row: row.code)
 
 

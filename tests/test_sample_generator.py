@@ -159,9 +159,9 @@ FUND_BENEFICIARIES = {"HTX Dịch vụ tổng hợp môi trường Thạch Ngọ
 
 
 def load_communes() -> list[dict[str, str]]:
-    """Rows of raw/reference/communes.csv."""
+    """Rows of raw/reference/communes.csv whose validity window contains the sample's quarters."""
     with (RAW / "reference" / "communes.csv").open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return [row for row in csv.DictReader(handle) if all(generate.in_window(p, row) for p in generate.PERIODS)]
 
 
 def commune_file(commune: dict[str, str], period: str) -> Path:
