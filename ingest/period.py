@@ -89,7 +89,7 @@ def read_file(f: SubmissionFile) -> FileState:
         return state
     for sheet in wanted:
         found = raw.find(sheet)
-        if found is None:
+        if found is None or (sheet not in required and found.is_blank()):
             if sheet in required:
                 state.reject("sheet_missing", detail=sheet)
             continue
@@ -165,17 +165,21 @@ def stack_sheet(states: list[FileState], sheet: str, period: str, only_live: boo
     typed, type_issues = convert(frame, sheet_columns(model))
     typed = pl.concat([frame.select("_state", "source_row"), typed], how="horizontal")
     type_issues = type_issues.with_columns(pl.lit(None, dtype=pl.String).alias("detail"))
-    sheet_rejected = [i for i, s in enumerate(chosen) if sheet in s.blocks and s.blocks[sheet].sheet_rejected]
+    unit_issues = pl.DataFrame(
+        [
+            {"_state": i, "column": issue.column, "value": issue.value, "detail": issue.detail}
+            for i, st in enumerate(chosen)
+            if sheet in st.blocks and st.blocks[sheet].sheet_rejected
+            for issue in st.blocks[sheet].issues[:]
+            if issue.rule == "unit_unknown"
+        ],
+        schema={"_state": pl.UInt32, "column": pl.String, "value": pl.String, "detail": pl.String},
+    ).unique("_state", keep="first", maintain_order=True)
     unit_rows = (
         frame.with_row_index("_i")
-        .filter(pl.col("_state").is_in(sheet_rejected))
-        .select(
-            "_i",
-            pl.lit(None, dtype=pl.String).alias("column"),
-            pl.lit("unit_unknown").alias("rule"),
-            pl.lit(None, dtype=pl.String).alias("value"),
-            pl.lit(None, dtype=pl.String).alias("detail"),
-        )
+        .select("_i", "_state")
+        .join(unit_issues, on="_state", how="inner")
+        .select("_i", "column", pl.lit("unit_unknown").alias("rule"), "value", "detail")
         .cast(type_issues.schema)
     )
     issues = pl.concat([type_issues, unit_rows])
@@ -381,10 +385,29 @@ def process_period(
     issues += warn.warnings(tables)
     for s in states:
         issues += s.issues
+        if s.rejected:
+            issues += _rows_of_rejected_file(s)
 
     tables["rejected_rows"] = rejected_rows_table(issues, states, period)
     tables["submission_log"] = submission_log(states, results, tables["rejected_rows"], period)
     return PeriodResult(tables)
+
+
+def _rows_of_rejected_file(state: FileState) -> list[Issue]:
+    """One line per data row of a rejected file, under the file's rule, so every row (and its values) is kept."""
+    cause = next((i for i in state.issues if RULES[i.rule].severity == ERROR and RULES[i.rule].scope == "file"), None)
+    if cause is None:
+        cause = next((i for i in state.issues if RULES[i.rule].severity == ERROR), None)
+    if cause is None:
+        return []
+    return [
+        Issue(
+            state.file.rel, sheet, row, cause.column, cause.rule, value=cause.value, detail=cause.detail, raw_values=raw
+        )
+        for sheet, block in state.blocks.items()
+        for row, raw in zip(block.rows, block.raw, strict=True)
+        if row != cause.source_row or sheet != cause.sheet
+    ]
 
 
 def _header_label(states_by_file: dict[str, FileState], issue: Issue) -> str | None:

@@ -14,6 +14,15 @@ DEFAULT_DEADLINE_DAYS = 15
 _PREFIXES = ("xa ", "thi tran ", "phuong ")
 
 
+def _bare(name: object) -> str:
+    """A commune name folded, without its "Xã" / "Thị trấn" / "Phường" prefix."""
+    key = fold(name)
+    for prefix in _PREFIXES:
+        if key.startswith(prefix):
+            return key[len(prefix) :]
+    return key
+
+
 @dataclass(frozen=True)
 class Reference:
     """What ``raw/reference/`` says: district name, expected communes, targets."""
@@ -45,12 +54,10 @@ class Reference:
             return raw.zfill(5)
         if raw.endswith(".0") and raw[:-2].isdigit() and raw[:-2].zfill(5) in codes:
             return raw[:-2].zfill(5)
-        key = fold(raw)
-        for prefix in _PREFIXES:
-            if key.startswith(prefix):
-                key = key[len(prefix) :]
-                break
-        matches = [code for code, name in zip(codes, self.communes["name"].to_list(), strict=True) if fold(name) == key]
+        key = _bare(raw)
+        matches = [
+            code for code, name in zip(codes, self.communes["name"].to_list(), strict=True) if _bare(name) == key
+        ]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:  # same folded name: prefer the exact spelling

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -105,8 +106,9 @@ def is_total_row(raw: RawSheet, r: int) -> bool:
     return all(_looks_numeric(raw, r, c, v) for c, v in filled[1:])
 
 
-def _unit_issue(block: SheetBlock, file: str, row: int, name: str, header: str, unit: str) -> None:
-    block.issues.append(Issue(file, block.sheet, row, name, "unit_unknown", value=unit, detail=header))
+def _unit_issue(block: SheetBlock, file: str, name: str, header: str, unit: str) -> None:
+    # A sheet-level problem (no row): each data row of the sheet gets its own line as well.
+    block.issues.append(Issue(file, block.sheet, None, name, "unit_unknown", value=unit, detail=header))
     block.sheet_rejected = True
 
 
@@ -118,13 +120,13 @@ def _resolve_units(block: SheetBlock, file: str, row: int, col: SheetColumn, hea
     if col.kind == "money":
         factor = money_factor(unit)
         if factor is None:
-            _unit_issue(block, file, row, col.name, header, written)
+            _unit_issue(block, file, col.name, header, written)
         elif factor != 1.0:
             block.factors[col.name] = factor
             block.unit_texts[col.name] = written
             block.issues.append(Issue(file, block.sheet, row, col.name, "unit_converted", value=written))
     elif unit not in PLAIN_UNITS and unit != split_unit(col.header_vi)[1]:
-        _unit_issue(block, file, row, col.name, header, written)
+        _unit_issue(block, file, col.name, header, written)
 
 
 def cut_sheet(raw: RawSheet, sheet: str, file: str) -> SheetBlock:
@@ -172,7 +174,7 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str) -> SheetBlock:
         block.rows.append(r + 1)
         for name, c in positions.items():
             v = cells[c] if c < len(cells) else None
-            block.cells[name].append(v.strip() if v is not None and v.strip() else None)
+            block.cells[name].append(unicodedata.normalize("NFC", v.strip()) if v is not None and v.strip() else None)
             block.numeric[name].append(raw.is_numeric(r, c))
         block.raw.append(
             json.dumps(

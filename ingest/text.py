@@ -84,6 +84,13 @@ MONEY_UNITS: dict[str, float] = {
     "ty dong": 1e3,
     "ty": 1e3,
     "ty vnd": 1e3,
+    "ti dong": 1e3,
+    "ti": 1e3,
+    "ti vnd": 1e3,
+    "trieu d": 1.0,
+    "ngan vnd": 1e-3,
+    "ngan d": 1e-3,
+    "nghin d": 1e-3,
 }
 
 # Units that may label count and year columns; they change nothing.

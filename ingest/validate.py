@@ -32,7 +32,6 @@ _COLUMN_CHECKS = (
     (re.compile(r"^not_nullable$"), "required"),
     (re.compile(r"^greater_than_or_equal_to\((.*)\)$"), "min_value"),
     (re.compile(r"^greater_than\((.*)\)$"), "min_value"),
-    (re.compile(r"^less_than_or_equal_to\((.*)\)$"), "max_value"),
     (re.compile(r"^in_range\((.*)\)$"), "range"),
     (re.compile(r"^isin\((.*)\)$"), "domain"),
     (re.compile(r"^str_matches\((.*)\)$"), "format"),

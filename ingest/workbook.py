@@ -16,6 +16,7 @@ import codecs
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,10 @@ class RawSheet:
     name: str
     rows: list[list[str | None]]
     numeric: list[list[bool]] | None = None
+
+    def is_blank(self) -> bool:
+        """True when no cell holds anything but spaces."""
+        return all(v is None or not v.strip() for row in self.rows for v in row)
 
     def is_numeric(self, r: int, c: int) -> bool:
         """True when cell (r, c) was stored as a number in the workbook."""
@@ -163,7 +168,7 @@ def read_csv_sheet(path: Path) -> RawSheet:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise SubmissionReadError("file_too_large", f"{path.name}: {size} bytes > {MAX_FILE_BYTES}")
-    text = decode_text(path.read_bytes())
+    text = unicodedata.normalize("NFC", decode_text(path.read_bytes()))
     sample = text[:4096]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")

@@ -119,13 +119,6 @@ _RULES = [
         "Giá trị {value} nhỏ hơn mức tối thiểu {detail}",
         "Value {value} is below the minimum {detail}",
     ),
-    Rule(
-        "max_value",
-        ERROR,
-        "row",
-        "Giá trị {value} lớn hơn mức tối đa {detail}",
-        "Value {value} is above the maximum {detail}",
-    ),
     Rule("range", ERROR, "row", "Giá trị {value} nằm ngoài khoảng {detail}", "Value {value} is outside {detail}"),
     Rule("format", ERROR, "row", "«{value}» sai định dạng ({detail})", "'{value}' has the wrong format ({detail})"),
     Rule(

@@ -32,3 +32,11 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outcomes = run_periods(raw, warehouse, SAMPLE_PERIODS)
     assert all(o.success for o in outcomes), [o.error for o in outcomes]
     return warehouse
+
+
+@pytest.fixture
+def raw_dir(tmp_path: Path) -> Path:
+    """``<tmp>/raw`` with a copy of the repo's ``reference/communes.csv`` and an empty ``2024/Q3`` folder."""
+    from tests.builders import make_raw_dir
+
+    return make_raw_dir(tmp_path)

@@ -1,0 +1,241 @@
+"""Unit tests of ``ingest.text``: folding, Vietnamese numbers, units, periods and dates."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+import polars as pl
+import pytest
+
+from ingest.text import (
+    EXCEL_EPOCH,
+    date_expr,
+    fold,
+    money_factor,
+    number_expr,
+    parse_date,
+    parse_number,
+    parse_period,
+    split_unit,
+)
+
+# ---------------------------------------------------------------------------------------------
+# fold
+
+
+@pytest.mark.parametrize("text", ["Thạch Liên", "Công nghiệp - TTCN", "Quỹ tín dụng nhân dân", "Đang hoạt động"])
+def test_fold_is_the_same_for_nfc_and_nfd(text: str) -> None:
+    nfc = unicodedata.normalize("NFC", text)
+    nfd = unicodedata.normalize("NFD", text)
+    assert nfc != nfd
+    assert fold(nfc) == fold(nfd)
+
+
+def test_fold_drops_accents_and_case() -> None:
+    assert fold("Thạch Liên") == "thach lien"
+    assert fold("THẠCH LIÊN") == "thach lien"
+    assert fold("thach lien") == "thach lien"
+
+
+@pytest.mark.parametrize("text", ["Đỉnh Bàn", "đỉnh bàn", "ĐỈNH BÀN", "Dinh Ban"])
+def test_fold_turns_d_with_stroke_into_d(text: str) -> None:
+    assert fold(text) == "dinh ban"
+
+
+def test_fold_collapses_whitespace_and_punctuation() -> None:
+    assert fold("  Công   nghiệp -  TTCN ") == "cong nghiep ttcn"
+    assert fold("Mã\u00a0HTX\t") == "ma htx"
+    assert fold("Trình độ ĐH, CĐ") == "trinh do dh cd"
+
+
+def test_fold_of_nothing_is_empty() -> None:
+    assert fold(None) == ""
+    assert fold("   ") == ""
+
+
+def test_fold_expr_matches_fold() -> None:
+    from ingest.text import fold_expr
+
+    texts = ["Thạch Liên", unicodedata.normalize("NFD", "Đang hoạt động"), "  CÔNG  nghiệp - ttcn "]
+    got = pl.Series(texts).to_frame("t").select(fold_expr(pl.col("t")))["t"].to_list()
+    assert got == [fold(t) for t in texts]
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.250", 1250.0),
+        ("3,5", 3.5),
+        ("1.250,75", 1250.75),
+        ("1.250.000", 1_250_000.0),
+        ("1 250", 1250.0),
+        ("1\u00a0250", 1250.0),
+        ("1\u00a0250,5", 1250.5),
+        (" 1.250 ", 1250.0),
+        ("1250.5", 1250.5),
+        ("1250", 1250.0),
+        ("0,75", 0.75),
+        ("-1.250", -1250.0),
+        ("-3,5", -3.5),
+        ("-12", -12.0),
+        ("0", 0.0),
+    ],
+)
+def test_vietnamese_numbers(text: str, expected: float) -> None:
+    assert parse_number(text) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["nhiều", "12 người", "1,2,3", "", "abc", "1.2.3,4,5"])
+def test_text_that_is_no_number_is_null(text: str) -> None:
+    assert parse_number(text) is None
+
+
+def test_numbers_that_are_numbers_stay_numbers() -> None:
+    assert parse_number(360.697) == 360.697
+    assert parse_number(7) == 7.0
+    assert parse_number(None) is None
+
+
+def test_numeric_cell_text_is_cast_as_written() -> None:
+    """A numeric cell 360.697 reads 360.697; the same text typed by a person reads 360697."""
+    df = pl.DataFrame({"t": ["360.697", "360.697"], "num": [True, False]})
+    got = df.select(number_expr(pl.col("t"), pl.col("num")).alias("v"))["v"].to_list()
+    assert got == [pytest.approx(360.697), 360697.0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Units in headers
+
+
+@pytest.mark.parametrize(
+    ("hdr", "factor"),
+    [
+        ("Vốn điều lệ", 1.0),
+        ("Vốn điều lệ (triệu đồng)", 1.0),
+        ("Vốn điều lệ (Triệu Đồng)", 1.0),
+        ("Vốn điều lệ (trieu dong)", 1.0),
+        ("Vốn điều lệ (đồng)", 1e-6),
+        ("Vốn điều lệ (VNĐ)", 1e-6),
+        ("Vốn điều lệ (nghìn đồng)", 1e-3),
+        ("Vốn điều lệ (ngàn đồng)", 1e-3),
+        ("Vốn điều lệ (tỷ đồng)", 1e3),
+        ("Thu nhập bình quân (triệu đồng/người/tháng)", 1.0),
+        ("Thu nhập bình quân (nghìn đồng/người/tháng)", 1e-3),
+    ],
+)
+def test_money_units(hdr: str, factor: float) -> None:
+    name, unit = split_unit(hdr)
+    assert money_factor(unit) == pytest.approx(factor)
+    assert name == fold(hdr.split("(")[0])
+
+
+@pytest.mark.parametrize(
+    ("hdr", "factor"),
+    [
+        ("Vốn điều lệ (Tr.đồng)", 1.0),
+        ("Vốn điều lệ (tr.đ)", 1.0),
+        ("Vốn điều lệ (triệu đ)", 1.0),
+        ("Vốn điều lệ (Triệu VNĐ)", 1.0),
+        ("Vốn điều lệ (1.000 đồng)", 1e-3),
+        ("Vốn điều lệ (nghìn VNĐ)", 1e-3),
+        ("Vốn điều lệ (ngàn VNĐ)", 1e-3),
+        ("Vốn điều lệ (tỉ đồng)", 1e3),
+    ],
+    ids=["Tr.dong", "tr.d", "trieu-d", "trieu-VND", "1.000-dong", "nghin-VND", "ngan-VND", "ti-dong"],
+)
+def test_money_unit_spelling_variants(hdr: str, factor: float) -> None:
+    """The same units in the other spellings communes use (tỉ = tỷ, đ = đồng, ngàn = nghìn, VNĐ = đồng)."""
+    assert money_factor(split_unit(hdr)[1]) == pytest.approx(factor)
+
+
+@pytest.mark.parametrize("hdr", ["Vốn điều lệ (USD)", "Vốn điều lệ (lượng vàng)", "Vốn điều lệ (%)x", "Doanh thu (kg)"])
+def test_unknown_money_unit_has_no_factor(hdr: str) -> None:
+    _, unit = split_unit(hdr)
+    if unit is not None:
+        assert money_factor(unit) is None
+
+
+def test_split_unit_without_unit() -> None:
+    assert split_unit("Mã HTX") == ("ma htx", None)
+    assert split_unit("Vốn điều lệ ( triệu  đồng )") == ("von dieu le", "trieu dong")
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-Q3",
+        "2024-q3",
+        "Quý 3/2024",
+        "quý 3/2024",
+        "QUÝ 3/2024",
+        "Quy 3/2024",
+        "Q3 2024",
+        "Q3/2024",
+        "Quý III/2024",
+        "quý III năm 2024",
+        "quý 3 năm 2024",
+        unicodedata.normalize("NFD", "Quý 3/2024"),
+        " Quý  3 / 2024 ",
+    ],
+)
+def test_period_forms(text: str) -> None:
+    assert parse_period(text) == "2024-Q3"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("Quý I/2025", "2025-Q1"), ("Quý IV/2024", "2024-Q4")])
+def test_roman_quarters(text: str, expected: str) -> None:
+    assert parse_period(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Quý 5/2024", "2024", "Tháng 9/2024", "abc", "", None, "Quý 3", "2024-Q0"])
+def test_invalid_periods(text: object) -> None:
+    assert parse_period(text) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("15/10/2024", date(2024, 10, 15)),
+        ("05/01/2024", date(2024, 1, 5)),
+        ("5/1/2024", date(2024, 1, 5)),
+        ("2024-10-15", date(2024, 10, 15)),
+        ("2024-10-15 00:00:00", date(2024, 10, 15)),
+        (45580, date(2024, 10, 15)),
+        (45580.0, date(2024, 10, 15)),
+        (date(2024, 10, 15), date(2024, 10, 15)),
+    ],
+)
+def test_dates(value: object, expected: date) -> None:
+    assert parse_date(value) == expected
+
+
+def test_excel_serial_is_days_since_the_excel_epoch() -> None:
+    assert (date(2024, 10, 15) - EXCEL_EPOCH).days == 45580
+
+
+@pytest.mark.parametrize("text", ["31/02/2024", "15/13/2024", "hôm nay", "", "2024-02-30"])
+def test_invalid_dates(text: str) -> None:
+    assert parse_date(text) is None
+
+
+def test_dd_mm_is_not_read_as_mm_dd() -> None:
+    assert parse_date("03/04/2024") == date(2024, 4, 3)
+
+
+def test_numeric_date_cells_and_text_dates_in_bulk() -> None:
+    df = pl.DataFrame({"t": ["45580", "15/10/2024"], "num": [True, False]})
+    got = df.select(date_expr(pl.col("t"), pl.col("num")).alias("v"))["v"].to_list()
+    assert got == [date(2024, 10, 15), date(2024, 10, 15)]
