@@ -30,7 +30,10 @@ ROW_ACCOUNTING = dg.AssetCheckSpec(
     "row_accounting",
     asset="submission_log",
     blocking=True,
-    description="For every accepted file: rows_in = rows_accepted + rows_rejected, and rejected rows are listed.",
+    description=(
+        "For every file: rows_in = rows_accepted + rows_rejected, rows_accepted = rows stored in the fact tables, "
+        "and every rejected row of an accepted file is listed in rejected_rows."
+    ),
 )
 REJECTED_ROWS = dg.AssetCheckSpec(
     "no_rejected_rows",
@@ -44,10 +47,18 @@ REJECTED_FILES = dg.AssetCheckSpec(
 )
 
 
-def row_accounting(log: pl.DataFrame, rejected: pl.DataFrame) -> dg.AssetCheckResult:
-    """Check rows_in = accepted + rejected per accepted file, and that rejected_rows lists each rejected row."""
+FACT_TABLES = ("cooperatives", "coop_groups", "commune_summaries", "support_disbursements")
+
+
+def row_accounting(log: pl.DataFrame, rejected: pl.DataFrame, facts: dict[str, pl.DataFrame]) -> dg.AssetCheckResult:
+    """Check, per file, rows_in = rows_accepted + rows_rejected, that rows_accepted equals the rows really stored
+    in the fact tables, and that rejected_rows lists each rejected row."""
+    stored = pl.concat([facts[t].select("source_file") for t in FACT_TABLES]).group_by("source_file").len("stored")
+    off = log.join(stored, on="source_file", how="left").filter(
+        (pl.col("rows_in") != pl.col("rows_accepted") + pl.col("rows_rejected"))
+        | (pl.col("rows_accepted") != pl.col("stored").fill_null(0))
+    )
     accepted = log.filter(pl.col("status").is_in(ACCEPTED))
-    off = accepted.filter(pl.col("rows_in") != pl.col("rows_accepted") + pl.col("rows_rejected"))
     listed = (
         rejected.filter((pl.col("severity") == "error") & pl.col("source_row").is_not_null())
         .group_by("source_file")
@@ -129,7 +140,7 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
     )
     for name in PERIOD_TABLES:
         yield dg.Output(tables[name], output_name=name, metadata=output_metadata(tables[name]))
-    yield row_accounting(tables["submission_log"], tables["rejected_rows"])
+    yield row_accounting(tables["submission_log"], tables["rejected_rows"], tables)
     yield rejected_summary(tables["rejected_rows"])
     yield rejected_files(tables["submission_log"])
 

@@ -12,6 +12,7 @@ from functools import cache
 
 import polars as pl
 
+from ingest.issues import ROW_ISSUE_SCHEMA
 from ingest.text import EMPTY_MARKS, date_expr, fold, fold_expr, number_expr
 from schemas import vocab
 from schemas.fields import SheetColumn
@@ -27,7 +28,7 @@ _DTYPES = {
     "bool": pl.Boolean,
     "date": pl.Date,
 }
-ISSUE_SCHEMA = {"_i": pl.UInt32, "column": pl.String, "rule": pl.String, "value": pl.String}
+ISSUE_SCHEMA = ROW_ISSUE_SCHEMA
 
 
 @cache
@@ -101,6 +102,7 @@ def convert(frame: pl.DataFrame, columns: list[SheetColumn]) -> tuple[pl.DataFra
             on=["_i", "column"],
             how="left",
         )
+        .with_columns(pl.lit(None, dtype=pl.String).alias("detail"))
         .select(list(ISSUE_SCHEMA))
         .sort("_i", "column")
     )

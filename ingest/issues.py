@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import polars as pl
+
+ROW_ISSUE_SCHEMA = {"_i": pl.UInt32, "column": pl.String, "rule": pl.String, "value": pl.String, "detail": pl.String}
+"""Problems found in bulk on stacked rows: row position, column, rule, value as written, detail."""
+
 
 @dataclass
 class Issue:

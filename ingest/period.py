@@ -87,9 +87,14 @@ def read_file(f: SubmissionFile) -> FileState:
     except SubmissionReadError as exc:
         state.reject(exc.rule, detail=exc.detail)
         return state
+    except Exception as exc:  # any damage a reader reports must reject the file, never stop the quarter
+        state.reject(
+            "file_unreadable", detail=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+        )
+        return state
     for sheet in wanted:
         found = raw.find(sheet)
-        if found is None or (sheet not in required and found.is_blank()):
+        if found is None or (sheet not in required and found.holds_no_table()):
             if sheet in required:
                 state.reject("sheet_missing", detail=sheet)
             continue
@@ -164,7 +169,6 @@ def stack_sheet(states: list[FileState], sheet: str, period: str, only_live: boo
     frame = _stack(chosen, sheet)
     typed, type_issues = convert(frame, sheet_columns(model))
     typed = pl.concat([frame.select("_state", "source_row"), typed], how="horizontal")
-    type_issues = type_issues.with_columns(pl.lit(None, dtype=pl.String).alias("detail"))
     unit_issues = pl.DataFrame(
         [
             {"_state": i, "column": issue.column, "value": issue.value, "detail": issue.detail}
@@ -243,6 +247,9 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
             extra.append(i)
         else:
             first[s] = i
+    for state in states:
+        if state.rejected and state.commune_code is None:
+            state.commune_code = _commune_of_rejected(state, reference)
     for idx, state in enumerate(states):
         if state.rejected or state.file.kind == "district":
             continue
@@ -289,11 +296,26 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
     return result
 
 
+def _commune_of_rejected(state: FileState, reference: Reference) -> str | None:
+    """The commune a rejected file names in TongHop, when it can be told (so completeness says "rejected")."""
+    block = state.blocks.get("TongHop")
+    if block is None or not block.cells.get("commune"):
+        return None
+    return reference.resolve(block.cells["commune"][0])
+
+
 def resolve_resubmissions(states: list[FileState]) -> None:
-    """Several files for one commune: the latest report date wins (ties: latest file time, then name)."""
+    """Several files for one commune: the latest report date wins (ties: latest file time, then name).
+
+    Several district files: the latest file time wins (then name).
+    """
     by_commune: dict[str, list[FileState]] = defaultdict(list)
     for s in states:
-        if not s.rejected and s.commune_code is not None and s.file.kind != "district":
+        if s.rejected:
+            continue
+        if s.file.kind == "district":
+            by_commune["\0district"].append(s)
+        elif s.commune_code is not None:
             by_commune[s.commune_code].append(s)
     for group in by_commune.values():
         if len(group) < 2:
@@ -358,7 +380,9 @@ def process_period(
     )
 
     tables = {table: results[sheet].accepted(model) for sheet, (table, model) in FACT_TABLES.items()}
-    known_ids = set(tables["cooperatives"]["coop_id"].to_list())
+    # Any cooperative of the period's submissions, accepted or not: a support row is not lost because the
+    # beneficiary's own row had an error.
+    known_ids = set(results["HTX"].typed["coop_id"].drop_nulls().to_list())
     hotro = results["HoTro"]
     unknown = hotro.typed.with_row_index("_i").filter(
         pl.col("coop_id").is_not_null() & ~pl.col("coop_id").is_in(list(known_ids)) & ~hotro.rejected
@@ -402,7 +426,14 @@ def _rows_of_rejected_file(state: FileState) -> list[Issue]:
         return []
     return [
         Issue(
-            state.file.rel, sheet, row, cause.column, cause.rule, value=cause.value, detail=cause.detail, raw_values=raw
+            state.file.rel,
+            sheet,
+            row,
+            cause.column if sheet == cause.sheet else None,
+            cause.rule,
+            value=cause.value,
+            detail=cause.detail,
+            raw_values=raw,
         )
         for sheet, block in state.blocks.items()
         for row, raw in zip(block.rows, block.raw, strict=True)
@@ -476,11 +507,13 @@ def submission_log(
     warning_count = dict(rejected.filter(pl.col("severity") != ERROR).group_by("source_file").len().iter_rows())
     rows = []
     for s in states:
-        rows_in = sum(b.rows_in for b in s.blocks.values())
+        rows_read = sum(b.rows_in for b in s.blocks.values())
+        rows_in = rows_read
         if s.rejected:
             status, accepted_n, rejected_n = "rejected", 0, rows_in
         elif s.superseded_by is not None:
-            status, accepted_n, rejected_n = "superseded", 0, 0
+            # Replaced by the commune's later file: none of its rows is taken into the period.
+            status, rows_in, accepted_n, rejected_n = "superseded", 0, 0, 0
         else:
             rejected_n = rejected_count.get(s.file.rel, 0)
             accepted_n = rows_in - rejected_n
@@ -498,6 +531,7 @@ def submission_log(
                 "received_at": s.file.received_at,
                 "report_date": s.report_date,
                 "status": status,
+                "rows_read": rows_read,
                 "rows_in": rows_in,
                 "rows_accepted": accepted_n,
                 "rows_rejected": rejected_n,

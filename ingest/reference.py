@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from ingest.text import fold
+from ingest.text import fold, number_expr
 
 DEFAULT_DEADLINE_DAYS = 15
 _PREFIXES = ("xa ", "thi tran ", "phuong ")
@@ -87,6 +87,26 @@ _TARGET_COLUMNS = {
 }
 
 
+def load_targets(path: Path) -> pl.DataFrame:
+    """targets.csv with its line numbers (``source_row``, header = line 1).
+
+    A line whose year, indicator or target cannot be read is left out rather than stopping
+    the run; targets may be written Vietnamese style (``8,5``).
+    """
+    raw = pl.read_csv(path, infer_schema=False).with_row_index("source_row", offset=2)
+    for name in _TARGET_COLUMNS:
+        if name not in raw.columns:
+            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+    return raw.select(
+        pl.col("source_row"),
+        pl.col("year").str.strip_chars().cast(pl.Int32, strict=False),
+        pl.col("indicator").str.strip_chars(),
+        number_expr(pl.col("target")).alias("target"),
+        pl.col("unit"),
+        pl.col("label_vi"),
+    ).filter(pl.col("year").is_not_null() & pl.col("indicator").is_not_null() & pl.col("target").is_not_null())
+
+
 def load_reference(raw_dir: Path) -> Reference:
     """Load ``reference/district.yaml``, ``communes.csv`` and the optional ``targets.csv``."""
     ref = raw_dir / "reference"
@@ -101,12 +121,7 @@ def load_reference(raw_dir: Path) -> Reference:
         pl.col(c).str.strip_chars().replace("", None) for c in ("valid_from", "valid_to", "merged_into")
     )
     if (ref / "targets.csv").exists():
-        targets = pl.read_csv(ref / "targets.csv", infer_schema=False)
-        if "label_vi" not in targets.columns:
-            targets = targets.with_columns(pl.lit(None, dtype=pl.String).alias("label_vi"))
-        targets = targets.select(pl.col(c).cast(t) for c, t in _TARGET_COLUMNS.items()).with_row_index(
-            "source_row", offset=2
-        )
+        targets = load_targets(ref / "targets.csv")
     else:
         targets = pl.DataFrame(schema={"source_row": pl.UInt32, **_TARGET_COLUMNS})
     targets = targets.with_columns(pl.col("source_row").cast(pl.Int64))

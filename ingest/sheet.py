@@ -14,10 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 
-import pandera.polars as pa
-
 from ingest.issues import Issue
-from ingest.text import PLAIN_UNITS, fold, money_factor, parse_number, split_unit
+from ingest.text import EMPTY_MARKS, PLAIN_UNITS, fold, looks_like_money_unit, money_factor, parse_number, split_unit
 from ingest.workbook import RawSheet
 from schemas.fields import SheetColumn, sheet_columns
 from schemas.sheets import SHEETS
@@ -91,7 +89,8 @@ def find_header(raw: RawSheet, sheet: str) -> tuple[int, dict[int, str]] | None:
 
 
 def _looks_numeric(raw: RawSheet, r: int, c: int, text: str) -> bool:
-    return raw.is_numeric(r, c) or parse_number(text) is not None
+    mark = text.strip() in EMPTY_MARKS or fold(text) == "x"
+    return mark or raw.is_numeric(r, c) or parse_number(text) is not None
 
 
 def is_total_row(raw: RawSheet, r: int) -> bool:
@@ -119,13 +118,14 @@ def _resolve_units(block: SheetBlock, file: str, row: int, col: SheetColumn, hea
     written = _PARENS.findall(header)[-1].strip()
     if col.kind == "money":
         factor = money_factor(unit)
-        if factor is None:
+        if factor is None and looks_like_money_unit(unit):
             _unit_issue(block, file, col.name, header, written)
-        elif factor != 1.0:
+        elif factor is not None and factor != 1.0:
             block.factors[col.name] = factor
             block.unit_texts[col.name] = written
             block.issues.append(Issue(file, block.sheet, row, col.name, "unit_converted", value=written))
-    elif unit not in PLAIN_UNITS and unit != split_unit(col.header_vi)[1]:
+    elif looks_like_money_unit(unit) and unit not in PLAIN_UNITS:
+        # A currency on a count column ("Số thành viên (triệu đồng)") cannot be read as a count.
         _unit_issue(block, file, col.name, header, written)
 
 
@@ -138,6 +138,7 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str) -> SheetBlock:
         first = next(c for c in columns.values() if c.required)
         block.issues.append(Issue(file, sheet, None, first.name, "column_missing"))
         block.file_error = True
+        _collect_rows(block, raw, -1, {}, {})  # kept in rejected_rows with their values
         return block
     hr, matched = found
     block.header_row = hr + 1
@@ -159,14 +160,17 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str) -> SheetBlock:
         block.issues.append(Issue(file, sheet, hr + 1, None, "unknown_column", value=text))
     for col in columns.values():
         if col.name not in positions and (col.required or not col.optional_column):
-            block.issues.append(Issue(file, sheet, hr + 1, col.name, "column_missing"))
+            block.issues.append(Issue(file, sheet, None, col.name, "column_missing"))
             block.file_error = True
-    if block.file_error:
-        return block
+    labels = {c: str(v).strip() for c, v in enumerate(header_cells) if v is not None and str(v).strip()}
+    _collect_rows(block, raw, hr, positions, labels)
+    return block
 
+
+def _collect_rows(block: SheetBlock, raw: RawSheet, hr: int, positions: dict[str, int], labels: dict[int, str]) -> None:
+    """Data rows below the header (every filled row when there is none), skipping blank and total rows."""
     block.cells = {name: [] for name in positions}
     block.numeric = {name: [] for name in positions}
-    labels = {c: str(v).strip() for c, v in enumerate(header_cells) if v is not None and str(v).strip()}
     for r in range(hr + 1, len(raw.rows)):
         cells = raw.rows[r]
         if all(v is None or not v.strip() for v in cells) or is_total_row(raw, r):
@@ -182,9 +186,3 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str) -> SheetBlock:
                 ensure_ascii=False,
             )
         )
-    return block
-
-
-def model_for(sheet: str) -> type[pa.DataFrameModel]:
-    """The pandera model of a sheet."""
-    return SHEETS[sheet]

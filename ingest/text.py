@@ -121,6 +121,18 @@ PLAIN_UNITS = frozenset(
 )
 
 
+_CURRENCY = re.compile(r"\b(dong|d|vnd|vnđ|trieu|tr|trd|nghin|ngan|ty|ti|usd|eur|\$)\b")
+
+
+def looks_like_money_unit(unit: str | None) -> bool:
+    """Whether a folded bracket text names a currency (as opposed to a note such as "nếu có").
+
+    >>> looks_like_money_unit("nghin dong"), looks_like_money_unit("neu co"), looks_like_money_unit("usd")
+    (True, False, True)
+    """
+    return bool(unit) and bool(_CURRENCY.search(unit or ""))
+
+
 def money_factor(unit: str | None) -> float | None:
     """Factor that turns an amount in ``unit`` into million VND; None when the unit is unknown.
 
@@ -182,13 +194,21 @@ def parse_number(text: object) -> float | None:
 
 
 EXCEL_EPOCH = date(1899, 12, 30)
-_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d/%m/%y")
+_DATE_FORMATS = (
+    (r"^\d{1,2}/\d{1,2}/\d{4}$", "%d/%m/%Y"),
+    (r"^\d{1,2}-\d{1,2}-\d{4}$", "%d-%m-%Y"),
+    (r"^\d{1,2}\.\d{1,2}\.\d{4}$", "%d.%m.%Y"),
+    (r"^\d{4}-\d{1,2}-\d{1,2}$", "%Y-%m-%d"),
+    (r"^\d{1,2}/\d{1,2}/\d{2}$", "%d/%m/%y"),
+)
 
 
 def date_expr(text: pl.Expr, is_numeric_cell: pl.Expr | None = None) -> pl.Expr:
     """Parse dates: Excel serial numbers, dd/mm/yyyy (also - and .), ISO dates and datetimes."""
     s = text.str.strip_chars().str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
-    candidates = [s.str.strptime(pl.Date, fmt, strict=False) for fmt in _DATE_FORMATS]
+    candidates = [
+        pl.when(s.str.contains(shape)).then(s.str.strptime(pl.Date, fmt, strict=False)) for shape, fmt in _DATE_FORMATS
+    ]
     serial = s.cast(pl.Float64, strict=False)
     from_serial = pl.when(serial.is_between(1, 2958465)).then(
         pl.lit(EXCEL_EPOCH) + pl.duration(days=serial.floor().cast(pl.Int64))
@@ -214,10 +234,10 @@ def parse_date(value: object) -> date | None:
 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 _PERIOD_PATTERNS = (
-    re.compile(r"^(?P<y>\d{4}) ?q ?(?P<q>[1-4])$"),
-    re.compile(r"^(?:q|quy) ?(?P<q>[1-4]|iv|iii|ii|i)(?: nam)? (?P<y>\d{4})$"),
-    re.compile(r"^(?P<q>iv|iii|ii|i|[1-4]) (?P<y>\d{4})$"),
-    re.compile(r"^(?P<y>\d{4}) (?:quy|q) ?(?P<q>[1-4]|iv|iii|ii|i)$"),
+    re.compile(r"^(?P<y>\d{4}) ?q ?0?(?P<q>[1-4])$"),
+    re.compile(r"^(?:q|quy) ?0?(?P<q>[1-4]|iv|iii|ii|i)(?: nam)? (?P<y>\d{4})$"),
+    re.compile(r"^0?(?P<q>iv|iii|ii|i|[1-4]) (?P<y>\d{4})$"),
+    re.compile(r"^(?P<y>\d{4}) (?:quy|q) ?0?(?P<q>[1-4]|iv|iii|ii|i)$"),
 )
 
 

@@ -8,6 +8,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
+from ingest.issues import ROW_ISSUE_SCHEMA
 from schemas.fields import sheet_columns
 from schemas.sheets import HTX_RATING_COLUMNS, THT_RATING_COLUMNS
 from schemas.vocab import Vocab
@@ -36,7 +37,7 @@ _COLUMN_CHECKS = (
     (re.compile(r"^isin\((.*)\)$"), "domain"),
     (re.compile(r"^str_matches\((.*)\)$"), "format"),
 )
-ISSUE_SCHEMA = {"_i": pl.UInt32, "column": pl.String, "rule": pl.String, "value": pl.String, "detail": pl.String}
+ISSUE_SCHEMA = ROW_ISSUE_SCHEMA
 
 
 def _column_rule(check: str) -> tuple[str, str | None]:

@@ -52,9 +52,9 @@ class RawSheet:
     rows: list[list[str | None]]
     numeric: list[list[bool]] | None = None
 
-    def is_blank(self) -> bool:
-        """True when no cell holds anything but spaces."""
-        return all(v is None or not v.strip() for row in self.rows for v in row)
+    def holds_no_table(self) -> bool:
+        """True when no row has two filled cells: the sheet is blank or holds only titles or a note."""
+        return all(sum(1 for v in row if v is not None and v.strip()) < 2 for row in self.rows)
 
     def is_numeric(self, r: int, c: int) -> bool:
         """True when cell (r, c) was stored as a number in the workbook."""
@@ -169,19 +169,35 @@ def read_csv_sheet(path: Path) -> RawSheet:
     if size > MAX_FILE_BYTES:
         raise SubmissionReadError("file_too_large", f"{path.name}: {size} bytes > {MAX_FILE_BYTES}")
     text = unicodedata.normalize("NFC", decode_text(path.read_bytes()))
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
     rows: list[list[str | None]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text))
+    previous_line = 0
     for record in reader:
-        # Keep the grid aligned with line numbers even when a quoted field spans lines.
-        while len(rows) < reader.line_num - 1:
+        # A record is numbered by the line it starts on; lines a quoted field spans stay empty.
+        while len(rows) < previous_line:
             rows.append([])
         rows.append([v if v.strip() else None for v in record])
+        previous_line = reader.line_num
     return RawSheet(path.stem, rows, None)
+
+
+def detect_delimiter(text: str, candidates: str = ",;\t") -> str:
+    """The delimiter that splits the first lines into the most fields (median over non-blank lines).
+
+    Unlike a character-frequency sniffer this is not fooled by decimal commas in a
+    semicolon file, or by a comma inside a header such as ``Trình độ ĐH, CĐ``.
+    """
+    head = text.splitlines()[:30]
+    best, best_score = candidates[0], -1
+    for d in candidates:
+        try:
+            counts = sorted(len(r) for r in csv.reader(head, delimiter=d) if any(f.strip() for f in r))
+        except csv.Error:
+            continue
+        score = counts[len(counts) // 2] if counts else 0
+        if score > best_score:
+            best, best_score = d, score
+    return best
 
 
 def read_csv_folder(folder: Path, wanted: tuple[str, ...]) -> RawSubmission:

@@ -43,7 +43,9 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, source: SubmissionSour
     new = [p for p, _ in changed if p not in known]
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(run_key=f"{period}:{digest}", partition_key=period, tags={"kttt/trigger": "sensor"})
+            # No run key: the cursor already drops unchanged content, and a folder reverted to earlier content
+            # (A → B → A) must refresh again.
+            dg.RunRequest(partition_key=period, tags={"kttt/trigger": "sensor", "kttt/content": digest[:16]})
             for period, digest in changed
         ],
         dynamic_partitions_requests=[period_partitions_add(new)] if new else [],

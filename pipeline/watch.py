@@ -14,6 +14,9 @@ def stat_digest(raw_dir: Path, period: str) -> str:
     """Cheap digest of a period folder (names, sizes, modification times): if it is unchanged, so is the content."""
     h = hashlib.sha256()
     folder = period_dir(raw_dir, period)
+    for path in _reference_files(raw_dir):
+        st = path.stat()
+        h.update(f"reference/{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     for path in sorted(folder.rglob("*")):
         if path.is_file() and not is_skipped(path):
             st = path.stat()
@@ -21,11 +24,23 @@ def stat_digest(raw_dir: Path, period: str) -> str:
     return h.hexdigest()
 
 
+def _reference_files(raw_dir: Path) -> list[Path]:
+    folder = raw_dir / "reference"
+    return sorted(p for p in folder.glob("*") if p.is_file() and not is_skipped(p)) if folder.is_dir() else []
+
+
 def content_digest(raw_dir: Path, period: str) -> str:
-    """Digest of the submissions' contents (names and SHA-256), independent of file times."""
+    """Digest of the submissions' contents (names and SHA-256) and of ``reference/``, independent of file times.
+
+    A change to communes.csv or targets.csv changes every period's digest: all are refreshed.
+    """
     files, _ = period_files(raw_dir, period)
-    listing = "\n".join(f"{f.rel}\0{f.sha256}" for f in files)
-    return hashlib.sha256(listing.encode()).hexdigest()
+    listing = [f"{f.rel}\0{f.sha256}" for f in files]
+    listing += [
+        f"{p.relative_to(raw_dir).as_posix()}\0{hashlib.sha256(p.read_bytes()).hexdigest()}"
+        for p in _reference_files(raw_dir)
+    ]
+    return hashlib.sha256("\n".join(listing).encode()).hexdigest()
 
 
 def changed_periods(raw_dir: Path, cursor: str | None) -> tuple[list[tuple[str, str]], str]:

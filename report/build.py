@@ -46,7 +46,13 @@ def build_report(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     values = {r["figure_id"]: r["value"] for r in figures.iter_rows(named=True) if r["value"] is not None}
-    communes = reference.expected(period)
+    # Expected communes, and any other commune whose submission was accepted (outside its validity window).
+    present = set(tables["cooperatives"]["commune_code"].to_list()) | set(
+        tables["coop_groups"]["commune_code"].to_list()
+    )
+    communes = reference.communes.filter(
+        pl.col("code").is_in(reference.expected(period)["code"].to_list()) | pl.col("code").is_in(list(present))
+    )
     names = dict(reference.communes.select("code", "name").iter_rows())
     blocks = report_blocks(figures, tables, names, reference.district, reference.province, period)
     md = out_dir / MARKDOWN

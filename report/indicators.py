@@ -103,11 +103,18 @@ def _aggregate(frame: pl.DataFrame, ind: Indicator, breakdown: str | None) -> pl
     return pl.concat(out) if out else pl.DataFrame()
 
 
-def _changes(current: pl.DataFrame, previous: pl.DataFrame) -> list[pl.DataFrame]:
-    """New, gone and newly suspended cooperatives, and rating moves, against the previous quarter."""
+def quarter_changes(current: pl.DataFrame, previous: pl.DataFrame) -> list[pl.DataFrame]:
+    """New, gone and newly suspended cooperatives, and rating moves, against the previous quarter.
+
+    Only communes that reported in both quarters are compared: a commune missing from one
+    of them would otherwise count all its cooperatives as new or gone.
+    """
     key = ["commune_code", "coop_id"]
-    cur = current.select(*key, "status", "rating")
-    prev = previous.select(*key, pl.col("status").alias("prev_status"), pl.col("rating").alias("prev_rating"))
+    both_quarters = set(current["commune_code"].to_list()) & set(previous["commune_code"].to_list())
+    cur = current.filter(pl.col("commune_code").is_in(list(both_quarters))).select(*key, "status", "rating")
+    prev = previous.filter(pl.col("commune_code").is_in(list(both_quarters))).select(
+        *key, pl.col("status").alias("prev_status"), pl.col("rating").alias("prev_rating")
+    )
     both = cur.join(prev, on=key, how="inner")
     frames = {
         "htx.change.new": cur.join(prev, on=key, how="anti"),
@@ -135,7 +142,7 @@ def compute_indicators(
             if not part.is_empty():
                 parts.append(part)
     if previous_cooperatives is not None:
-        parts += _changes(tables[HTX], previous_cooperatives)
+        parts += quarter_changes(tables[HTX], previous_cooperatives)
     year, quarter = period_parts(period)
     schema = wh.polars_schema(wh.Indicators)
     if not parts:

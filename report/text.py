@@ -59,7 +59,8 @@ class _Formatted(dict):
         self.values, self.fmt = values, fmt
 
     def __missing__(self, key: str) -> str:
-        return self.fmt(self.values.get(key, 0))  # type: ignore[operator]
+        # A figure with no value (nobody reports it) prints as "…", never as a made-up 0.
+        return self.fmt(self.values.get(key))  # type: ignore[operator]
 
 
 HTX_RATINGS = (
@@ -164,10 +165,13 @@ def _programmes(support: pl.DataFrame, coops: pl.DataFrame) -> list[dict]:
                 "purpose": next((p for p in rows["purpose"].to_list() if p), ""),
                 "disbursed": rows["disbursed_mvnd"].sum(),
                 "plan": rows["plan_mvnd"].sum() if rows["plan_mvnd"].null_count() < rows.height else None,
+                # One entry per cooperative (several rows for one beneficiary are summed).
                 "beneficiaries": [
                     (names.get(c, c), a)
-                    for c, a in rows.select("coop_id", "disbursed_mvnd").iter_rows()
-                    if c is not None
+                    for c, a in rows.drop_nulls("coop_id")
+                    .group_by("coop_id", maintain_order=True)
+                    .agg(pl.col("disbursed_mvnd").sum())
+                    .iter_rows()
                 ],
             }
         )

@@ -303,4 +303,3 @@ SHEETS: dict[str, type[pa.DataFrameModel]] = {
 """Sheet name → model. HTX and TongHop are required in a commune submission; THT may be absent."""
 
 REQUIRED_SHEETS = ("HTX", "TongHop")
-ID_COLUMNS = {"HTX": "coop_id", "THT": "group_id"}

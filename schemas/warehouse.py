@@ -98,7 +98,10 @@ class SubmissionLog(PeriodKeys, _CommuneKey):
     status: pl.String = field(
         "accepted, accepted_with_errors, rejected or superseded", "Trạng thái", isin=SUBMISSION_STATUSES.codes
     )
-    rows_in: pl.Int64 = field("Data rows read (title, header, blank and total rows excluded)", "Số dòng đọc", ge=0)
+    rows_read: pl.Int64 = field("Data rows read (title, header, blank and total rows excluded)", "Số dòng đọc", ge=0)
+    rows_in: pl.Int64 = field(
+        "Data rows taken into the period: rows_read, or 0 for a superseded file", "Số dòng đưa vào kỳ", ge=0
+    )
     rows_accepted: pl.Int64 = field("Data rows stored in the fact tables", "Số dòng nhận", ge=0)
     rows_rejected: pl.Int64 = field("Data rows rejected by an error", "Số dòng bị loại", ge=0)
     warnings: pl.Int64 = field("Warnings raised on the file", "Số cảnh báo", ge=0)

@@ -97,5 +97,16 @@ def test_sensor_requests_runs_only_when_content_changes(sample_raw: Path) -> Non
     new = _tick(instance, sample_raw, changed.cursor)
     assert [r.partition_key for r in new.run_requests] == ["2024-Q4"]
     assert new.dynamic_partitions_requests[0].partition_keys == ["2024-Q4"]
-    run_keys = {r.run_key for r in (*first.run_requests, *changed.run_requests, *new.run_requests)}
-    assert len(run_keys) == 4
+
+    # Back to the earlier content (A → B → A): refreshed again.
+    shutil.copy(sample_raw / "2024" / "Q4" / "nam-dien.xlsx", sample_raw / "2024" / "Q3" / "nam-dien.xlsx")
+    shutil.rmtree(sample_raw / "2024" / "Q4")
+    target.write_bytes(data)
+    back = _tick(instance, sample_raw, new.cursor)
+    assert [r.partition_key for r in back.run_requests] == ["2024-Q3"]
+
+    # A change to the reference (targets.csv) refreshes every quarter.
+    targets = sample_raw / "reference" / "targets.csv"
+    targets.write_text(targets.read_text(encoding="utf-8") + "2026,htx.new,9,count,\n", encoding="utf-8")
+    ref = _tick(instance, sample_raw, back.cursor)
+    assert sorted(r.partition_key for r in ref.run_requests) == ["2024-Q2", "2024-Q3"]

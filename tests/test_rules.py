@@ -221,7 +221,7 @@ CASES = [
         "column_missing",
         workbook(cols={"HTX": WITHOUT_MEMBERS}),
         sheet="HTX",
-        row=HEADER_ROW,
+        row=None,  # a missing column is a file-level problem: no row holds it
         column="members",
         kind="file_error",
     ),

@@ -1,0 +1,215 @@
+"""End to end: PostgreSQL storage, dagster-webserver and dagster-daemon on 127.0.0.1, a run launched through
+the GraphQL API, the Parquet tables read back, and the asset graph rendered in headless Chromium.
+
+Needs Debian's ``postgresql`` and ``chromium`` packages (``.ci/run`` installs them); run with
+``pytest -m e2e``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+import requests
+from dagster_graphql import DagsterGraphQLClient
+
+from pipeline.partitions import PERIOD_PARTITIONS
+from tests.conftest import REPO, SAMPLE_RAW
+
+pytestmark = pytest.mark.e2e
+BIN = Path(sys.executable).parent
+SCREENSHOT = REPO / "docs" / "ui-asset-graph.png"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    assert found, "PostgreSQL server binaries not found: apt-get install postgresql"
+    return Path(found[-1]).parent
+
+
+def _as_db_user(cmd: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root: use the package's postgres user then.
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A private PostgreSQL server on 127.0.0.1 for this test module; yields its URL."""
+    pg = _pg_bin()
+    # Not under pytest's private tmp folder: the postgres user must be able to reach it.
+    data = Path(tempfile.mkdtemp(prefix="kttt-pg-")) / "data"
+    data.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+        shutil.chown(data.parent, "postgres", "postgres")
+    port = _free_port()
+    subprocess.run(
+        _as_db_user([str(pg / "initdb"), "-D", str(data), "-A", "trust", "-U", "kttt"]), check=True, capture_output=True
+    )
+    subprocess.run(
+        _as_db_user(
+            [
+                str(pg / "pg_ctl"),
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(data / "log"),
+                "-o",
+                f"-p {port} -k {data} -c listen_addresses=127.0.0.1",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        subprocess.run(
+            [str(pg / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "kttt", "dagster"],
+            check=True,
+            capture_output=True,
+        )
+        yield f"postgresql://kttt@127.0.0.1:{port}/dagster"
+    finally:
+        subprocess.run(
+            _as_db_user([str(pg / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]), capture_output=True, check=False
+        )
+        shutil.rmtree(data.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def dagster_services(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """dagster-webserver and dagster-daemon over the PostgreSQL instance, on the sample district."""
+    base = tmp_path_factory.mktemp("dagster")
+    home, raw, warehouse = base / "home", base / "raw", base / "warehouse"
+    home.mkdir()
+    shutil.copytree(SAMPLE_RAW, raw)
+    (home / "dagster.yaml").write_text(
+        "storage:\n  postgres:\n    postgres_url:\n      env: KTTT_PG_URL\n"
+        "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: QueuedRunCoordinator\n"
+        "telemetry:\n  enabled: false\n",
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "KTTT_PG_URL": postgres,
+        "KTTT_RAW_DIR": str(raw),
+        "KTTT_WAREHOUSE_DIR": str(warehouse),
+    }
+    port = _free_port()
+    logs = {name: (base / f"{name}.log").open("w") for name in ("webserver", "daemon")}
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+            cwd=REPO,
+            env=env,
+            stdout=logs["webserver"],
+            stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+            cwd=REPO,
+            env=env,
+            stdout=logs["daemon"],
+            stderr=subprocess.STDOUT,
+        ),
+    ]
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(1)
+        else:
+            pytest.fail("dagster-webserver did not start: " + (base / "webserver.log").read_text()[-2000:])
+        yield {"port": port, "env": env, "warehouse": warehouse, "home": home, "logs": base}
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for f in logs.values():
+            f.close()
+
+
+def test_refresh_job_launched_through_graphql_on_postgres(dagster_services: dict[str, object]) -> None:
+    env = dagster_services["env"]
+    os.environ["KTTT_PG_URL"] = env["KTTT_PG_URL"]  # the instance config reads it
+    instance = dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(dagster_services["home"])))
+    if "2024-Q3" not in instance.get_dynamic_partitions(PERIOD_PARTITIONS):
+        instance.add_dynamic_partitions(PERIOD_PARTITIONS, ["2024-Q3"])
+    client = DagsterGraphQLClient("127.0.0.1", port_number=dagster_services["port"])
+    run_id = client.submit_job_execution("refresh_period", tags={"dagster/partition": "2024-Q3"})
+    deadline = time.monotonic() + 900
+    status = None
+    while time.monotonic() < deadline:
+        status = client.get_run_status(run_id)
+        if status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
+            break
+        time.sleep(3)
+    logs = Path(dagster_services["logs"])
+    assert status == dg.DagsterRunStatus.SUCCESS, (logs / "daemon.log").read_text()[-3000:]
+    run = instance.get_run_by_id(run_id)
+    assert run is not None and run.tags["dagster/partition"] == "2024-Q3"
+    assert "postgres" in type(instance.run_storage).__name__.lower()
+    warehouse = Path(dagster_services["warehouse"])
+    coops = pl.scan_parquet(str(warehouse / "cooperatives" / "**" / "*.parquet")).collect()
+    assert coops.filter(pl.col("period") == "2024-Q3").height == 135
+    figures = pl.read_parquet(warehouse / "report_figures" / "2024-Q3.parquet")
+    assert figures.filter(pl.col("figure_id") == "htx.rating.good.pct")["value"].item() == 19.70
+    instance.dispose()
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    assert found, "Chromium not found: apt-get install chromium"
+    return found
+
+
+def test_asset_graph_renders_in_headless_chromium(dagster_services: dict[str, object], tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{dagster_services['port']}/asset-groups"
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1600,1000",
+        "--virtual-time-budget=30000",
+    ]
+    dom = subprocess.run(
+        [_chromium(), *flags, "--dump-dom", url], capture_output=True, text=True, timeout=180, check=True
+    ).stdout
+    for name in ("cooperatives", "report_figures", "completeness"):
+        assert name in dom, name
+    shot = SCREENSHOT if os.environ.get("KTTT_UPDATE_SCREENSHOT") else tmp_path / "asset-graph.png"
+    subprocess.run([_chromium(), *flags, f"--screenshot={shot}", url], capture_output=True, timeout=180, check=True)
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 20_000
