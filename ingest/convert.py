@@ -18,7 +18,7 @@ from schemas import vocab
 from schemas.fields import SheetColumn
 
 VOCABS = vocab.BY_NAME
-_DTYPES = {
+DTYPES = {
     "text": pl.String,
     "category": pl.String,
     "period": pl.String,
@@ -78,7 +78,7 @@ def convert(frame: pl.DataFrame, columns: list[SheetColumn]) -> tuple[pl.DataFra
     exprs: list[pl.Expr] = []
     checks: list[pl.Expr] = []
     for col in columns:
-        dtype = _DTYPES[col.kind]
+        dtype = DTYPES[col.kind]
         if col.name not in frame.columns:
             exprs.append(pl.lit(None, dtype=dtype).alias(col.name))
             continue

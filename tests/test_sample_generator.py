@@ -23,101 +23,18 @@ import fastexcel
 import polars as pl
 import pytest
 
+from ingest.convert import DTYPES
 from sample import generate
 from schemas import vocab
 from schemas.fields import SheetColumn, sheet_columns
 from schemas.sheets import SHEETS
+from tests.seed_values import SEED_Q3
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
 
-VOCABS = {
-    v.name: v for v in (vocab.SECTORS, vocab.SUBSECTORS, vocab.STATUSES, vocab.RATINGS, vocab.THT_KINDS, vocab.LEVELS)
-}
+VOCABS = vocab.BY_NAME
 YES, NO = vocab.YES_NO.label_vi("true"), vocab.YES_NO.label_vi("false")
-
-SEED_Q3: dict[str, float] = {
-    "htx.total": 135,
-    "htx.new": 3,
-    "htx.evaluated": 132,
-    "htx.rating.good.count": 26,
-    "htx.rating.good.pct": 19.70,
-    "htx.rating.fair.count": 44,
-    "htx.rating.fair.pct": 33.33,
-    "htx.rating.average.count": 49,
-    "htx.rating.average.pct": 37.12,
-    "htx.rating.weak.count": 11,
-    "htx.rating.weak.pct": 8.33,
-    "htx.rating.suspended.count": 2,
-    "htx.rating.suspended.pct": 1.52,
-    "htx.sector.agriculture.count": 97,
-    "htx.sector.agriculture.members": 965,
-    "htx.sector.agriculture.capital_mvnd": 136941,
-    "htx.sector.industry_handicraft.count": 3,
-    "htx.sector.industry_handicraft.members": 21,
-    "htx.sector.industry_handicraft.capital_mvnd": 21000,
-    "htx.sector.trade_services.count": 12,
-    "htx.sector.trade_services.members": 84,
-    "htx.sector.trade_services.capital_mvnd": 13850,
-    "htx.sector.environment.count": 12,
-    "htx.sector.environment.members": 84,
-    "htx.sector.environment.capital_mvnd": 13200,
-    "htx.sector.construction.count": 5,
-    "htx.sector.construction.members": 35,
-    "htx.sector.construction.capital_mvnd": 5750,
-    "htx.sector.transport.count": 3,
-    "htx.sector.transport.members": 21,
-    "htx.sector.transport.capital_mvnd": 5100,
-    "htx.sector.credit_fund.count": 3,
-    "htx.sector.credit_fund.members": 563,
-    "htx.agriculture.crops.count": 44,
-    "htx.agriculture.livestock.count": 28,
-    "htx.agriculture.aquaculture.count": 20,
-    "htx.agriculture.forestry.count": 3,
-    "htx.agriculture.salt.count": 1,
-    "htx.agriculture.agri_services.count": 1,
-    "credit_fund.loans_disbursed_mvnd": 360697,
-    "credit_fund.loan_contracts": 1429,
-    "htx.new.industry_handicraft.count": 1,
-    "htx.tax_code.count": 94,
-    "htx.tax_paid.count": 46,
-    "htx.tax_paid_mvnd": 840,
-    "htx.insured.count": 31,
-    "htx.insured.workers": 110,
-    "htx.insured.income_min": 3.5,
-    "htx.insured.income_max": 6.0,
-    "htx.ocop.count": 4,
-    "htx.drones.count": 4,
-    "tht.total": 140,
-    "tht.kind.crops.count": 72,
-    "tht.kind.livestock.count": 35,
-    "tht.kind.aquaculture.count": 20,
-    "tht.kind.processing.count": 3,
-    "tht.kind.environment.count": 1,
-    "tht.kind.general_services.count": 9,
-    "tht.rating.good.count": 56,
-    "tht.rating.fair.count": 30,
-    "tht.rating.average.count": 34,
-    "tht.rating.weak_or_suspended.count": 20,
-    "tht.avg_revenue_mvnd": 415,
-    "tht.avg_profit_mvnd": 125,
-    "tht.ocop.count": 3,
-    "support.nq44-nq51.disbursed_mvnd": 6801,
-    "support.qhtx-tinh.disbursed_mvnd": 1250,
-    "support.qhtx-tinh.beneficiaries": 3,
-    "support.ht-maybay.beneficiaries": 4,
-    "support.vb624-ubnd.disbursed_mvnd": 4428,
-    "support.vb624-ubnd.plan_mvnd": 12700,
-    "target.htx.new": 8,
-    "target.htx.rating.good.count": 35,
-    "target.htx.rating.fair.count": 60,
-    "target.htx.avg_revenue_mvnd": 960,
-    "target.htx.avg_income_mvnd_year": 70,
-    "target.htx.managers_college.pct": 30,
-    "target.htx.managers_vocational.pct": 35,
-    "target.htx.digital_training.pct": 100,
-}
-"""The seed column of the "Report figures" table (warehouse.md), 2024-Q3, Thạch Hà."""
 
 OCOP_HTX = {
     "HTX DVNN và DVTH Bắc Sơn": "Lưu Vĩnh Sơn",
@@ -589,22 +506,10 @@ def test_q2_is_an_earlier_quarter_of_the_same_cooperatives() -> None:
 # Pandera: the models' own checks on the typed values
 
 
-_DTYPES = {
-    "text": pl.String,
-    "category": pl.String,
-    "period": pl.String,
-    "int": pl.Int64,
-    "money": pl.Float64,
-    "number": pl.Float64,
-    "bool": pl.Boolean,
-    "date": pl.Date,
-}
-
-
 def typed(frame: pl.DataFrame, sheet: str) -> pl.DataFrame:
     """The sheet's columns with the dtypes the pandera model declares."""
     columns: list[SheetColumn] = sheet_columns(SHEETS[sheet])
-    return frame.select(pl.col(c.name).cast(_DTYPES[c.kind]) for c in columns)
+    return frame.select(pl.col(c.name).cast(DTYPES[c.kind]) for c in columns)
 
 
 def test_report_dates_are_real_excel_dates() -> None:
