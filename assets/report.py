@@ -1,6 +1,7 @@
 """Assets of the report: indicators, report figures with their sources, the report files, yearly indicators."""
 
 import base64
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +13,7 @@ from ingest.text import period_parts
 from pipeline.analyst_db import write_analyst_database
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource, WarehouseDir
+from pipeline.storage import is_local, upload_folder
 from report.build import build_report
 from report.figures import compute_figures
 from report.indicators import compute_indicators, previous_period
@@ -159,14 +161,19 @@ def report(
     )
     tables = {"cooperatives": cooperatives, "coop_groups": coop_groups, "support_disbursements": support_disbursements}
     out_dir = warehouse.root / "report" / period
-    files = build_report(out_dir, period, report_figures, history, tables, source.reference())
-    charts_md = "\n".join(_image_markdown(p, name) for name, p in files.charts.items())
+    with tempfile.TemporaryDirectory(prefix="kttt-report-") as tmp:
+        local = Path(str(out_dir)) if is_local(out_dir) else Path(tmp)
+        files = build_report(local, period, report_figures, history, tables, source.reference())
+        charts_md = "\n".join(_image_markdown(p, name) for name, p in files.charts.items())
+        text = files.markdown.read_text(encoding="utf-8")
+        if not is_local(out_dir):
+            upload_folder(local, out_dir)
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(out_dir)),
-            "docx": dg.MetadataValue.path(str(files.docx)),
-            "appendix": dg.MetadataValue.path(str(files.appendix)),
-            "text": dg.MetadataValue.md(files.markdown.read_text(encoding="utf-8")),
+            "docx": dg.MetadataValue.path(str(out_dir / files.docx.name)),
+            "appendix": dg.MetadataValue.path(str(out_dir / files.appendix.name)),
+            "text": dg.MetadataValue.md(text),
             "charts": dg.MetadataValue.md(charts_md),
             "year": year,
         }
@@ -207,5 +214,8 @@ def indicators_yearly(indicators: pl.DataFrame) -> dg.Output[pl.DataFrame]:
 def analyst_database(warehouse: WarehouseDir) -> dg.MaterializeResult:
     """``warehouse/kttt.duckdb``: one view per table over its Parquet files, by paths relative to the warehouse
     folder (open it from inside the folder, or ``SET file_search_path``)."""
-    path, names = write_analyst_database(warehouse.root)
+    if not is_local(warehouse.root):
+        # DuckDB views over relative paths need the Parquet files on a local (or mounted) folder.
+        return dg.MaterializeResult(metadata={"skipped": "the warehouse is on an object store"})
+    path, names = write_analyst_database(Path(str(warehouse.root)))
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "views": ", ".join(names)})

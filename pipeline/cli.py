@@ -26,7 +26,13 @@ def _dir(value: str | None, env: str, default: str) -> Path:
     return Path(value or os.environ.get(env) or default).resolve()
 
 
-def _print_summary(warehouse: Path, periods: list[str]) -> None:
+def _location(value: str | None, env: str, default: str) -> str:
+    """A folder made absolute, or an object-store URL (``s3://…``) kept as it is."""
+    chosen = value or os.environ.get(env) or default
+    return chosen if "://" in chosen else str(Path(chosen).resolve())
+
+
+def _print_summary(warehouse: str, periods: list[str]) -> None:
     from pipeline.storage import read_table
 
     try:
@@ -59,7 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.runner import run_periods
 
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
-    warehouse = _dir(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+    warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
     if not (raw / "reference" / "communes.csv").exists():
         print(f"error: {raw} has no reference/communes.csv", file=sys.stderr)
         return 2
@@ -73,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _print_summary(warehouse, done)
     print(f"\nTables written under {warehouse}")
     for period in done:
-        print(f"Report for {period}: {warehouse / 'report' / period}")
+        print(f"Report for {period}: {warehouse}/report/{period}")
     return 0 if all(o.success for o in outcomes) else 1
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 import polars as pl
 
@@ -11,7 +9,10 @@ from pipeline.storage import read_table, table_path, write_atomic
 
 
 class ParquetWarehouse(dg.ConfigurableIOManager):
-    """Writes each asset partition to ``<base_dir>/<asset>/<period>.parquet`` atomically, and reads it back."""
+    """Writes each asset partition to ``<base_dir>/<asset>/<period>.parquet`` atomically, and reads it back.
+
+    ``base_dir`` is a local folder or an object-store URL (``s3://bucket/warehouse``).
+    """
 
     base_dir: str
 
@@ -21,7 +22,7 @@ class ParquetWarehouse(dg.ConfigurableIOManager):
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         """Replace the partition's file with ``obj``."""
         partition = context.partition_key if context.has_partition_key else None
-        path = table_path(Path(self.base_dir), self._table(context.asset_key), partition)
+        path = table_path(self.base_dir, self._table(context.asset_key), partition)
         write_atomic(obj, path)
         context.add_output_metadata({"path": dg.MetadataValue.path(str(path)), "dagster/row_count": obj.height})
 
@@ -29,4 +30,4 @@ class ParquetWarehouse(dg.ConfigurableIOManager):
         """Read the upstream partitions this step needs (all of them for an unpartitioned table)."""
         table = self._table(context.asset_key)
         partitions = list(context.asset_partition_keys) if context.has_asset_partitions else None
-        return read_table(Path(self.base_dir), table, partitions)
+        return read_table(self.base_dir, table, partitions)

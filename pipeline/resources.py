@@ -7,10 +7,11 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+from upath import UPath
 
 from ingest.discover import SubmissionFile, find_periods, period_files
 from ingest.reference import Reference, load_reference
-from pipeline.storage import read_table
+from pipeline.storage import read_table, table_files, warehouse_path
 
 RAW_ENV = "KTTT_RAW_DIR"
 WAREHOUSE_ENV = "KTTT_WAREHOUSE_DIR"
@@ -53,9 +54,9 @@ class WarehouseDir(dg.ConfigurableResource):
     path: str
 
     @property
-    def root(self) -> Path:
-        """The warehouse directory as a path."""
-        return Path(self.path)
+    def root(self) -> UPath:
+        """The warehouse directory as a path (local, or on an object store)."""
+        return warehouse_path(self.path)
 
     def read(self, table: str, partitions: list[str] | None = None) -> pl.DataFrame | None:
         """A table (or some of its periods), or None when nothing of it is stored yet."""
@@ -66,4 +67,4 @@ class WarehouseDir(dg.ConfigurableResource):
 
     def periods(self, table: str) -> list[str]:
         """Periods stored for a table."""
-        return sorted(p.stem for p in (self.root / table).glob("*.parquet"))
+        return [p.name.removesuffix(".parquet") for p in table_files(self.path, table)]

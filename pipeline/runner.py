@@ -44,7 +44,7 @@ def register_periods(instance: dg.DagsterInstance, periods: list[str]) -> None:
 
 def run_periods(
     raw_dir: Path,
-    warehouse_dir: Path,
+    warehouse_dir: str | Path,
     periods: list[str],
     instance: dg.DagsterInstance | None = None,
     on_progress: Callable[[str], None] | None = None,

@@ -199,3 +199,19 @@ def test_generated_docs_are_up_to_date(doc: str) -> None:
 
     text = DOCS[doc]()
     assert (REPO / "docs" / doc).read_text(encoding="utf-8") == text, "run `kttt docs`"
+
+
+def test_warehouse_on_an_object_store(sample_raw: Path) -> None:
+    """An fsspec file system instead of a folder (memory:// here; s3:// in production)."""
+    from upath import UPath
+
+    from pipeline.storage import read_table
+
+    base = "memory://kttt-test/warehouse"
+    assert all(o.success for o in run_periods(sample_raw, base, ["2024-Q3"]))
+    coops = read_table(base, "cooperatives", ["2024-Q3"])
+    assert coops.height == 135
+    assert read_table(base, "report_figures").filter(pl.col("figure_id") == "htx.total")["value"].item() == 135
+    report = UPath(base) / "report" / "2024-Q3"
+    assert (report / "bao-cao.docx").read_bytes().startswith(b"PK")
+    assert sorted(p.name for p in (UPath(base) / "cooperatives").iterdir()) == ["2024-Q3.parquet"]
