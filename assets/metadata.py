@@ -8,7 +8,7 @@ import dagster as dg
 import pandera.polars as pa
 import polars as pl
 
-from schemas.warehouse import column_order
+from schemas.warehouse import TABLES, column_order
 
 PREVIEW_ROWS = 10
 
@@ -54,3 +54,19 @@ def markdown_preview(frame: pl.DataFrame, rows: int = PREVIEW_ROWS) -> str:
 def output_metadata(frame: pl.DataFrame) -> dict[str, object]:
     """Row count and preview of a materialization."""
     return {"dagster/row_count": frame.height, "preview": dg.MetadataValue.md(markdown_preview(frame))}
+
+
+TABLE_KINDS = {"polars", "parquet"}
+
+
+def table_outs(names: tuple[str, ...] | list[str], group: str) -> dict[str, dg.AssetOut]:
+    """Outputs of a multi-asset writing warehouse tables: description and column schema from the models."""
+    return {
+        name: dg.AssetOut(
+            description=describe(TABLES[name]),
+            group_name=group,
+            kinds=TABLE_KINDS,
+            metadata=definition_metadata(TABLES[name]),
+        )
+        for name in names
+    }

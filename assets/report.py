@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
 
-from assets.metadata import definition_metadata, describe, output_metadata
+from assets.metadata import definition_metadata, describe, output_metadata, table_outs
 from ingest.text import period_parts
 from pipeline.analyst_db import write_analyst_database
 from pipeline.partitions import period_partitions
@@ -100,15 +100,7 @@ def pct_check(figures: pl.DataFrame) -> dg.AssetCheckResult:
 
 @dg.multi_asset(
     name="figures",
-    outs={
-        name: dg.AssetOut(
-            description=describe(wh.TABLES[name]),
-            group_name=GROUP,
-            kinds=KINDS,
-            metadata=definition_metadata(wh.TABLES[name]),
-        )
-        for name in ("report_figures", "figure_sources")
-    },
+    outs=table_outs(("report_figures", "figure_sources"), GROUP),
     ins={name: dg.AssetIn() for name in FACTS},
     partitions_def=period_partitions,
     check_specs=[FIGURES_TRACED, PCT_SUM],

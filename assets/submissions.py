@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
 
-from assets.metadata import definition_metadata, describe, output_metadata
+from assets.metadata import definition_metadata, describe, output_metadata, table_outs
 from ingest.completeness import ACCEPTED, completeness
 from ingest.period import process_period
 from pipeline.partitions import period_partitions
@@ -108,15 +108,7 @@ def rejected_files(log: pl.DataFrame) -> dg.AssetCheckResult:
 
 @dg.multi_asset(
     name="period_submissions",
-    outs={
-        name: dg.AssetOut(
-            description=describe(wh.TABLES[name]),
-            group_name=GROUP,
-            kinds=KINDS,
-            metadata=definition_metadata(wh.TABLES[name]),
-        )
-        for name in PERIOD_TABLES
-    },
+    outs=table_outs(PERIOD_TABLES, GROUP),
     partitions_def=period_partitions,
     check_specs=[ROW_ACCOUNTING, REJECTED_ROWS, REJECTED_FILES],
 )
