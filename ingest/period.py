@@ -418,23 +418,15 @@ def process_period(
 
 
 def _rows_of_rejected_file(state: FileState) -> list[Issue]:
-    """One line per data row of a rejected file, under the file's rule, so every row (and its values) is kept."""
+    """One line per data row of a rejected file (rule ``file_rejected``, naming the file's own rule), so every
+    row and its values are kept."""
     cause = next((i for i in state.issues if RULES[i.rule].severity == ERROR and RULES[i.rule].scope == "file"), None)
     if cause is None:
         cause = next((i for i in state.issues if RULES[i.rule].severity == ERROR), None)
     if cause is None:
         return []
     return [
-        Issue(
-            state.file.rel,
-            sheet,
-            row,
-            cause.column if sheet == cause.sheet else None,
-            cause.rule,
-            value=cause.value,
-            detail=cause.detail,
-            raw_values=raw,
-        )
+        Issue(state.file.rel, sheet, row, None, "file_rejected", detail=cause.rule, raw_values=raw)
         for sheet, block in state.blocks.items()
         for row, raw in zip(block.rows, block.raw, strict=True)
         if row != cause.source_row or sheet != cause.sheet

@@ -4,6 +4,7 @@
     kttt validate FILE... [--raw DIR] [--period 2024-Q3]
     kttt sample [--raw DIR]
     kttt docs [--out docs]
+    kttt template --commune CODE --period 2025-Q1 [--prefill] [--out FILE]
 
 ``run`` exits 0 whatever the submissions held (problems are in the warehouse); it
 exits 1 only when the pipeline itself failed. ``validate`` exits 1 when a file has
@@ -131,6 +132,40 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    """Write a commune's fill-in workbook for a quarter, optionally prefilled with last quarter's units."""
+    from forms.template import prefill_rows, write_template
+    from ingest.reference import load_reference
+    from ingest.text import parse_period
+    from pipeline.storage import read_table
+    from report.indicators import previous_period
+    from schemas.fields import sheet_columns
+    from schemas.sheets import SHEETS
+
+    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    reference = load_reference(raw)
+    code = reference.resolve(args.commune)
+    period = parse_period(args.period)
+    if code is None or period is None:
+        print(f"error: unknown commune {args.commune!r} or period {args.period!r}", file=sys.stderr)
+        return 2
+    name = reference.name_of(code)
+    htx: list[dict] = []
+    tht: list[dict] = []
+    if args.prefill:
+        warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+        before = previous_period(period)
+        try:
+            htx = prefill_rows(read_table(warehouse, "cooperatives", [before]), code, sheet_columns(SHEETS["HTX"]))
+            tht = prefill_rows(read_table(warehouse, "coop_groups", [before]), code, sheet_columns(SHEETS["THT"]))
+        except FileNotFoundError:
+            print(f"note: nothing stored for {before}; the template is empty", file=sys.stderr)
+    out = Path(args.out or f"{code}-{period}.xlsx")
+    write_template(out, commune_name=name, period=period, htx=htx, tht=tht)
+    print(f"wrote {out} ({name}, {period}; {len(htx)} HTX and {len(tht)} THT prefilled)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     parser = argparse.ArgumentParser(prog="kttt", description="Collective-economy reporting pipeline.")
@@ -148,6 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
     smp = sub.add_parser("sample", help="regenerate the bundled sample district")
     smp.add_argument("--raw", help="raw directory to write into")
     smp.set_defaults(func=cmd_sample)
+    tpl = sub.add_parser("template", help="write a commune's fill-in workbook (drop-down lists, number checks)")
+    tpl.add_argument("--commune", required=True, help="commune code or name")
+    tpl.add_argument("--period", required=True, help="quarter, e.g. 2025-Q1")
+    tpl.add_argument("--prefill", action="store_true", help="fill in last quarter's cooperatives and groups")
+    tpl.add_argument("--out", help="file to write (default <code>-<period>.xlsx)")
+    tpl.add_argument("--raw", help="raw directory whose reference/communes.csv lists the communes")
+    tpl.add_argument("--warehouse", help="warehouse to read last quarter from (with --prefill)")
+    tpl.set_defaults(func=cmd_template)
     docs = sub.add_parser(
         "docs", help="regenerate docs/data-dictionary.md, rules.md and figures.md from the schemas and registry"
     )

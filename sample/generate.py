@@ -38,7 +38,7 @@ import xlsxwriter
 import yaml
 
 from schemas import vocab
-from schemas.fields import SheetColumn, sheet_columns
+from schemas.fields import SheetColumn, display_value, sheet_columns
 from schemas.sheets import SHEETS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -1072,13 +1072,7 @@ def summary_row(submission: Submission, *, period_style: str = "quy") -> dict[st
 
 def cell_value(col: SheetColumn, value: Any) -> Any:
     """A model value as a person writes it: category → Vietnamese label, bool → Có/Không, else as is."""
-    if value is None:
-        return None
-    if col.kind == "category" and col.vocab:
-        return VOCABS[col.vocab].label_vi(value)
-    if col.kind == "bool":
-        return vocab.YES_NO.label_vi("true" if value else "false")
-    return value
+    return display_value(col, value)
 
 
 def _sheet_titles(period: str) -> dict[str, str]:

@@ -96,3 +96,16 @@ def sheet_columns(model: type[pa.DataFrameModel]) -> list[SheetColumn]:
             )
         )
     return out
+
+
+def display_value(col: SheetColumn, value: Any) -> Any:
+    """A stored value as a person writes it in a submission: category code → Vietnamese label, bool → Có/Không."""
+    from schemas.vocab import BY_NAME, YES_NO
+
+    if value is None:
+        return None
+    if col.kind == "category" and col.vocab:
+        return BY_NAME[col.vocab].label_vi(value)
+    if col.kind == "bool":
+        return YES_NO.label_vi("true" if value else "false")
+    return value

@@ -79,6 +79,13 @@ _RULES = [
         "Ngày báo cáo «{value}» không hợp lệ (dd/mm/yyyy)",
         "The report date '{value}' is not a valid date (dd/mm/yyyy)",
     ),
+    Rule(
+        "file_rejected",
+        ERROR,
+        "row",
+        "Tệp bị từ chối ({detail}) nên dòng này chưa được nhận; sửa lỗi của tệp rồi gửi lại",
+        "The file is rejected ({detail}), so this row is not taken in; fix the file and send it again",
+    ),
     # Sheet errors: every row of the sheet is rejected.
     Rule(
         "unit_unknown",

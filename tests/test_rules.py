@@ -227,6 +227,14 @@ CASES = [
     ),
     Case("empty-tonghop", "summary_missing", workbook(summary=[]), sheet="TongHop", kind="file_error"),
     Case(
+        "rows-of-rejected-file",
+        "file_rejected",
+        summary_case(commune="Xã Không Có Nữa"),
+        sheet="HTX",
+        row=FIRST,
+        kind="file_error",
+    ),
+    Case(
         "unknown-commune",
         "commune_unknown",
         summary_case(commune="Xã Không Có"),

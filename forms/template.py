@@ -1,0 +1,198 @@
+"""The commune's fill-in workbook, generated from the schemas (never a hand-made copy).
+
+Sheets HTX, THT and TongHop with a title block, one header row (the contract's
+headers, each with a note saying what to type), drop-down lists for every category
+column, number-only cells where the contract asks for numbers, a frozen header and
+readable widths; a fourth sheet, ``KiemTra``, counts what the detail sheets hold next
+to what TongHop says, so the clerk sees a mismatch before sending. The pipeline does
+not read ``KiemTra``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+
+from ingest.text import period_parts
+from schemas.fields import SheetColumn, display_value, sheet_columns
+from schemas.sheets import SHEETS
+from schemas.vocab import BY_NAME, RATINGS, STATUSES, YES_NO
+
+TITLE_ROWS = 3
+HEADER_ROW = TITLE_ROWS  # 0-based: Excel row 4
+DATA_ROWS = 500
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+NOTES = {
+    "text": "Chữ",
+    "category": "Chọn trong danh sách",
+    "int": "Số nguyên",
+    "money": "Số, triệu đồng",
+    "number": "Số",
+    "bool": "Có / Không",
+    "date": "Ngày (dd/mm/yyyy)",
+    "period": "Ví dụ: Quý 3/2024",
+}
+
+
+def _note(col: SheetColumn) -> str:
+    need = "Bắt buộc" if col.required else "Không bắt buộc"
+    return f"{col.header_vi}: {NOTES[col.kind]}. {need}.\n({col.description})"
+
+
+def _validation(col: SheetColumn, year: int) -> dict[str, Any] | None:
+    """The data validation of a column's cells, from its kind and checks."""
+    msg = {"error_title": col.header_vi, "error_message": NOTES[col.kind], "ignore_blank": True}
+    if col.kind == "category" and col.vocab:
+        return {"validate": "list", "source": [t.label_vi for t in BY_NAME[col.vocab].terms], **msg}
+    if col.kind == "bool":
+        return {"validate": "list", "source": [t.label_vi for t in YES_NO.terms], **msg}
+    if col.name == "founded_year":
+        return {"validate": "integer", "criteria": "between", "minimum": 1955, "maximum": year, **msg}
+    if col.name == "ocop_stars":
+        return {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 5, **msg}
+    if col.kind == "int":
+        return {"validate": "integer", "criteria": ">=", "value": 0, **msg}
+    if col.kind == "money" and col.name != "profit_mvnd":
+        return {"validate": "decimal", "criteria": ">=", "value": 0, **msg}
+    if col.kind in ("money", "number"):
+        return {"validate": "decimal", "criteria": "between", "minimum": -1e12, "maximum": 1e12, **msg}
+    if col.kind == "date":
+        return {"validate": "date", "criteria": ">=", "value": date(1955, 1, 1), **msg}
+    return None
+
+
+class _Template:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False})
+        self.title = self.book.add_format({"bold": True, "font_size": 13})
+        self.hint = self.book.add_format({"italic": True, "font_color": "#555555"})
+        self.head = self.book.add_format(
+            {"bold": True, "text_wrap": True, "valign": "vcenter", "border": 1, "bg_color": "#DDEBF7"}
+        )
+        self.date = self.book.add_format({"num_format": "dd/mm/yyyy"})
+        self.text = self.book.add_format({"num_format": "@"})
+
+    def sheet(
+        self, name: str, titles: Sequence[str], rows: Sequence[dict[str, Any]], year: int, data_rows: int = DATA_ROWS
+    ) -> None:
+        columns = sheet_columns(SHEETS[name])
+        ws = self.book.add_worksheet(name)
+        for r, text in enumerate(titles):
+            ws.write_string(r, 0, text, self.title if r == 0 else self.hint)
+        for c, col in enumerate(columns):
+            ws.write_string(HEADER_ROW, c, col.header_vi, self.head)
+            ws.write_comment(HEADER_ROW, c, _note(col), {"x_scale": 2, "y_scale": 1.5})
+            width = max(12, min(30, len(col.header_vi) + 4))
+            ws.set_column(c, c, width, self.text if col.kind == "text" else None)
+            rule = _validation(col, year)
+            if rule:
+                ws.data_validation(HEADER_ROW + 1, c, HEADER_ROW + data_rows, c, rule)
+        ws.set_row(HEADER_ROW, 45)
+        ws.freeze_panes(HEADER_ROW + 1, 2)
+        for r, row in enumerate(rows, HEADER_ROW + 1):
+            for c, col in enumerate(columns):
+                self.write(ws, r, c, display_value(col, row.get(col.name)))
+
+    def write(self, ws: Any, r: int, c: int, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool):
+            ws.write_string(r, c, str(value))
+        elif isinstance(value, int | float):
+            ws.write_number(r, c, value)
+        elif isinstance(value, date):
+            ws.write_datetime(r, c, datetime.combine(value, time()), self.date)
+        else:
+            ws.write_string(r, c, str(value))
+
+    def check_sheet(self) -> None:
+        """KiemTra: counts of the detail sheets beside TongHop's figures (formulas; not read by the pipeline)."""
+        ws = self.book.add_worksheet("KiemTra")
+        ws.write_string(0, 0, "KIỂM TRA: số đếm từ sheet HTX, THT so với sheet TongHop (chỉ để đối chiếu)", self.title)
+        heads = ["Chỉ tiêu", "Theo chi tiết", "Theo TongHop", "Chênh lệch"]
+        for c, h in enumerate(heads):
+            ws.write_string(2, c, h, self.head)
+        htx = {c.name: xl_col_to_name(i) for i, c in enumerate(sheet_columns(SHEETS["HTX"]))}
+        tht = {c.name: xl_col_to_name(i) for i, c in enumerate(sheet_columns(SHEETS["THT"]))}
+        summ = {c.name: xl_col_to_name(i) for i, c in enumerate(sheet_columns(SHEETS["TongHop"]))}
+        first, last = HEADER_ROW + 2, HEADER_ROW + 1 + DATA_ROWS
+        active = STATUSES.label_vi("active")
+
+        def rng(sheet: str, col: str) -> str:
+            return f"{sheet}!${col}${first}:${col}${last}"
+
+        lines = [
+            ("Tổng số HTX", f"=COUNTA({rng('HTX', htx['coop_id'])})", "htx_total"),
+            ("HTX mới thành lập", f'=COUNTIF({rng("HTX", htx["status"])},"{STATUSES.label_vi("new")}")', "htx_new"),
+        ]
+        for t in RATINGS.terms:
+            lines.append(
+                (
+                    f"HTX {t.label_vi.lower()}",
+                    f'=COUNTIFS({rng("HTX", htx["status"])},"{active}",{rng("HTX", htx["rating"])},"{t.label_vi}")',
+                    f"htx_{t.code}",
+                )
+            )
+        lines.append(
+            (
+                "HTX tạm dừng",
+                f'=COUNTIF({rng("HTX", htx["status"])},"{STATUSES.label_vi("suspended")}")',
+                "htx_suspended",
+            )
+        )
+        lines.append(("Tổng số THT", f"=COUNTA({rng('THT', tht['group_id'])})", "tht_total"))
+        for r, (label, formula, target) in enumerate(lines, 3):
+            ws.write_string(r, 0, label)
+            ws.write_formula(r, 1, formula)
+            ws.write_formula(r, 2, f"=TongHop!{summ[target]}{HEADER_ROW + 2}")
+            ws.write_formula(r, 3, f"=C{r + 1}-B{r + 1}")
+        ws.set_column(0, 0, 28)
+        ws.set_column(1, 3, 14)
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def write_template(
+    path: Path,
+    *,
+    commune_name: str,
+    period: str,
+    htx: Sequence[dict[str, Any]] = (),
+    tht: Sequence[dict[str, Any]] = (),
+) -> Path:
+    """Write the fill-in workbook of a commune for a quarter, optionally prefilled with cooperatives and groups."""
+    year, quarter = period_parts(period)
+    when = f"QUÝ {_ROMAN[quarter]}/{year}"
+    book = _Template(path)
+    hint = "Điền mỗi dòng một đơn vị; chọn giá trị trong danh sách; số tiền tính bằng triệu đồng."
+    book.sheet("HTX", [f"BIỂU 01 - TÌNH HÌNH HỢP TÁC XÃ {when}", f"Xã {commune_name}", hint], htx, year)
+    book.sheet("THT", [f"BIỂU 02 - TÌNH HÌNH TỔ HỢP TÁC {when}", f"Xã {commune_name}", hint], tht, year)
+    summary = {"commune": commune_name, "period_text": f"Quý {quarter}/{year}"}
+    book.sheet(
+        "TongHop",
+        [
+            f"BIỂU 03 - TỔNG HỢP {when}",
+            f"Xã {commune_name}",
+            "Một dòng duy nhất; các tổng phải bằng số dòng của sheet HTX, THT (xem sheet KiemTra).",
+        ],
+        [summary],
+        year,
+        data_rows=1,
+    )
+    book.check_sheet()
+    book.close()
+    return path
+
+
+def prefill_rows(table: Any, commune_code: str, columns: list[SheetColumn]) -> list[dict[str, Any]]:
+    """Rows of a warehouse table (last quarter's) for one commune, keyed by the sheet's column names."""
+    names = [c.name for c in columns]
+    rows = table.filter(table["commune_code"] == commune_code).sort("source_row")
+    return [{k: r[k] for k in names if k in r} for r in rows.iter_rows(named=True)]
