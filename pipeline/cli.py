@@ -1,7 +1,7 @@
 """``kttt``: run the pipeline, check submission files, regenerate the sample district.
 
     kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...]
-    kttt validate FILE... [--raw DIR] [--period 2024-Q3]
+    kttt validate FILE... [--raw DIR] [--period 2024-Q3] [--format text|json|xlsx] [--out DIR]
     kttt sample [--raw DIR]
     kttt docs [--out docs]
     kttt template --commune CODE --period 2025-Q1 [--prefill] [--out FILE]
@@ -14,6 +14,7 @@ errors, so a clerk (or a script) knows the file would lose rows.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -85,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check files as the pipeline would and print every problem; write nothing."""
+    """Check files as the pipeline would and print every problem; only ``--format xlsx`` writes (marked copies)."""
     from ingest.check import check_files
     from ingest.reference import load_reference
 
@@ -100,17 +101,43 @@ def cmd_validate(args: argparse.Namespace) -> int:
             return 2
     out = check_files(paths, load_reference(raw), raw, args.period)
     problems = out["rejected_rows"]
-    for log in out["submission_log"].iter_rows(named=True):
-        mine = problems.filter(pl.col("source_file") == log["source_file"])
+    if args.format == "json":
+        payload = {"files": out["submission_log"].to_dicts(), "problems": problems.to_dicts()}
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_problems(out["submission_log"], problems)
+    if args.format == "xlsx":
+        _write_marked(paths, raw, problems, Path(args.out) if args.out else None)
+    return 1 if problems.filter(pl.col("severity") == "error").height else 0
+
+
+def _print_problems(log: pl.DataFrame, problems: pl.DataFrame) -> None:
+    for row in log.iter_rows(named=True):
+        mine = problems.filter(pl.col("source_file") == row["source_file"])
         errors = mine.filter(pl.col("severity") == "error").height
         print(
-            f"{log['source_file']}: {log['status']} — {log['rows_in']} rows, {log['rows_rejected']} rejected, "
+            f"{row['source_file']}: {row['status']} — {row['rows_in']} rows, {row['rows_rejected']} rejected, "
             f"{errors} errors, {mine.height - errors} warnings"
         )
         for r in mine.iter_rows(named=True):
             tag = "LỖI/ERROR" if r["severity"] == "error" else "CẢNH BÁO/WARNING"
             print(f"  [{tag}] {r['message_vi']}\n      {r['message_en']}")
-    return 1 if problems.filter(pl.col("severity") == "error").height else 0
+
+
+def _write_marked(paths: list[Path], raw: Path, problems: pl.DataFrame, out_dir: Path | None) -> None:
+    """For each file, ``<name>.kiem-tra.xlsx``: the workbook with its faulty cells marked (a list for CSV)."""
+    from forms.annotate import annotate_workbook, write_feedback
+    from ingest.check import describe_file
+
+    for path in paths:
+        rel = describe_file(path, raw).rel
+        mine = problems.filter(pl.col("source_file") == rel)
+        target = (out_dir or path.parent) / f"{path.name.removesuffix(path.suffix)}.kiem-tra.xlsx"
+        if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
+            annotate_workbook(path, mine, target)
+        else:
+            write_feedback(target, mine, f"Kết quả kiểm tra {path.name}")
+        print(f"marked: {target}", file=sys.stderr)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -179,6 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("files", nargs="+", help="workbooks or CSV folders")
     val.add_argument("--raw", help="raw directory whose reference/communes.csv lists the communes")
     val.add_argument("--period", help="quarter the files are for (default: their folder or TongHop sheet)")
+    val.add_argument(
+        "--format",
+        choices=("text", "json", "xlsx"),
+        default="text",
+        help="text (default), json, or xlsx: also write each workbook with its faulty cells marked",
+    )
+    val.add_argument("--out", help="folder for the marked workbooks (default: beside each file)")
     val.set_defaults(func=cmd_validate)
     smp = sub.add_parser("sample", help="regenerate the bundled sample district")
     smp.add_argument("--raw", help="raw directory to write into")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.feedback import feedback
 from assets.report import analyst_database, figures, indicators, indicators_restated, indicators_yearly, report
 from assets.submissions import completeness_asset, period_submissions
 from pipeline.automation import quarterly_refresh, raw_files_sensor
@@ -19,7 +20,7 @@ from pipeline.resources import (
     env_or,
 )
 
-PERIOD_ASSETS = [period_submissions, completeness_asset, indicators, indicators_restated, figures, report]
+PERIOD_ASSETS = [period_submissions, completeness_asset, indicators, indicators_restated, figures, report, feedback]
 """Assets partitioned by quarter."""
 YEARLY_ASSETS = [indicators_yearly, analyst_database]
 """Assets over every quarter (refreshed after the quarters)."""

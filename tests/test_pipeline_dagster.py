@@ -40,11 +40,11 @@ def _instance(periods: list[str]) -> dg.DagsterInstance:
 def test_every_asset_has_description_group_and_kinds() -> None:
     graph = defs.get_repository_def().asset_graph
     keys = {k.to_user_string(): k for k in graph.get_all_asset_keys()}
-    assert set(keys) == {*ALL_TABLES, "report", "indicators_yearly", "analyst_database"}
+    assert set(keys) == {*ALL_TABLES, "report", "feedback", "indicators_yearly", "analyst_database"}
     for name, key in keys.items():
         node = graph.get(key)
         assert node.description and len(node.description) > 20, name
-        assert node.group_name in {"submissions", "report", "analysts"}, name
+        assert node.group_name in {"submissions", "report", "analysts", "communes"}, name
         assert node.kinds, name
         if name in TABLES:
             assert {"polars", "parquet"} <= set(node.kinds), name

@@ -1,0 +1,38 @@
+"""Which feedback workbook each problem goes to after a refresh: one per commune, one for the district file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+
+from forms.annotate import write_feedback
+from ingest.text import fold
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "tep"
+
+
+def write_commune_feedback(out_dir: Path, problems: pl.DataFrame, names: dict[str, str], period: str) -> list[Path]:
+    """Write ``<commune code>-<name>.xlsx`` for every commune with a problem (files of an unknown commune and
+    the district file get one named after the file); returns the files written."""
+    written = []
+    keyed = problems.with_columns(
+        pl.when(pl.col("commune_code").is_not_null())
+        .then(pl.col("commune_code"))
+        .otherwise(pl.lit("file:") + pl.col("source_file"))
+        .alias("_key")
+    )
+    for (key,), rows in keyed.group_by("_key", maintain_order=True):
+        if str(key).startswith("file:"):
+            source = str(key).removeprefix("file:")
+            stem, title = _slug(Path(source).stem), f"Tệp {source}"
+        else:
+            name = names.get(str(key), str(key))
+            stem, title = f"{key}-{_slug(name)}", f"Xã {name}"
+        written.append(
+            write_feedback(out_dir / f"{stem}.xlsx", rows.drop("_key"), f"{title} — kết quả kiểm tra báo cáo {period}")
+        )
+    return written
