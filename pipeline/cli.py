@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.resources import DEFAULT_RAW, DEFAULT_WAREHOUSE, RAW_ENV, WAREHOUSE_ENV
+from schemas.messages import say
 
 
 def _dir(value: str | None, env: str, default: str) -> Path:
@@ -47,9 +48,16 @@ def _print_summary(warehouse: str, periods: list[str]) -> None:
         rows = log.filter(pl.col("period") == period).sort("commune_code", "source_file", nulls_last=True)
         c = comp.filter(pl.col("period") == period)
         print(
-            f"\n{period}: {int(c['submitted'].sum())}/{c.height} communes submitted, {int(c['on_time'].sum())} on time"
+            "\n"
+            + say(
+                "period_summary",
+                period=period,
+                submitted=int(c["submitted"].sum()),
+                expected=c.height,
+                on_time=int(c["on_time"].sum()),
+            )
         )
-        print(f"  {'commune':<22} {'file':<34} {'status':<21} {'accepted':>8} {'rejected':>8} {'warnings':>8}")
+        print("  " + say("summary_header"))
         for r in rows.iter_rows(named=True):
             name = names.get(r["commune_code"], r["commune_code"] or "-")
             print(
@@ -58,7 +66,7 @@ def _print_summary(warehouse: str, periods: list[str]) -> None:
             )
         missing = c.filter(~pl.col("submitted"))["commune_name"].to_list()
         if missing:
-            print(f"  not submitted: {', '.join(missing)}")
+            print("  " + say("not_submitted", names=", ".join(missing)))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -69,19 +77,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
     warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
     if not (raw / "reference" / "communes.csv").exists():
-        print(f"error: {raw} has no reference/communes.csv", file=sys.stderr)
+        print(say("no_reference", raw=raw), file=sys.stderr)
         return 2
     periods = args.period or SubmissionSource(raw_dir=str(raw)).periods()
     if not periods:
-        print(f"No quarter folders (<YYYY>/Q<n>) under {raw}", file=sys.stderr)
+        print(say("no_periods", raw=raw), file=sys.stderr)
         return 0
     print(f"kttt: {raw} → {warehouse} ({', '.join(periods)})", file=sys.stderr)
     outcomes = run_periods(raw, warehouse, periods, on_progress=lambda m: print(m, file=sys.stderr))
     done = [o.period for o in outcomes if o.success and o.period in periods]
     _print_summary(warehouse, done)
-    print(f"\nTables written under {warehouse}")
+    print("\n" + say("tables_written", warehouse=warehouse))
     for period in done:
-        print(f"Report for {period}: {warehouse}/report/{period}")
+        print(say("report_written", period=period, path=f"{warehouse}/report/{period}"))
     return 0 if all(o.success for o in outcomes) else 1
 
 
@@ -92,12 +100,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
     if not (raw / "reference" / "communes.csv").exists():
-        print(f"error: {raw} has no reference/communes.csv (use --raw)", file=sys.stderr)
+        print(say("no_reference", raw=raw), file=sys.stderr)
         return 2
     paths = [Path(p) for p in args.files]
     for p in paths:
         if not p.exists():
-            print(f"error: {p} does not exist", file=sys.stderr)
+            print(say("no_file", path=p), file=sys.stderr)
             return 2
     out = check_files(paths, load_reference(raw), raw, args.period)
     problems = out["rejected_rows"]
@@ -116,11 +124,18 @@ def _print_problems(log: pl.DataFrame, problems: pl.DataFrame) -> None:
         mine = problems.filter(pl.col("source_file") == row["source_file"])
         errors = mine.filter(pl.col("severity") == "error").height
         print(
-            f"{row['source_file']}: {row['status']} — {row['rows_in']} rows, {row['rows_rejected']} rejected, "
-            f"{errors} errors, {mine.height - errors} warnings"
+            say(
+                "file_result",
+                file=row["source_file"],
+                status=row["status"],
+                rows=row["rows_in"],
+                rejected=row["rows_rejected"],
+                errors=errors,
+                warnings=mine.height - errors,
+            )
         )
         for r in mine.iter_rows(named=True):
-            tag = "LỖI/ERROR" if r["severity"] == "error" else "CẢNH BÁO/WARNING"
+            tag = say("tag_error" if r["severity"] == "error" else "tag_warning")
             print(f"  [{tag}] {r['message_vi']}\n      {r['message_en']}")
 
 
@@ -137,7 +152,7 @@ def _write_marked(paths: list[Path], raw: Path, problems: pl.DataFrame, out_dir:
             annotate_workbook(path, mine, target)
         else:
             write_feedback(target, mine, f"Kết quả kiểm tra {path.name}")
-        print(f"marked: {target}", file=sys.stderr)
+        print(say("marked", path=target), file=sys.stderr)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -146,7 +161,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
     write_sample(raw)
-    print(f"Sample district written under {raw}")
+    print(say("sample_written", raw=raw))
     return 0
 
 
@@ -174,7 +189,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     code = reference.resolve(args.commune)
     period = parse_period(args.period)
     if code is None or period is None:
-        print(f"error: unknown commune {args.commune!r} or period {args.period!r}", file=sys.stderr)
+        print(say("unknown_commune_or_period", commune=args.commune, period=args.period), file=sys.stderr)
         return 2
     name = reference.name_of(code)
     htx: list[dict] = []
@@ -186,10 +201,10 @@ def cmd_template(args: argparse.Namespace) -> int:
             htx = prefill_rows(read_table(warehouse, "cooperatives", [before]), code, sheet_columns(SHEETS["HTX"]))
             tht = prefill_rows(read_table(warehouse, "coop_groups", [before]), code, sheet_columns(SHEETS["THT"]))
         except FileNotFoundError:
-            print(f"note: nothing stored for {before}; the template is empty", file=sys.stderr)
+            print(say("nothing_stored", period=before), file=sys.stderr)
     out = Path(args.out or f"{code}-{period}.xlsx")
     write_template(out, commune_name=name, period=period, htx=htx, tht=tht)
-    print(f"wrote {out} ({name}, {period}; {len(htx)} HTX and {len(tht)} THT prefilled)")
+    print(say("template_written", path=out, name=name, period=period, htx=len(htx), tht=len(tht)))
     return 0
 
 

@@ -13,6 +13,7 @@ import dagster as dg
 from pipeline.definitions import ASSETS, build_resources
 from pipeline.jobs import PERIOD_SELECTION, YEARLY_SELECTION
 from pipeline.partitions import PERIOD_PARTITIONS
+from schemas.messages import say
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -71,11 +72,13 @@ def run_periods(
         error = _error(result)
         outcomes.append(PeriodRun(period, result.success, time.perf_counter() - start, error))
         if on_progress:
-            state = "done" if result.success else f"FAILED: {error}"
-            on_progress(f"[{n}/{len(periods)}] {period} {state} in {outcomes[-1].seconds:.1f} s")
+            key = "progress_done" if result.success else "progress_failed"
+            on_progress(
+                say(key, n=n, total=len(periods), period=period, seconds=f"{outcomes[-1].seconds:.1f}", error=error)
+            )
     if outcomes and any(o.success for o in outcomes):
         if on_progress:
-            on_progress("yearly indicators and analysts' database …")
+            on_progress(say("progress_yearly"))
         start = time.perf_counter()
         result = dg.materialize(
             ASSETS,

@@ -155,7 +155,7 @@ def test_cli_run_exits_zero_and_prints_a_summary(sample_raw: Path, tmp_path: Pat
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "21/22 communes submitted" in proc.stdout
+    assert "21/22 xã đã nộp" in proc.stdout and "21/22 communes submitted" in proc.stdout
     assert "nam-dien.xlsx" in proc.stdout and "rejected" in proc.stdout
     assert (tmp_path / "wh" / "cooperatives" / "2024-Q3.parquet").exists()
 
