@@ -11,10 +11,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from ingest.text import period_parts
+from report.registry import COUNT, HTX, THT, total
 from schemas import warehouse as wh
-
-HTX = "cooperatives"
-THT = "coop_groups"
 
 
 @dataclass(frozen=True)
@@ -29,21 +27,15 @@ class Indicator:
     where: pl.Expr | None = None
 
 
-def _sum(col: str) -> pl.Expr:
-    return pl.col(col).sum().cast(pl.Float64)
-
-
-COUNT = pl.len().cast(pl.Float64)
-
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("htx.count", HTX, COUNT, "count", (None, "status", "rating", "sector", "subsector")),
-    Indicator("htx.members", HTX, _sum("members"), "persons", (None, "sector")),
-    Indicator("htx.charter_capital_mvnd", HTX, _sum("charter_capital_mvnd"), "mvnd", (None, "sector")),
-    Indicator("htx.revenue_mvnd", HTX, _sum("revenue_mvnd"), "mvnd", (None, "sector")),
-    Indicator("htx.profit_mvnd", HTX, _sum("profit_mvnd"), "mvnd", (None, "sector")),
+    Indicator("htx.members", HTX, total("members"), "persons", (None, "sector")),
+    Indicator("htx.charter_capital_mvnd", HTX, total("charter_capital_mvnd"), "mvnd", (None, "sector")),
+    Indicator("htx.revenue_mvnd", HTX, total("revenue_mvnd"), "mvnd", (None, "sector")),
+    Indicator("htx.profit_mvnd", HTX, total("profit_mvnd"), "mvnd", (None, "sector")),
     Indicator("htx.tax_code.count", HTX, COUNT, "count", where=pl.col("tax_code").is_not_null()),
-    Indicator("htx.tax_paid_mvnd", HTX, _sum("tax_paid_mvnd"), "mvnd"),
-    Indicator("htx.insured_workers", HTX, _sum("insured_workers"), "persons"),
+    Indicator("htx.tax_paid_mvnd", HTX, total("tax_paid_mvnd"), "mvnd"),
+    Indicator("htx.insured_workers", HTX, total("insured_workers"), "persons"),
     Indicator(
         "htx.avg_income_mvnd_month",
         HTX,
@@ -51,26 +43,26 @@ INDICATORS: tuple[Indicator, ...] = (
         "mvnd/month",
         where=pl.col("avg_income_mvnd_month").is_not_null(),
     ),
-    Indicator("htx.managers", HTX, _sum("managers"), "persons"),
-    Indicator("htx.managers_college", HTX, _sum("managers_college"), "persons"),
-    Indicator("htx.managers_vocational", HTX, _sum("managers_vocational"), "persons"),
+    Indicator("htx.managers", HTX, total("managers"), "persons"),
+    Indicator("htx.managers_college", HTX, total("managers_college"), "persons"),
+    Indicator("htx.managers_vocational", HTX, total("managers_vocational"), "persons"),
     Indicator("htx.digital_training.count", HTX, COUNT, "count", where=pl.col("digital_training").fill_null(False)),
     Indicator("htx.ocop.count", HTX, COUNT, "count", (None, "ocop_stars"), where=pl.col("ocop_stars").is_not_null()),
-    Indicator("htx.drones", HTX, _sum("drones"), "count"),
+    Indicator("htx.drones", HTX, total("drones"), "count"),
     Indicator(
         "credit_fund.loans_disbursed_mvnd",
         HTX,
-        _sum("loans_disbursed_mvnd"),
+        total("loans_disbursed_mvnd"),
         "mvnd",
         where=pl.col("sector") == "credit_fund",
     ),
     Indicator(
-        "credit_fund.loan_contracts", HTX, _sum("loan_contracts"), "count", where=pl.col("sector") == "credit_fund"
+        "credit_fund.loan_contracts", HTX, total("loan_contracts"), "count", where=pl.col("sector") == "credit_fund"
     ),
     Indicator("tht.count", THT, COUNT, "count", (None, "status", "rating", "kind")),
-    Indicator("tht.members", THT, _sum("members"), "persons", (None, "kind")),
-    Indicator("tht.revenue_mvnd", THT, _sum("revenue_mvnd"), "mvnd", (None, "kind")),
-    Indicator("tht.profit_mvnd", THT, _sum("profit_mvnd"), "mvnd", (None, "kind")),
+    Indicator("tht.members", THT, total("members"), "persons", (None, "kind")),
+    Indicator("tht.revenue_mvnd", THT, total("revenue_mvnd"), "mvnd", (None, "kind")),
+    Indicator("tht.profit_mvnd", THT, total("profit_mvnd"), "mvnd", (None, "kind")),
     Indicator("tht.ocop.count", THT, COUNT, "count", where=pl.col("ocop_stars").is_not_null()),
 )
 

@@ -50,7 +50,8 @@ ALL = pl.lit(True)
 COUNT = pl.len().cast(pl.Float64)
 
 
-def _sum(col: str) -> pl.Expr:
+def total(col: str) -> pl.Expr:
+    """Sum of a column as a float (0 when every value is null)."""
     return pl.col(col).sum().cast(pl.Float64)
 
 
@@ -132,7 +133,7 @@ def _htx_figures() -> list[Figure]:
                 f"Members of cooperatives of sector {t.code}.",
                 HTX,
                 cond,
-                _sum("members"),
+                total("members"),
             ),
             Figure(
                 f"htx.sector.{t.code}.capital_mvnd",
@@ -142,7 +143,7 @@ def _htx_figures() -> list[Figure]:
                 f"Charter capital of cooperatives of sector {t.code}, million VND.",
                 HTX,
                 cond,
-                _sum("charter_capital_mvnd"),
+                total("charter_capital_mvnd"),
             ),
             Figure(
                 f"htx.new.{t.code}.count",
@@ -178,7 +179,7 @@ def _htx_figures() -> list[Figure]:
             "Loans disbursed by people's credit funds, year to date, million VND.",
             HTX,
             credit & pl.col("loans_disbursed_mvnd").is_not_null(),
-            _sum("loans_disbursed_mvnd"),
+            total("loans_disbursed_mvnd"),
         ),
         Figure(
             "credit_fund.loan_contracts",
@@ -188,7 +189,7 @@ def _htx_figures() -> list[Figure]:
             "Credit contracts of people's credit funds, year to date.",
             HTX,
             credit & pl.col("loan_contracts").is_not_null(),
-            _sum("loan_contracts"),
+            total("loan_contracts"),
         ),
         Figure(
             "htx.tax_code.count",
@@ -218,7 +219,7 @@ def _htx_figures() -> list[Figure]:
             "Taxes paid by cooperatives, year to date, million VND.",
             HTX,
             pl.col("tax_paid_mvnd") > 0,
-            _sum("tax_paid_mvnd"),
+            total("tax_paid_mvnd"),
         ),
         Figure(
             "htx.insured.count",
@@ -238,7 +239,7 @@ def _htx_figures() -> list[Figure]:
             "Insured workers of cooperatives.",
             HTX,
             pl.col("insured_workers") > 0,
-            _sum("insured_workers"),
+            total("insured_workers"),
         ),
         Figure(
             "htx.insured.income_min",
@@ -447,7 +448,7 @@ def support_figures(programs: list[str], levels: list[str]) -> list[Figure]:
                     f"Support disbursed under {col} {v}, million VND.",
                     SUPPORT,
                     cond,
-                    _sum("disbursed_mvnd"),
+                    total("disbursed_mvnd"),
                 ),
                 Figure(
                     f"{key}.{name}.plan_mvnd",
@@ -457,7 +458,7 @@ def support_figures(programs: list[str], levels: list[str]) -> list[Figure]:
                     f"Planned support under {col} {v}, million VND.",
                     SUPPORT,
                     cond & pl.col("plan_mvnd").is_not_null(),
-                    _sum("plan_mvnd"),
+                    total("plan_mvnd"),
                     empty=None,
                 ),
                 Figure(
