@@ -11,13 +11,14 @@ not read ``KiemTra``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from forms.cells import write_cell
 from ingest.text import period_parts
 from schemas.fields import SheetColumn, display_value, sheet_columns
 from schemas.sheets import SHEETS
@@ -100,16 +101,8 @@ class _Template:
                 self.write(ws, r, c, display_value(col, row.get(col.name)))
 
     def write(self, ws: Any, r: int, c: int, value: Any) -> None:
-        if value is None:
-            return
-        if isinstance(value, bool):
-            ws.write_string(r, c, str(value))
-        elif isinstance(value, int | float):
-            ws.write_number(r, c, value)
-        elif isinstance(value, date):
-            ws.write_datetime(r, c, datetime.combine(value, time()), self.date)
-        else:
-            ws.write_string(r, c, str(value))
+        """Write one cell with its proper type (number, Excel date or text); skip None."""
+        write_cell(ws, r, c, value, self.date)
 
     def check_sheet(self) -> None:
         """KiemTra: counts of the detail sheets beside TongHop's figures (formulas; not read by the pipeline)."""

@@ -54,42 +54,36 @@ def run_periods(
     instance = instance or instance_for_run()
     register_periods(instance, periods)
     resources = build_resources(str(raw_dir), str(warehouse_dir))
+
+    def materialize(name: str, selection: dg.AssetSelection, partition_key: str | None) -> PeriodRun:
+        start = time.perf_counter()
+        result = dg.materialize(
+            ASSETS,
+            selection=selection,
+            partition_key=partition_key,
+            instance=instance,
+            resources=resources,
+            raise_on_error=False,
+            run_config=QUIET_LOGS,
+            tags={"kttt/source": "cli"},
+        )
+        return PeriodRun(name, result.success, time.perf_counter() - start, _error(result))
+
     outcomes = []
     for n, period in enumerate(periods, 1):
         if on_progress:
             on_progress(f"[{n}/{len(periods)}] {period} …")
-        start = time.perf_counter()
-        result = dg.materialize(
-            ASSETS,
-            selection=PERIOD_SELECTION,
-            partition_key=period,
-            instance=instance,
-            resources=resources,
-            raise_on_error=False,
-            run_config=QUIET_LOGS,
-            tags={"kttt/source": "cli"},
-        )
-        error = _error(result)
-        outcomes.append(PeriodRun(period, result.success, time.perf_counter() - start, error))
+        outcome = materialize(period, PERIOD_SELECTION, period)
+        outcomes.append(outcome)
         if on_progress:
-            key = "progress_done" if result.success else "progress_failed"
+            key = "progress_done" if outcome.success else "progress_failed"
             on_progress(
-                say(key, n=n, total=len(periods), period=period, seconds=f"{outcomes[-1].seconds:.1f}", error=error)
+                say(key, n=n, total=len(periods), period=period, seconds=f"{outcome.seconds:.1f}", error=outcome.error)
             )
-    if outcomes and any(o.success for o in outcomes):
+    if any(o.success for o in outcomes):
         if on_progress:
             on_progress(say("progress_yearly"))
-        start = time.perf_counter()
-        result = dg.materialize(
-            ASSETS,
-            selection=YEARLY_SELECTION,
-            instance=instance,
-            resources=resources,
-            raise_on_error=False,
-            run_config=QUIET_LOGS,
-            tags={"kttt/source": "cli"},
-        )
-        outcomes.append(PeriodRun("yearly", result.success, time.perf_counter() - start, _error(result)))
+        outcomes.append(materialize("yearly", YEARLY_SELECTION, None))
     return outcomes
 
 

@@ -30,13 +30,14 @@ import shutil
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 import yaml
 
+from forms.cells import write_cell
 from schemas import vocab
 from schemas.fields import SheetColumn, display_value, sheet_columns
 from schemas.sheets import SHEETS
@@ -1125,16 +1126,7 @@ class _Book:
 
     def write(self, ws: Any, r: int, c: int, value: Any) -> None:
         """Write one cell with its proper type (number, Excel date or text); skip None."""
-        if value is None:
-            return
-        if isinstance(value, bool):
-            ws.write_string(r, c, str(value))
-        elif isinstance(value, int | float):
-            ws.write_number(r, c, value)
-        elif isinstance(value, date):
-            ws.write_datetime(r, c, datetime.combine(value, time()), self.date)
-        else:
-            ws.write_string(r, c, str(value))
+        write_cell(ws, r, c, value, self.date)
 
     def close(self) -> None:
         """Write the file."""
