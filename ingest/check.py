@@ -34,7 +34,7 @@ def period_of(f: SubmissionFile) -> str | None:
     block = read_file(f).blocks.get("TongHop")
     if block is None or not block.rows:
         return None
-    return parse_period(block.cells.get("period_text", [None])[0])
+    return parse_period(block.first("period_text"))
 
 
 def check_files(

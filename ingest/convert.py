@@ -85,13 +85,19 @@ def convert(frame: pl.DataFrame, columns: list[SheetColumn]) -> tuple[pl.DataFra
         value, rule = _typed(frame, col)
         exprs.append(value.cast(dtype).alias(col.name))
         if rule is not None:
+            # Compared with the typed column computed once, not with a second evaluation of ``value``.
             empty = pl.col(col.name).is_null() | pl.col(col.name).is_in(list(EMPTY_MARKS))
-            failed = ~empty & value.is_null()
+            failed = ~empty & pl.col(f"{col.name}__typed").is_null()
             checks.append(pl.when(failed).then(pl.lit(rule)).otherwise(None).alias(f"{col.name}"))
     typed = frame.select(exprs)
     if not checks:
         return typed, pl.DataFrame(schema=ISSUE_SCHEMA)
-    failed = frame.with_row_index("_i").select(pl.col("_i"), *checks)
+    texts = [c.name for c in columns if c.name in frame.columns]
+    failed = (
+        pl.concat([frame.select(texts), typed.select(pl.all().name.suffix("__typed"))], how="horizontal")
+        .with_row_index("_i")
+        .select(pl.col("_i"), *checks)
+    )
     issues = (
         failed.unpivot(index="_i", variable_name="column", value_name="rule")
         .drop_nulls("rule")

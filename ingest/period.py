@@ -9,9 +9,7 @@ gets a line in the submission log and every rejected row a line in ``rejected_ro
 from __future__ import annotations
 
 import json
-import os
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,6 +20,7 @@ from ingest import warnings as warn
 from ingest.convert import VOCABS, convert
 from ingest.discover import SubmissionFile
 from ingest.issues import Issue
+from ingest.parallel import read_files
 from ingest.reference import Reference
 from ingest.sheet import SheetBlock, cut_sheet
 from ingest.text import parse_period, period_parts
@@ -109,28 +108,26 @@ def read_file(f: SubmissionFile) -> FileState:
 def _stack(states: list[FileState], sheet: str) -> pl.DataFrame:
     """Rows of one sheet from many files, as text, with their file index and row number."""
     cols = [c.name for c in sheet_columns(FACT_TABLES[sheet][1])]
-    data: dict[str, list] = defaultdict(list)
-    factors: set[str] = {name for s in states if sheet in s.blocks for name in s.blocks[sheet].factors}
-    for idx, state in enumerate(states):
-        block = state.blocks.get(sheet)
-        if block is None or not block.rows:
-            continue
-        n = block.rows_in
-        data["_state"].extend([idx] * n)
-        data["source_row"].extend(block.rows)
-        data["raw_values"].extend(block.raw)
-        for c in cols:
-            data[c].extend(block.cells.get(c, [None] * n))
-            data[f"{c}__num"].extend(block.numeric.get(c, [False] * n))
-        for c in factors:
-            data[f"{c}__factor"].extend([block.factors.get(c, 1.0)] * n)
-    schema: dict[str, pl.DataType] = {"_state": pl.UInt32, "source_row": pl.Int64, "raw_values": pl.String}
+    factors = sorted({name for s in states if sheet in s.blocks for name in s.blocks[sheet].factors})
+    schema: dict[str, pl.DataType] = {"_state": pl.UInt32(), "source_row": pl.Int64(), "raw_values": pl.String()}
     for c in cols:
-        schema[c] = pl.String
-        schema[f"{c}__num"] = pl.Boolean
-    for c in sorted(factors):
-        schema[f"{c}__factor"] = pl.Float64
-    return pl.DataFrame({k: data.get(k, []) for k in schema}, schema=schema)
+        schema[c] = pl.String()
+        schema[f"{c}__num"] = pl.Boolean()
+    for c in factors:
+        schema[f"{c}__factor"] = pl.Float64()
+    blocks = [(i, s.blocks[sheet]) for i, s in enumerate(states) if sheet in s.blocks and s.blocks[sheet].rows_in]
+    if not blocks:
+        return pl.DataFrame(schema=schema)
+    stacked = pl.concat([b.data for _, b in blocks], how="diagonal_relaxed")
+    extra = {"_state": pl.Series("_state", [i for i, b in blocks for _ in range(b.rows_in)], pl.UInt32)}
+    for c in factors:
+        values = [b.factors.get(c, 1.0) for _, b in blocks for _ in range(b.rows_in)]
+        extra[f"{c}__factor"] = pl.Series(f"{c}__factor", values, pl.Float64)
+    stacked = stacked.with_columns(list(extra.values()))
+    return stacked.select(
+        (pl.col(name) if name in stacked.columns else pl.lit(None)).cast(dtype).alias(name)
+        for name, dtype in schema.items()
+    ).with_columns(pl.col(f"{c}__num").fill_null(False) for c in cols)
 
 
 @dataclass
@@ -250,6 +247,7 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
     for state in states:
         if state.rejected and state.commune_code is None:
             state.commune_code = _commune_of_rejected(state, reference)
+    expected = set(reference.expected(period)["code"].to_list())
     for idx, state in enumerate(states):
         if state.rejected or state.file.kind == "district":
             continue
@@ -276,7 +274,7 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
             state.reject("report_date_invalid", column="report_date", value=row["report_date"], **where)
             continue
         state.report_date = typed["report_date"]
-        if reference.expected(period).filter(pl.col("code") == code).is_empty():
+        if code not in expected:
             state.issues.append(
                 Issue(state.file.rel, None, None, None, "commune_outside_window", value=reference.name_of(code))
             )
@@ -299,9 +297,9 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
 def _commune_of_rejected(state: FileState, reference: Reference) -> str | None:
     """The commune a rejected file names in TongHop, when it can be told (so completeness says "rejected")."""
     block = state.blocks.get("TongHop")
-    if block is None or not block.cells.get("commune"):
+    if block is None or block.first("commune") is None:
         return None
-    return reference.resolve(block.cells["commune"][0])
+    return reference.resolve(block.first("commune"))
 
 
 def resolve_resubmissions(states: list[FileState]) -> None:
@@ -358,10 +356,8 @@ def _issue_rows(result: SheetResult, sheet: str, states: list[FileState]) -> lis
 def process_period(
     files: list[SubmissionFile], reference: Reference, period: str, workers: int | None = None
 ) -> PeriodResult:
-    """Build every table of ``period`` from its submission files."""
-    workers = workers or min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        states = list(pool.map(read_file, files))
+    """Build every table of ``period`` from its submission files (read on ``workers`` processes; default: auto)."""
+    states = read_files(files, workers)
 
     summaries = identify(states, reference, period)
     resolve_resubmissions(states)

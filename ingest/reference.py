@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -42,26 +43,32 @@ class Reference:
             & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= period))
         )
 
+    @cached_property
+    def _index(self) -> tuple[set[str], dict[str, list[tuple[str, str]]]]:
+        """Codes, and (code, name) pairs by folded bare name: built once, so resolving is O(1) per file."""
+        codes = self.communes["code"].to_list()
+        by_name: dict[str, list[tuple[str, str]]] = {}
+        for code, name in zip(codes, self.communes["name"].to_list(), strict=True):
+            by_name.setdefault(_bare(name), []).append((code, name))
+        return set(codes), by_name
+
     def resolve(self, text: object) -> str | None:
         """The code of the commune named or coded by ``text`` (accent- and case-insensitive), or None."""
         if text is None:
             return None
         raw = str(text).strip()
-        codes = self.communes["code"].to_list()
+        codes, by_name = self._index
         if raw in codes:
             return raw
         if raw.isdigit() and raw.zfill(5) in codes:
             return raw.zfill(5)
         if raw.endswith(".0") and raw[:-2].isdigit() and raw[:-2].zfill(5) in codes:
             return raw[:-2].zfill(5)
-        key = _bare(raw)
-        matches = [
-            code for code, name in zip(codes, self.communes["name"].to_list(), strict=True) if _bare(name) == key
-        ]
+        matches = by_name.get(_bare(raw), [])
         if len(matches) == 1:
-            return matches[0]
+            return matches[0][0]
         if len(matches) > 1:  # same folded name: prefer the exact spelling
-            exact = [code for code, name in zip(codes, self.communes["name"].to_list(), strict=True) if name == raw]
+            exact = [code for code, name in matches if name == raw]
             return exact[0] if len(exact) == 1 else None
         return None
 

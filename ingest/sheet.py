@@ -12,7 +12,9 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
+
+import polars as pl
 
 from ingest.issues import Issue
 from ingest.text import EMPTY_MARKS, PLAIN_UNITS, fold, looks_like_money_unit, money_factor, parse_number, split_unit
@@ -27,19 +29,25 @@ _TOTAL_LABEL = re.compile(r"^(tong cong|tong so|tong|cong)( |$)")
 IGNORED_HEADERS = frozenset({"stt", "so tt", "tt", "ghi chu", "so thu tu"})
 
 
+def _no_rows() -> pl.DataFrame:
+    return pl.DataFrame(schema={"source_row": pl.Int64, "raw_values": pl.String})
+
+
 @dataclass
 class SheetBlock:
-    """The data rows of one sheet of one submission, still as text."""
+    """The data rows of one sheet of one submission, still as text.
+
+    ``data`` holds ``source_row`` (the row a person sees), per matched column its text
+    (stripped, NFC, null when empty) and ``<column>__num`` (the cell was a number in the
+    workbook), and ``raw_values``: the row's filled cells as JSON keyed by the file's headers.
+    """
 
     sheet: str
     header_row: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     factors: dict[str, float] = field(default_factory=dict)
     unit_texts: dict[str, str] = field(default_factory=dict)
-    rows: list[int] = field(default_factory=list)
-    cells: dict[str, list[str | None]] = field(default_factory=dict)
-    numeric: dict[str, list[bool]] = field(default_factory=dict)
-    raw: list[str] = field(default_factory=list)
+    data: pl.DataFrame = field(default_factory=_no_rows)
     issues: list[Issue] = field(default_factory=list)
     file_error: bool = False
     sheet_rejected: bool = False
@@ -47,7 +55,23 @@ class SheetBlock:
     @property
     def rows_in(self) -> int:
         """Number of data rows read."""
-        return len(self.rows)
+        return self.data.height
+
+    @property
+    def rows(self) -> list[int]:
+        """Row numbers of the data rows."""
+        return self.data["source_row"].to_list()
+
+    @property
+    def raw(self) -> list[str]:
+        """Each data row's filled cells as JSON."""
+        return self.data["raw_values"].to_list()
+
+    def first(self, column: str) -> str | None:
+        """The text of ``column`` in the first data row (None when absent or empty)."""
+        if column not in self.data.columns or not self.data.height:
+            return None
+        return self.data[column][0]
 
 
 @cache
@@ -66,13 +90,19 @@ def columns_by_name(sheet: str) -> dict[str, SheetColumn]:
     return {c.name: c for c in sheet_columns(SHEETS[sheet])}
 
 
+@lru_cache(maxsize=4096)
+def _header_key(cell: str) -> str:
+    """A cell folded as a header (cached: the same titles recur in every file of a quarter)."""
+    return split_unit(cell)[0]
+
+
 def _match_row(cells: list[str | None], sheet: str) -> dict[int, str]:
     keys = header_keys(sheet)
     found: dict[int, str] = {}
     for i, cell in enumerate(cells):
         if cell is None:
             continue
-        name = keys.get(split_unit(cell)[0])
+        name = keys.get(_header_key(cell))
         if name is not None:
             found[i] = name
     return found
@@ -81,10 +111,14 @@ def _match_row(cells: list[str | None], sheet: str) -> dict[int, str]:
 def find_header(raw: RawSheet, sheet: str) -> tuple[int, dict[int, str]] | None:
     """Index of the header row (0-based) and its matched cells, or None when no row has two known headers."""
     best: tuple[int, dict[int, str]] | None = None
+    everything = len(columns_by_name(sheet))
     for r, cells in enumerate(raw.rows[:HEADER_SCAN_ROWS]):
         found = _match_row(cells, sheet)
-        if len(set(found.values())) >= 2 and (best is None or len(set(found.values())) > len(set(best[1].values()))):
+        matched = len(set(found.values()))
+        if matched >= 2 and (best is None or matched > len(set(best[1].values()))):
             best = (r, found)
+        if matched == everything:  # no later row can match more
+            break
     return best
 
 
@@ -96,13 +130,12 @@ def _looks_numeric(raw: RawSheet, r: int, c: int, text: str) -> bool:
 def is_total_row(raw: RawSheet, r: int) -> bool:
     """A row whose first filled cell says Tổng / Tổng cộng / Cộng and whose other cells are numbers."""
     cells = raw.rows[r]
-    filled = [(c, v) for c, v in enumerate(cells) if v is not None and v.strip()]
-    if not filled:
+    first_c, first_v = next(((c, v) for c, v in enumerate(cells) if v is not None and v.strip()), (None, ""))
+    if first_c is None or first_v.lstrip()[:1] not in ("T", "t", "C", "c"):  # every total label starts with T or C
         return False
-    first_c, first_v = filled[0]
     if raw.is_numeric(r, first_c) or not _TOTAL_LABEL.match(fold(first_v)):
         return False
-    return all(_looks_numeric(raw, r, c, v) for c, v in filled[1:])
+    return all(_looks_numeric(raw, r, c, v) for c, v in enumerate(cells) if c > first_c and v is not None and v.strip())
 
 
 def _unit_issue(block: SheetBlock, file: str, name: str, header: str, unit: str) -> None:
@@ -154,7 +187,7 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str) -> SheetBlock:
     unknown = [
         str(v).strip()
         for c, v in enumerate(header_cells)
-        if v is not None and v.strip() and c not in matched and fold(v) not in IGNORED_HEADERS
+        if v is not None and v.strip() and c not in matched and _header_key(v) not in IGNORED_HEADERS
     ]
     for text in unknown:
         block.issues.append(Issue(file, sheet, hr + 1, None, "unknown_column", value=text))
@@ -169,20 +202,27 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str) -> SheetBlock:
 
 def _collect_rows(block: SheetBlock, raw: RawSheet, hr: int, positions: dict[str, int], labels: dict[int, str]) -> None:
     """Data rows below the header (every filled row when there is none), skipping blank and total rows."""
-    block.cells = {name: [] for name in positions}
-    block.numeric = {name: [] for name in positions}
+    rows: list[int] = []
+    texts: dict[str, list[str | None]] = {name: [] for name in positions}
+    numbers: dict[str, list[bool]] = {name: [] for name in positions}
+    raws: list[str] = []
+    no_flags: list[bool] = []
     for r in range(hr + 1, len(raw.rows)):
         cells = raw.rows[r]
-        if all(v is None or not v.strip() for v in cells) or is_total_row(raw, r):
+        filled = {c: v for c, v in enumerate(cells) if v is not None and v.strip()}
+        if not filled or is_total_row(raw, r):
             continue
-        block.rows.append(r + 1)
+        flags = raw.numeric[r] if raw.numeric is not None and r < len(raw.numeric) else no_flags
+        rows.append(r + 1)
         for name, c in positions.items():
-            v = cells[c] if c < len(cells) else None
-            block.cells[name].append(unicodedata.normalize("NFC", v.strip()) if v is not None and v.strip() else None)
-            block.numeric[name].append(raw.is_numeric(r, c))
-        block.raw.append(
-            json.dumps(
-                {labels.get(c, f"col{c + 1}"): v for c, v in enumerate(cells) if v is not None and v.strip()},
-                ensure_ascii=False,
-            )
-        )
+            v = filled.get(c)
+            texts[name].append(None if v is None else unicodedata.normalize("NFC", v.strip()))
+            numbers[name].append(c < len(flags) and flags[c])
+        raws.append(json.dumps({labels.get(c, f"col{c + 1}"): v for c, v in filled.items()}, ensure_ascii=False))
+    data: dict[str, list] = {"source_row": rows}
+    schema: dict[str, pl.DataType] = {"source_row": pl.Int64}
+    for name in positions:
+        data[name], schema[name] = texts[name], pl.String()
+        data[f"{name}__num"], schema[f"{name}__num"] = numbers[name], pl.Boolean()
+    data["raw_values"], schema["raw_values"] = raws, pl.String()
+    block.data = pl.DataFrame(data, schema=schema)
