@@ -1,6 +1,6 @@
 """``kttt``: run the pipeline, check submission files, regenerate the sample district.
 
-    kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...]
+    kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...] [--no-report]
     kttt validate FILE... [--raw DIR] [--period 2024-Q3] [--format text|json|xlsx] [--out DIR]
     kttt sample [--raw DIR]
     kttt docs [--out docs]
@@ -84,11 +84,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(say("no_periods", raw=raw), file=sys.stderr)
         return 0
     print(f"kttt: {raw} → {warehouse} ({', '.join(periods)})", file=sys.stderr)
-    outcomes = run_periods(raw, warehouse, periods, on_progress=lambda m: print(m, file=sys.stderr))
+    outcomes = run_periods(
+        raw, warehouse, periods, on_progress=lambda m: print(m, file=sys.stderr), report=not args.no_report
+    )
     done = [o.period for o in outcomes if o.success and o.period in periods]
     _print_summary(warehouse, done)
     print("\n" + say("tables_written", warehouse=warehouse))
-    for period in done:
+    for period in [] if args.no_report else done:
         print(say("report_written", period=period, path=f"{warehouse}/report/{period}"))
     return 0 if all(o.success for o in outcomes) else 1
 
@@ -216,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--raw", help=f"raw directory (default ${RAW_ENV} or ./{DEFAULT_RAW})")
     run.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV} or ./{DEFAULT_WAREHOUSE})")
     run.add_argument("--period", action="append", help="quarter to run, e.g. 2024-Q3 (repeatable)")
+    run.add_argument("--no-report", action="store_true", help="store every table but do not render the report")
     run.set_defaults(func=cmd_run)
     val = sub.add_parser("validate", help="check submission files without writing anything")
     val.add_argument("files", nargs="+", help="workbooks or CSV folders")

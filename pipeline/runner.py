@@ -49,8 +49,10 @@ def run_periods(
     periods: list[str],
     instance: dg.DagsterInstance | None = None,
     on_progress: Callable[[str], None] | None = None,
+    report: bool = True,
 ) -> list[PeriodRun]:
-    """Materialize every asset for each period; a failed period does not stop the others."""
+    """Materialize every asset for each period (but the report when ``report`` is false); a failed period does
+    not stop the others."""
     instance = instance or instance_for_run()
     register_periods(instance, periods)
     resources = build_resources(str(raw_dir), str(warehouse_dir))
@@ -73,7 +75,8 @@ def run_periods(
     for n, period in enumerate(periods, 1):
         if on_progress:
             on_progress(f"[{n}/{len(periods)}] {period} …")
-        outcome = materialize(period, PERIOD_SELECTION, period)
+        selection = PERIOD_SELECTION if report else PERIOD_SELECTION - dg.AssetSelection.assets("report")
+        outcome = materialize(period, selection, period)
         outcomes.append(outcome)
         if on_progress:
             key = "progress_done" if outcome.success else "progress_failed"

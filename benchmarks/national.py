@@ -1,0 +1,200 @@
+"""National benchmark: a whole country's quarter through kttt, against the I/O floor and the pandas way.
+
+    python3 -m uv run python benchmarks/national.py [--communes 3321] [--workdir DIR] [--profile]
+
+Generates one quarter for ``--communes`` communes with the project's generator
+(:mod:`sample.national`: about 10 cooperatives and 20 groups per commune, and a
+matching ``communes.csv``), then measures in this one process run:
+
+- **floor**: every sheet of every workbook read with fastexcel and written as one
+  Parquet file per sheet, nothing else (one process, as a script would);
+- **pandas**: the same with pandas and openpyxl, what one writes by hand;
+- **kttt**: ``kttt run --no-report`` as a subprocess (Dagster start-up included):
+  every asset, validation, indicators and figures, but not the report's rendering.
+  Its wall time, and its peak resident memory summed over its process tree, sampled
+  every 20 ms.
+
+It prints each measurement and, last, one line:
+``ratio_vs_floor=X ratio_vs_pandas=Y peak_rss_mib=Z``. It exits non-zero when kttt
+fails or stores a different number of rows than the floor read. ``--profile`` also
+writes a pyinstrument profile of the kttt run (``kttt-profile.html`` in the workdir).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import fastexcel
+import polars as pl
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ingest.parallel import available_cores  # noqa: E402
+from sample.generate import TITLE_ROWS  # noqa: E402
+from sample.national import COMMUNES_2025, PERIOD, write_national  # noqa: E402
+
+SHEETS = ("HTX", "THT", "TongHop")
+T = TypeVar("T")
+
+
+def workbooks(raw: Path) -> list[Path]:
+    """The quarter's workbooks, sorted."""
+    year, quarter = PERIOD.split("-")
+    return sorted((raw / year / quarter).glob("*.xlsx"))
+
+
+def floor(files: list[Path], out: Path) -> dict[str, int]:
+    """fastexcel → one Parquet per sheet; returns rows per sheet."""
+    frames: dict[str, list[pl.DataFrame]] = {s: [] for s in SHEETS}
+    for path in files:
+        reader = fastexcel.read_excel(path)
+        for sheet in SHEETS:
+            frames[sheet].append(reader.load_sheet(sheet, header_row=TITLE_ROWS, dtypes="string").to_polars())
+    out.mkdir(parents=True, exist_ok=True)
+    rows = {}
+    for sheet, parts in frames.items():
+        table = pl.concat(parts, how="diagonal_relaxed")
+        table.write_parquet(out / f"{sheet}.parquet")
+        rows[sheet] = table.height
+    return rows
+
+
+def pandas_way(files: list[Path], out: Path) -> dict[str, int]:
+    """pandas + openpyxl → one Parquet per sheet; returns rows per sheet."""
+    import pandas as pd
+
+    frames: dict[str, list[pd.DataFrame]] = {s: [] for s in SHEETS}
+    for path in files:
+        book = pd.read_excel(path, sheet_name=list(SHEETS), header=TITLE_ROWS, dtype=str, engine="openpyxl")
+        for sheet in SHEETS:
+            frames[sheet].append(book[sheet])
+    out.mkdir(parents=True, exist_ok=True)
+    rows = {}
+    for sheet, parts in frames.items():
+        table = pd.concat(parts, ignore_index=True)
+        table.to_parquet(out / f"{sheet}.parquet", index=False)
+        rows[sheet] = len(table)
+    return rows
+
+
+class TreeMemory:
+    """Peak resident memory of a process and its descendants, summed, sampled in a thread."""
+
+    def __init__(self, pid: int, every: float = 0.02) -> None:
+        self.root = psutil.Process(pid)
+        self.every = every
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            total = 0
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.NoSuchProcess:
+                    continue
+            self.peak = max(self.peak, total)
+            time.sleep(self.every)
+
+    def stop(self) -> int:
+        """Stop sampling; the peak in bytes."""
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def kttt(raw: Path, warehouse: Path, profile: Path | None) -> tuple[float, int, subprocess.CompletedProcess[str]]:
+    """``kttt run --no-report`` in a subprocess: wall seconds, peak RSS bytes of its tree, the process."""
+    cli = [sys.executable, "-m", "pipeline.cli", "run", "--raw", str(raw), "--warehouse", str(warehouse), "--no-report"]
+    if profile is not None:
+        cli = [sys.executable, "-m", "pyinstrument", "--renderer", "html", "--outfile", str(profile), "-m", *cli[2:]]
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}  # an ephemeral instance, as on a fresh clone
+    start = time.perf_counter()
+    proc = subprocess.Popen(cli, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    memory = TreeMemory(proc.pid)
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    peak = memory.stop()
+    return seconds, peak, subprocess.CompletedProcess(cli, proc.returncode, out, err)
+
+
+def timed(label: str, fn: Callable[..., T], *args: object) -> tuple[float, T]:
+    """Run ``fn`` after a garbage collection; print and return (seconds, result)."""
+    gc.collect()
+    start = time.perf_counter()
+    result = fn(*args)
+    seconds = time.perf_counter() - start
+    print(f"{label:<10} {seconds:8.2f} s  {result}", flush=True)
+    return seconds, result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--communes", type=int, default=COMMUNES_2025, help=f"communes (default {COMMUNES_2025})")
+    parser.add_argument("--workdir", type=Path, help="keep raw files and outputs here (reused when present)")
+    parser.add_argument("--skip-pandas", action="store_true", help="leave out the (slow) pandas measurement")
+    parser.add_argument("--profile", action="store_true", help="profile the kttt run with pyinstrument")
+    args = parser.parse_args(argv)
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="kttt-national-"))
+    raw = work / f"raw-{args.communes}"
+    print(f"communes={args.communes} cores={available_cores()} workdir={work}", flush=True)
+    if not workbooks(raw) or len(workbooks(raw)) != args.communes:
+        shutil.rmtree(raw, ignore_errors=True)
+        timed("generate", lambda: f"{len(write_national(raw, args.communes, workers=available_cores()))} workbooks")
+    files = workbooks(raw)
+    size = sum(p.stat().st_size for p in files)
+    print(f"input      {len(files)} workbooks, {size / 2**20:.1f} MiB", flush=True)
+
+    floor_s, floor_rows = timed("floor", floor, files, work / "floor")
+    pandas_s = None
+    if not args.skip_pandas:
+        pandas_s, _ = timed("pandas", pandas_way, files, work / "pandas")
+
+    warehouse = work / "warehouse"
+    shutil.rmtree(warehouse, ignore_errors=True)
+    profile = work / "kttt-profile.html" if args.profile else None
+    kttt_s, peak, proc = kttt(raw, warehouse, profile)
+    print(f"{'kttt':<10} {kttt_s:8.2f} s  exit={proc.returncode} peak_rss={peak / 2**20:.0f} MiB", flush=True)
+    if proc.returncode != 0:
+        print(proc.stderr[-4000:], file=sys.stderr)
+        return 1
+    stored = {
+        "HTX": pl.scan_parquet(warehouse / "cooperatives").select(pl.len()).collect().item(),
+        "THT": pl.scan_parquet(warehouse / "coop_groups").select(pl.len()).collect().item(),
+        "TongHop": pl.scan_parquet(warehouse / "commune_summaries").select(pl.len()).collect().item(),
+    }
+    print(f"rows       floor {floor_rows}  kttt {stored}", flush=True)
+    if profile is not None:
+        print(f"profile    {profile}")
+    if stored != floor_rows:
+        print("kttt stored a different number of rows than the floor read", file=sys.stderr)
+        return 1
+    ratio_pandas = f"{kttt_s / pandas_s:.3f}" if pandas_s else "nan"
+    print(f"ratio_vs_floor={kttt_s / floor_s:.2f} ratio_vs_pandas={ratio_pandas} peak_rss_mib={peak / 2**20:.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
