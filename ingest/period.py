@@ -20,9 +20,10 @@ from ingest import warnings as warn
 from ingest.convert import VOCABS, convert
 from ingest.discover import SubmissionFile
 from ingest.issues import Issue
+from ingest.legacy_fonts import file_fonts
 from ingest.parallel import read_files
 from ingest.reference import Reference
-from ingest.sheet import SheetBlock, cut_sheet
+from ingest.sheet import SheetBlock, cut_sheet, format_words, sheet_texts
 from ingest.text import parse_period, period_parts
 from ingest.validate import model_issues
 from ingest.workbook import SubmissionReadError, read_submission
@@ -91,13 +92,15 @@ def read_file(f: SubmissionFile) -> FileState:
             "file_unreadable", detail=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
         )
         return state
-    for sheet in wanted:
-        found = raw.find(sheet)
+    present = {sheet: raw.find(sheet) for sheet in wanted}
+    texts = [t for found in present.values() if found is not None for t in sheet_texts(found)]
+    fonts = file_fonts(texts, format_words())
+    for sheet, found in present.items():
         if found is None or (sheet not in required and found.holds_no_table()):
             if sheet in required:
                 state.reject("sheet_missing", detail=sheet)
             continue
-        block = cut_sheet(found, sheet, f.rel)
+        block = cut_sheet(found, sheet, f.rel, fonts)
         state.blocks[sheet] = block
         state.issues.extend(block.issues)
         if block.file_error:
@@ -183,8 +186,41 @@ def stack_sheet(states: list[FileState], sheet: str, period: str, only_live: boo
         .select("_i", "column", pl.lit("unit_unknown").alias("rule"), "value", "detail")
         .cast(type_issues.schema)
     )
-    issues = pl.concat([type_issues, unit_rows])
+    issues = pl.concat([type_issues, unit_rows, _block_row_issues(frame, chosen, sheet).cast(type_issues.schema)])
     return SheetResult(frame, typed, issues, _mask(frame.height, issues["_i"].to_list()))
+
+
+def _block_row_issues(frame: pl.DataFrame, states: list[FileState], sheet: str) -> pl.DataFrame:
+    """Row errors found while cutting the sheet (a cell in a legacy font kttt cannot read for sure), by row index."""
+    found = pl.DataFrame(
+        [
+            {
+                "_state": i,
+                "source_row": issue.source_row,
+                "column": issue.column,
+                "rule": issue.rule,
+                "value": None if issue.value is None else str(issue.value),
+                "detail": None if issue.detail is None else str(issue.detail),
+            }
+            for i, st in enumerate(states)
+            if sheet in st.blocks
+            for issue in st.blocks[sheet].row_issues
+        ],
+        schema={
+            "_state": pl.UInt32,
+            "source_row": pl.Int64,
+            "column": pl.String,
+            "rule": pl.String,
+            "value": pl.String,
+            "detail": pl.String,
+        },
+    )
+    return (
+        frame.with_row_index("_i")
+        .select("_i", "_state", "source_row")
+        .join(found, on=["_state", "source_row"], how="inner")
+        .select("_i", "column", "rule", "value", "detail")
+    )
 
 
 def validate_sheet(result: SheetResult, states: list[FileState], sheet: str, period: str) -> None:

@@ -4,6 +4,10 @@ Headers match the models' Vietnamese titles (and aliases, and the English column
 names) ignoring case, accents, Unicode normalisation, punctuation and whitespace;
 a unit in parentheses is split off and turned into a conversion factor. Title rows
 above the header, blank rows and total rows ("Tổng", "Tổng cộng", "Cộng") are skipped.
+
+Text typed in a legacy font encoding (TCVN3, VNI) is converted to Unicode first, header
+included (see :mod:`ingest.legacy_fonts`); each converted cell of the header and of the data
+rows is reported, and a data cell kttt cannot read for sure rejects its row.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from functools import cache, lru_cache
 import polars as pl
 
 from ingest.issues import Issue
+from ingest.legacy_fonts import NO_CONTEXT, CellText, FileFonts, needs_check, read_cell, words_of
 from ingest.text import EMPTY_MARKS, PLAIN_UNITS, fold, looks_like_money_unit, money_factor, parse_number, split_unit
 from ingest.workbook import RawSheet
 from schemas.fields import SheetColumn, sheet_columns
 from schemas.sheets import SHEETS
+from schemas.vocab import BY_NAME as VOCABS
 
 HEADER_SCAN_ROWS = 30
 _PARENS = re.compile(r"\(([^()]*)\)")
@@ -49,6 +55,7 @@ class SheetBlock:
     unit_texts: dict[str, str] = field(default_factory=dict)
     data: pl.DataFrame = field(default_factory=_no_rows)
     issues: list[Issue] = field(default_factory=list)
+    row_issues: list[Issue] = field(default_factory=list)
     file_error: bool = False
     sheet_rejected: bool = False
 
@@ -102,6 +109,8 @@ def _match_row(cells: list[str | None], sheet: str) -> dict[int, str]:
     for i, cell in enumerate(cells):
         if cell is None:
             continue
+        if needs_check(cell):
+            cell = read_cell(cell, NO_CONTEXT, format_words()).text
         name = keys.get(_header_key(cell))
         if name is not None:
             found[i] = name
@@ -162,8 +171,68 @@ def _resolve_units(block: SheetBlock, file: str, row: int, col: SheetColumn, hea
         _unit_issue(block, file, col.name, header, written)
 
 
-def cut_sheet(raw: RawSheet, sheet: str, file: str) -> SheetBlock:
-    """Turn a raw sheet into a :class:`SheetBlock` (text cells per column name, row numbers, raw JSON)."""
+def sheet_texts(raw: RawSheet) -> list[str]:
+    """Every non-ASCII text cell of a sheet (for :func:`ingest.legacy_fonts.file_fonts`)."""
+    return [v for row in raw.rows for v in row if isinstance(v, str) and not v.isascii()]
+
+
+@cache
+def format_words() -> frozenset[str]:
+    """Words of the format's headers, aliases and category labels: known to be right when a cell
+    could be read as Unicode or as a legacy font encoding ("Khá" is a rating, "Khỏ" is nothing)."""
+    texts: list[str] = list(SHEETS)
+    for sheet in SHEETS:
+        for col in sheet_columns(SHEETS[sheet]):
+            texts += [col.header_vi, *col.aliases]
+    for v in VOCABS.values():
+        texts += list(v.spellings())
+    return frozenset(w for t in texts for w in words_of(t))
+
+
+def read_fonts(raw: RawSheet, fonts: FileFonts) -> tuple[RawSheet, dict[tuple[int, int], CellText]]:
+    """The sheet with its legacy-font text converted to Unicode, and the cells converted or unsure by position."""
+    readings: dict[tuple[int, int], CellText] = {}
+    rows: list[list[str | None]] = []
+    for r, cells in enumerate(raw.rows):
+        out = list(cells)
+        for c, v in enumerate(cells):
+            if isinstance(v, str) and needs_check(v) and not raw.is_numeric(r, c):
+                reading = read_cell(v, fonts, format_words())
+                if reading.converted or reading.unsure:
+                    readings[(r, c)] = reading
+                    out[c] = reading.text
+        rows.append(out)
+    if not readings:
+        return raw, readings
+    return RawSheet(raw.name, rows, raw.numeric), readings
+
+
+def _font_issues(
+    block: SheetBlock, file: str, original: RawSheet, readings: dict[tuple[int, int], CellText], names: dict[int, str]
+) -> None:
+    """A warning per converted cell of the header and the data rows; an error per data cell that is unsure."""
+    data_rows = {r - 1 for r in block.rows}
+    hr = (block.header_row or 0) - 1
+    for (r, c), reading in sorted(readings.items()):
+        if r != hr and (r not in data_rows or c not in names):
+            continue  # titles, notes and columns kttt does not keep
+        written = str(original.rows[r][c]).strip()
+        where = (file, block.sheet, r + 1, names.get(c))
+        if reading.converted:
+            block.issues.append(Issue(*where, "text_legacy_font_converted", value=written, detail=reading.text))
+        elif r != hr:
+            detail = "; ".join(reading.readings)
+            block.row_issues.append(Issue(*where, "text_legacy_font_unsure", value=written, detail=detail))
+
+
+def cut_sheet(raw: RawSheet, sheet: str, file: str, fonts: FileFonts = NO_CONTEXT) -> SheetBlock:
+    """Turn a raw sheet into a :class:`SheetBlock` (text cells per column name, row numbers, raw JSON).
+
+    ``fonts`` is what the file's other cells say about legacy font encodings (see
+    :func:`ingest.legacy_fonts.file_fonts`); ``raw_values`` keep the cells as written.
+    """
+    original = raw
+    raw, readings = read_fonts(raw, fonts)
     block = SheetBlock(sheet=sheet)
     columns = columns_by_name(sheet)
     found = find_header(raw, sheet)
@@ -171,7 +240,7 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str) -> SheetBlock:
         first = next(c for c in columns.values() if c.required)
         block.issues.append(Issue(file, sheet, None, first.name, "column_missing"))
         block.file_error = True
-        _collect_rows(block, raw, -1, {}, {})  # kept in rejected_rows with their values
+        _collect_rows(block, raw, original, -1, {}, {})  # kept in rejected_rows with their values
         return block
     hr, matched = found
     block.header_row = hr + 1
@@ -195,13 +264,21 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str) -> SheetBlock:
         if col.name not in positions and (col.required or not col.optional_column):
             block.issues.append(Issue(file, sheet, None, col.name, "column_missing"))
             block.file_error = True
-    labels = {c: str(v).strip() for c, v in enumerate(header_cells) if v is not None and str(v).strip()}
-    _collect_rows(block, raw, hr, positions, labels)
+    written = original.rows[hr]
+    labels = {c: str(v).strip() for c, v in enumerate(written) if v is not None and str(v).strip()}
+    _collect_rows(block, raw, original, hr, positions, labels)
+    if readings:
+        _font_issues(block, file, original, readings, {c: name for name, c in positions.items()})
     return block
 
 
-def _collect_rows(block: SheetBlock, raw: RawSheet, hr: int, positions: dict[str, int], labels: dict[int, str]) -> None:
-    """Data rows below the header (every filled row when there is none), skipping blank and total rows."""
+def _collect_rows(
+    block: SheetBlock, raw: RawSheet, original: RawSheet, hr: int, positions: dict[str, int], labels: dict[int, str]
+) -> None:
+    """Data rows below the header (every filled row when there is none), skipping blank and total rows.
+
+    Cells are read from ``raw`` (legacy fonts converted); ``raw_values`` from ``original`` (as written).
+    """
     rows: list[int] = []
     texts: dict[str, list[str | None]] = {name: [] for name in positions}
     numbers: dict[str, list[bool]] = {name: [] for name in positions}
@@ -218,7 +295,10 @@ def _collect_rows(block: SheetBlock, raw: RawSheet, hr: int, positions: dict[str
             v = filled.get(c)
             texts[name].append(None if v is None else unicodedata.normalize("NFC", v.strip()))
             numbers[name].append(c < len(flags) and flags[c])
-        raws.append(json.dumps({labels.get(c, f"col{c + 1}"): v for c, v in filled.items()}, ensure_ascii=False))
+        as_written = filled
+        if original is not raw:
+            as_written = {c: v for c, v in enumerate(original.rows[r]) if v is not None and v.strip()}
+        raws.append(json.dumps({labels.get(c, f"col{c + 1}"): v for c, v in as_written.items()}, ensure_ascii=False))
     data: dict[str, list] = {"source_row": rows}
     schema: dict[str, pl.DataType] = {"source_row": pl.Int64}
     for name in positions:

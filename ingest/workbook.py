@@ -24,6 +24,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
+from ingest.legacy_fonts import file_fonts
 from ingest.text import fold
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -152,7 +153,7 @@ def read_workbook(path: Path, wanted: tuple[str, ...]) -> RawSubmission:
 
 
 def decode_text(data: bytes) -> str:
-    """Decode CSV bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1258."""
+    """Decode CSV bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else 8-bit (see :func:`decode_8bit`)."""
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :].decode("utf-8")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -160,7 +161,19 @@ def decode_text(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1258", errors="replace")
+        return decode_8bit(data)
+
+
+def decode_8bit(data: bytes) -> str:
+    """Windows-1258, unless the bytes are text typed in a legacy Vietnamese font (TCVN3 or VNI).
+
+    Those fonts are 8-bit too: their bytes are kept as the Latin-1 characters a workbook
+    cell would hold, and the sheet reader converts them cell by cell (with a warning each).
+    """
+    latin = data.decode("latin-1")
+    if file_fonts(latin.splitlines()).legacy:
+        return latin
+    return data.decode("cp1258", errors="replace")
 
 
 def read_csv_sheet(path: Path) -> RawSheet:

@@ -213,6 +213,15 @@ _RULES = [
         "Mã HTX «{value}» không có trong báo cáo nào của các xã kỳ này",
         "Cooperative '{value}' is not in any commune submission of this period",
     ),
+    Rule(
+        "text_legacy_font_unsure",
+        ERROR,
+        "row",
+        "Không chắc «{value}» là chữ Unicode hay chữ gõ bằng phông cũ TCVN3 (ABC) / VNI "
+        "(có thể đọc là: {detail}); hãy gõ lại ô này bằng Unicode",
+        "Cannot tell whether '{value}' is Unicode text or text typed in a legacy TCVN3 (ABC) / VNI font "
+        "(it may read: {detail}); retype this cell in Unicode",
+    ),
     # Warnings: the row is kept.
     Rule(
         "members_below_minimum",
@@ -255,6 +264,13 @@ _RULES = [
         "sheet",
         "Cột «{col}» ghi theo {value}; đã quy đổi sang triệu đồng",
         "Column '{col}' is in {value}; converted to million VND",
+    ),
+    Rule(
+        "text_legacy_font_converted",
+        WARNING,
+        "row",
+        "«{value}» được gõ bằng phông chữ cũ (TCVN3/ABC hoặc VNI); đã chuyển sang Unicode: «{detail}»",
+        "'{value}' was typed in a legacy Vietnamese font encoding (TCVN3/ABC or VNI); converted to Unicode: '{detail}'",
     ),
     Rule(
         "commune_outside_window",

@@ -22,6 +22,7 @@ import pytest
 
 import ingest.workbook
 from ingest.completeness import completeness
+from ingest.legacy_fonts import to_tcvn3
 from ingest.reference import load_reference
 from schemas import vocab
 from schemas.rules import RULES
@@ -433,6 +434,23 @@ CASES = [
         HEADER_ROW,
         "charter_capital_mvnd",
         header="Vốn điều lệ (nghìn đồng)",
+        kind="warning",
+    ),
+    Case(
+        "legacy-font-unsure",
+        "text_legacy_font_unsure",
+        htx_case(name="HTX Höng"),  # Hửng in TCVN3, Hưng in VNI
+        "HTX",
+        SECOND,
+        "name",
+    ),
+    Case(
+        "legacy-font-converted",
+        "text_legacy_font_converted",
+        htx_case(name=to_tcvn3("HTX Đồng Tiến")),
+        "HTX",
+        SECOND,
+        "name",
         kind="warning",
     ),
     Case("outside-window", "commune_outside_window", workbook(commune=OUTSIDE_COMMUNE[1]), kind="warning"),
