@@ -111,26 +111,28 @@ def read_file(f: SubmissionFile) -> FileState:
 def _stack(states: list[FileState], sheet: str) -> pl.DataFrame:
     """Rows of one sheet from many files, as text, with their file index and row number."""
     cols = [c.name for c in sheet_columns(FACT_TABLES[sheet][1])]
-    factors = sorted({name for s in states if sheet in s.blocks for name in s.blocks[sheet].factors})
-    schema: dict[str, pl.DataType] = {"_state": pl.UInt32(), "source_row": pl.Int64(), "raw_values": pl.String()}
+    data: dict[str, list] = defaultdict(list)
+    factors: set[str] = {name for s in states if sheet in s.blocks for name in s.blocks[sheet].factors}
+    for idx, state in enumerate(states):
+        block = state.blocks.get(sheet)
+        if block is None or not block.rows:
+            continue
+        n = block.rows_in
+        data["_state"].extend([idx] * n)
+        data["source_row"].extend(block.rows)
+        data["raw_values"].extend(block.raw)
+        for c in cols:
+            data[c].extend(block.cells.get(c, [None] * n))
+            data[f"{c}__num"].extend(block.numeric.get(c, [False] * n))
+        for c in factors:
+            data[f"{c}__factor"].extend([block.factors.get(c, 1.0)] * n)
+    schema: dict[str, pl.DataType] = {"_state": pl.UInt32, "source_row": pl.Int64, "raw_values": pl.String}
     for c in cols:
-        schema[c] = pl.String()
-        schema[f"{c}__num"] = pl.Boolean()
-    for c in factors:
-        schema[f"{c}__factor"] = pl.Float64()
-    blocks = [(i, s.blocks[sheet]) for i, s in enumerate(states) if sheet in s.blocks and s.blocks[sheet].rows_in]
-    if not blocks:
-        return pl.DataFrame(schema=schema)
-    stacked = pl.concat([b.data for _, b in blocks], how="diagonal_relaxed")
-    extra = {"_state": pl.Series("_state", [i for i, b in blocks for _ in range(b.rows_in)], pl.UInt32)}
-    for c in factors:
-        values = [b.factors.get(c, 1.0) for _, b in blocks for _ in range(b.rows_in)]
-        extra[f"{c}__factor"] = pl.Series(f"{c}__factor", values, pl.Float64)
-    stacked = stacked.with_columns(list(extra.values()))
-    return stacked.select(
-        (pl.col(name) if name in stacked.columns else pl.lit(None)).cast(dtype).alias(name)
-        for name, dtype in schema.items()
-    ).with_columns(pl.col(f"{c}__num").fill_null(False) for c in cols)
+        schema[c] = pl.String
+        schema[f"{c}__num"] = pl.Boolean
+    for c in sorted(factors):
+        schema[f"{c}__factor"] = pl.Float64
+    return pl.DataFrame({k: data.get(k, []) for k in schema}, schema=schema)
 
 
 @dataclass

@@ -18,8 +18,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
-import polars as pl
-
 from ingest.issues import Issue
 from ingest.legacy_fonts import NO_CONTEXT, CellText, FileFonts, needs_check, read_cell, words_of
 from ingest.text import EMPTY_MARKS, PLAIN_UNITS, fold, looks_like_money_unit, money_factor, parse_number, split_unit
@@ -35,17 +33,13 @@ _TOTAL_LABEL = re.compile(r"^(tong cong|tong so|tong|cong)( |$)")
 IGNORED_HEADERS = frozenset({"stt", "so tt", "tt", "ghi chu", "so thu tu"})
 
 
-def _no_rows() -> pl.DataFrame:
-    return pl.DataFrame(schema={"source_row": pl.Int64, "raw_values": pl.String})
-
-
 @dataclass
 class SheetBlock:
     """The data rows of one sheet of one submission, still as text.
 
-    ``data`` holds ``source_row`` (the row a person sees), per matched column its text
-    (stripped, NFC, null when empty) and ``<column>__num`` (the cell was a number in the
-    workbook), and ``raw_values``: the row's filled cells as JSON keyed by the file's headers.
+    Per data row: ``rows`` (the row a person sees), per matched column its text in
+    ``cells`` (stripped, NFC, None when empty) and in ``numeric`` whether it was stored
+    as a number, and in ``raw`` the row's filled cells as JSON keyed by the file's headers.
     """
 
     sheet: str
@@ -53,7 +47,10 @@ class SheetBlock:
     headers: dict[str, str] = field(default_factory=dict)
     factors: dict[str, float] = field(default_factory=dict)
     unit_texts: dict[str, str] = field(default_factory=dict)
-    data: pl.DataFrame = field(default_factory=_no_rows)
+    rows: list[int] = field(default_factory=list)
+    cells: dict[str, list[str | None]] = field(default_factory=dict)
+    numeric: dict[str, list[bool]] = field(default_factory=dict)
+    raw: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     row_issues: list[Issue] = field(default_factory=list)
     file_error: bool = False
@@ -62,23 +59,12 @@ class SheetBlock:
     @property
     def rows_in(self) -> int:
         """Number of data rows read."""
-        return self.data.height
-
-    @property
-    def rows(self) -> list[int]:
-        """Row numbers of the data rows."""
-        return self.data["source_row"].to_list()
-
-    @property
-    def raw(self) -> list[str]:
-        """Each data row's filled cells as JSON."""
-        return self.data["raw_values"].to_list()
+        return len(self.rows)
 
     def first(self, column: str) -> str | None:
         """The text of ``column`` in the first data row (None when absent or empty)."""
-        if column not in self.data.columns or not self.data.height:
-            return None
-        return self.data[column][0]
+        values = self.cells.get(column)
+        return values[0] if values else None
 
 
 @cache
@@ -279,10 +265,10 @@ def _collect_rows(
 
     Cells are read from ``raw`` (legacy fonts converted); ``raw_values`` from ``original`` (as written).
     """
-    rows: list[int] = []
+    rows = block.rows
     texts: dict[str, list[str | None]] = {name: [] for name in positions}
     numbers: dict[str, list[bool]] = {name: [] for name in positions}
-    raws: list[str] = []
+    raws = block.raw
     no_flags: list[bool] = []
     for r in range(hr + 1, len(raw.rows)):
         cells = raw.rows[r]
@@ -299,10 +285,5 @@ def _collect_rows(
         if original is not raw:
             as_written = {c: v for c, v in enumerate(original.rows[r]) if v is not None and v.strip()}
         raws.append(json.dumps({labels.get(c, f"col{c + 1}"): v for c, v in as_written.items()}, ensure_ascii=False))
-    data: dict[str, list] = {"source_row": rows}
-    schema: dict[str, pl.DataType] = {"source_row": pl.Int64}
-    for name in positions:
-        data[name], schema[name] = texts[name], pl.String()
-        data[f"{name}__num"], schema[f"{name}__num"] = numbers[name], pl.Boolean()
-    data["raw_values"], schema["raw_values"] = raws, pl.String()
-    block.data = pl.DataFrame(data, schema=schema)
+    block.cells = texts
+    block.numeric = numbers

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import fastexcel
 import polars as pl
+import pyarrow.compute as pc
 
 from ingest.legacy_fonts import file_fonts
 from ingest.text import fold
@@ -144,11 +145,12 @@ def read_workbook(path: Path, wanted: tuple[str, ...]) -> RawSubmission:
             if text.width == 0:
                 out.sheets[name] = RawSheet(name, [], [])
                 continue
+            # Read as booleans, a cell is non-null exactly when it holds a number (or a boolean).
             flags, _ = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="boolean").to_arrow_with_errors()
-            numeric = pl.from_arrow(flags).select(pl.all().is_not_null())
         except Exception as exc:
             raise SubmissionReadError("file_unreadable", f"sheet {name}: {str(exc).splitlines()[0][:300]}") from exc
-        out.sheets[name] = RawSheet(name, _to_lists(text), _to_lists(numeric))
+        valid = [pc.is_valid(column).to_pylist() for column in flags.columns]
+        out.sheets[name] = RawSheet(name, _to_lists(text), [list(r) for r in zip(*valid, strict=True)])
     return out
 
 
