@@ -186,8 +186,26 @@ def stack_sheet(states: list[FileState], sheet: str, period: str, only_live: boo
         .select("_i", "column", pl.lit("unit_unknown").alias("rule"), "value", "detail")
         .cast(type_issues.schema)
     )
-    issues = pl.concat([type_issues, unit_rows])
+    issues = pl.concat([type_issues, unit_rows, _cell_issues(chosen, sheet).cast(type_issues.schema)])
     return SheetResult(frame, typed, issues, _mask(frame.height, issues["_i"].to_list()))
+
+
+def _cell_issues(states: list[FileState], sheet: str) -> pl.DataFrame:
+    """Problems of single cells found while cutting the sheets (formulas without a value), indexed like
+    :func:`_stack`'s frame."""
+    rows = []
+    offset = 0
+    for state in states:
+        block = state.blocks.get(sheet)
+        if block is None or not block.rows:
+            continue
+        rows += [
+            {"_i": offset + i, "column": column, "rule": rule, "value": value, "detail": None}
+            for i, column, rule, value in block.cell_issues
+        ]
+        offset += block.rows_in
+    schema = {"_i": pl.UInt32, "column": pl.String, "rule": pl.String, "value": pl.String, "detail": pl.String}
+    return pl.DataFrame(rows, schema=schema)
 
 
 def validate_sheet(result: SheetResult, states: list[FileState], sheet: str, period: str) -> None:
