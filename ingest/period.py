@@ -278,6 +278,10 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
         row = result.frame.row(i, named=True)
         typed = result.typed.row(i, named=True)
         where = {"sheet": "TongHop", "row": row["source_row"]}
+        unknown = _identity_formula(state)
+        if unknown is not None:  # the commune, period or date is a formula without a value: say so
+            state.reject("formula_uncached", column=unknown[0], value=unknown[1], **where)
+            continue
         code = reference.resolve(row["commune"])
         if code is None:
             state.reject("commune_unknown", column="commune", value=row["commune"], **where)
@@ -312,6 +316,13 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
         result.issues = pl.concat([result.issues, extra_issues])
     validate_sheet(result, states, "TongHop", period)
     return result
+
+
+def _identity_formula(state: FileState) -> tuple[str, str] | None:
+    """The first identity cell (commune, period, report date) of the TongHop row that is a formula saved
+    without its value, with the formula."""
+    cells = {column: value for i, column, _, value in state.blocks["TongHop"].cell_issues if i == 0}
+    return next(((c, cells[c] or "") for c in ("commune", "period_text", "report_date") if c in cells), None)
 
 
 def _commune_of_rejected(state: FileState, reference: Reference) -> str | None:

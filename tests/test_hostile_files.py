@@ -533,6 +533,22 @@ def test_formula_without_a_cached_value_is_a_row_error_not_an_empty_cell(raw_dir
     assert_good_accepted(t)
 
 
+def test_commune_written_as_a_formula_without_value_rejects_the_file_saying_why(raw_dir: Path) -> None:
+    """Without its commune the file cannot be identified: the cause is the formula, not an unknown commune ''."""
+    path = submission(q3(raw_dir) / "xa-cong-thuc.xlsx", commune="Việt Tiến")
+    set_formulas(path, "TongHop", {"A2": '="Việt "&"Tiến"'})
+    good_file(raw_dir)
+    t = run(raw_dir)
+    src = "2024/Q3/xa-cong-thuc.xlsx"
+    assert log_row(t, src)["status"] == "rejected"
+    cause = issues(t, source_file=src, rule="formula_uncached")
+    assert cause.select("sheet", "source_row", "column").rows() == [("TongHop", 2, "commune")]
+    assert '="Việt "&"Tiến"' in cause["message_vi"][0] and '="Việt "&"Tiến"' in cause["message_en"][0]
+    assert issues(t, source_file=src, rule="commune_unknown").is_empty()
+    assert set(issues(t, source_file=src, rule="file_rejected")["sheet"]) == {"HTX", "THT"}
+    assert_good_accepted(t)
+
+
 # ---------------------------------------------------------------------------------------------
 # 6. Merged header cells
 
