@@ -10,10 +10,12 @@ from dagster import AssetExecutionContext
 
 from assets.metadata import definition_metadata, describe, output_metadata, table_outs
 from ingest.completeness import ACCEPTED, completeness
+from ingest.discover import skip_reason
 from ingest.period import process_period
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource
 from schemas import warehouse as wh
+from schemas.messages import say
 
 GROUP = "submissions"
 KINDS = {"polars", "parquet"}
@@ -121,8 +123,12 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
     """
     period = context.partition_key
     files, skipped = source.files(period)
-    for path in skipped:
-        context.log.warning(f"Skipped (link, hidden or lock file): {path}")
+    skipped_lines = [
+        f"{say('skipped', path=path.relative_to(source.root).as_posix())}: {skip_reason(path, source.root)}"
+        for path in skipped
+    ]
+    for line in skipped_lines:
+        context.log.warning(line)
     result = process_period(files, source.reference(), period)
     tables = result.tables
     context.log.info(
@@ -131,7 +137,10 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
         f"{tables['rejected_rows'].filter(pl.col('severity') == 'error').height} errors"
     )
     for name in PERIOD_TABLES:
-        yield dg.Output(tables[name], output_name=name, metadata=output_metadata(tables[name]))
+        metadata = output_metadata(tables[name])
+        if name == "submission_log":
+            metadata["skipped"] = dg.MetadataValue.md("\n".join(f"- {line}" for line in skipped_lines) or "-")
+        yield dg.Output(tables[name], output_name=name, metadata=metadata)
     yield row_accounting(tables["submission_log"], tables["rejected_rows"], tables)
     yield rejected_summary(tables["rejected_rows"])
     yield rejected_files(tables["submission_log"])

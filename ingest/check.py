@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.discover import SubmissionFile, _kind, _mtime, _sha256
+from ingest.discover import SubmissionFile, _kind, _mtime, _sha256, display_name
 from ingest.period import process_period, read_file
 from ingest.reference import Reference
 from ingest.text import parse_period
@@ -23,7 +23,9 @@ def describe_file(path: Path, raw_dir: Path | None = None) -> SubmissionFile:
     rel = path.name
     if raw_dir is not None and resolved.is_relative_to(raw_dir.resolve()):
         rel = resolved.relative_to(raw_dir.resolve()).as_posix()
-    return SubmissionFile(path=path, rel=rel, kind=_kind(path), sha256=_sha256(path), received_at=_mtime(path))
+    return SubmissionFile(
+        path=path, rel=display_name(rel), kind=_kind(path), sha256=_sha256(path), received_at=_mtime(path)
+    )
 
 
 def period_of(f: SubmissionFile) -> str | None:

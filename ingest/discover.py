@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +55,13 @@ def period_dir(raw_dir: Path, period: str) -> Path:
     return folder
 
 
+def display_name(rel: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A file's name as kttt reports it: NFC, as people type Vietnamese (macOS writes names in NFD), unless
+    another file of the folder already has that NFC name (then the name is kept as it is on disk)."""
+    nfc = unicodedata.normalize("NFC", rel)
+    return rel if nfc in taken else nfc
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     if path.is_dir():
@@ -91,6 +99,23 @@ def is_skipped(path: Path) -> bool:
     return path.name.startswith((".", "~$")) or path.is_symlink()
 
 
+def skip_reason(path: Path, raw_dir: Path) -> str:
+    """Why a path of a quarter folder is not a submission, Vietnamese / English."""
+    if path.is_symlink():
+        try:
+            outside = not path.resolve().is_relative_to(raw_dir.resolve())
+        except (OSError, RuntimeError):  # a link to itself
+            outside = False
+        if outside:
+            return "liên kết (symlink) trỏ ra ngoài thư mục raw, không đọc / symbolic link to outside raw, not read"
+        return "liên kết (symlink), không đọc; hãy chép chính tệp vào / symbolic link, not read; copy the file itself"
+    if path.name.startswith("~$"):
+        return "tệp khoá của Office (tệp đang mở) / Office lock file (the workbook is open)"
+    if path.name.startswith("."):
+        return "tệp ẩn / hidden file"
+    return "nằm ngoài thư mục raw / resolves outside raw"
+
+
 def period_files(raw_dir: Path, period: str) -> tuple[list[SubmissionFile], list[Path]]:
     """Submissions of a period, sorted by path, and the paths skipped."""
     folder = period_dir(raw_dir, period)
@@ -99,14 +124,17 @@ def period_files(raw_dir: Path, period: str) -> tuple[list[SubmissionFile], list
     if not folder.is_dir():
         return files, skipped
     root = raw_dir.resolve()
+    taken: set[str] = set()
     for path in sorted(folder.iterdir()):
         if is_skipped(path) or not path.resolve().is_relative_to(root):
             skipped.append(path)
             continue
+        rel = display_name(path.relative_to(raw_dir).as_posix(), taken)
+        taken.add(rel)
         files.append(
             SubmissionFile(
                 path=path,
-                rel=path.relative_to(raw_dir).as_posix(),
+                rel=rel,
                 kind=_kind(path),
                 sha256=_sha256(path),
                 received_at=_mtime(path),

@@ -188,7 +188,14 @@ def stack_sheet(states: list[FileState], sheet: str, period: str, only_live: boo
         .select("_i", "column", pl.lit("unit_unknown").alias("rule"), "value", "detail")
         .cast(type_issues.schema)
     )
-    issues = pl.concat([type_issues, unit_rows, _block_row_issues(frame, chosen, sheet).cast(type_issues.schema)])
+    issues = pl.concat(
+        [
+            type_issues,
+            unit_rows,
+            _block_row_issues(frame, chosen, sheet).cast(type_issues.schema),
+            _cell_issues(chosen, sheet).cast(type_issues.schema),
+        ]
+    )
     return SheetResult(frame, typed, issues, _mask(frame.height, issues["_i"].to_list()))
 
 
@@ -223,6 +230,24 @@ def _block_row_issues(frame: pl.DataFrame, states: list[FileState], sheet: str) 
         .join(found, on=["_state", "source_row"], how="inner")
         .select("_i", "column", "rule", "value", "detail")
     )
+
+
+def _cell_issues(states: list[FileState], sheet: str) -> pl.DataFrame:
+    """Problems of single cells found while cutting the sheets (formulas without a value), indexed like
+    :func:`_stack`'s frame."""
+    rows = []
+    offset = 0
+    for state in states:
+        block = state.blocks.get(sheet)
+        if block is None or not block.rows:
+            continue
+        rows += [
+            {"_i": offset + i, "column": column, "rule": rule, "value": value, "detail": None}
+            for i, column, rule, value in block.cell_issues
+        ]
+        offset += block.rows_in
+    schema = {"_i": pl.UInt32, "column": pl.String, "rule": pl.String, "value": pl.String, "detail": pl.String}
+    return pl.DataFrame(rows, schema=schema)
 
 
 def validate_sheet(result: SheetResult, states: list[FileState], sheet: str, period: str) -> None:
@@ -296,6 +321,10 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
         row = result.frame.row(i, named=True)
         typed = result.typed.row(i, named=True)
         where = {"sheet": "TongHop", "row": row["source_row"]}
+        unknown = _identity_formula(state)
+        if unknown is not None:  # the commune, period or date is a formula without a value: say so
+            state.reject("formula_uncached", column=unknown[0], value=unknown[1], **where)
+            continue
         code = reference.resolve(row["commune"])
         if code is None:
             state.reject("commune_unknown", column="commune", value=row["commune"], **where)
@@ -330,6 +359,13 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
         result.issues = pl.concat([result.issues, extra_issues])
     validate_sheet(result, states, "TongHop", period)
     return result
+
+
+def _identity_formula(state: FileState) -> tuple[str, str] | None:
+    """The first identity cell (commune, period, report date) of the TongHop row that is a formula saved
+    without its value, with the formula."""
+    cells = {column: value for i, column, _, value in state.blocks["TongHop"].cell_issues if i == 0}
+    return next(((c, cells[c] or "") for c in ("commune", "period_text", "report_date") if c in cells), None)
 
 
 def _commune_of_rejected(state: FileState, reference: Reference) -> str | None:

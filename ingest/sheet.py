@@ -5,6 +5,10 @@ names) ignoring case, accents, Unicode normalisation, punctuation and whitespace
 a unit in parentheses is split off and turned into a conversion factor. Title rows
 above the header, blank rows and total rows ("Tổng", "Tổng cộng", "Cộng") are skipped.
 
+A header may span two rows, as forms with merged cells do: a group title merged across
+columns above its sub-headers ("Trình độ" over "ĐH, CĐ" and "Trung cấp"), and headers
+merged down both rows (kept by the reader in the upper cell only).
+
 Text typed in a legacy font encoding (TCVN3, VNI) is converted to Unicode first, header
 included (see :mod:`ingest.legacy_fonts`); each converted cell of the header and of the data
 rows is reported, and a data cell kttt cannot read for sure rejects its row.
@@ -15,13 +19,13 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 
 from ingest.issues import Issue
 from ingest.legacy_fonts import NO_CONTEXT, CellText, FileFonts, needs_check, read_cell, words_of
 from ingest.text import EMPTY_MARKS, PLAIN_UNITS, fold, looks_like_money_unit, money_factor, parse_number, split_unit
-from ingest.workbook import RawSheet
+from ingest.workbook import RawSheet, column_letters
 from schemas.fields import SheetColumn, sheet_columns
 from schemas.sheets import SHEETS
 from schemas.vocab import BY_NAME as VOCABS
@@ -31,16 +35,13 @@ _PARENS = re.compile(r"\(([^()]*)\)")
 _TOTAL_LABEL = re.compile(r"^(tong cong|tong so|tong|cong)( |$)")
 # Columns communes often add that carry nothing we store (row numbers, notes).
 IGNORED_HEADERS = frozenset({"stt", "so tt", "tt", "ghi chu", "so thu tu"})
+# Sub-headers that only say "the total" of the group title above them ("Cán bộ quản lý" / "Tổng số").
+_TOTAL_SUBHEADERS = frozenset({"tong so", "tong", "so luong", "cong", "so", "tong cong"})
 
 
 @dataclass
 class SheetBlock:
-    """The data rows of one sheet of one submission, still as text.
-
-    Per data row: ``rows`` (the row a person sees), per matched column its text in
-    ``cells`` (stripped, NFC, None when empty) and in ``numeric`` whether it was stored
-    as a number, and in ``raw`` the row's filled cells as JSON keyed by the file's headers.
-    """
+    """The data rows of one sheet of one submission, still as text."""
 
     sheet: str
     header_row: int | None = None
@@ -52,6 +53,9 @@ class SheetBlock:
     numeric: dict[str, list[bool]] = field(default_factory=dict)
     raw: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    # (index into ``rows``, column name, rule, value): problems of single cells found while cutting
+    cell_issues: list[tuple[int, str, str, str | None]] = field(default_factory=list)
+    # Problems of single cells found while reading legacy fonts, with their row number
     row_issues: list[Issue] = field(default_factory=list)
     file_error: bool = False
     sheet_rejected: bool = False
@@ -103,18 +107,83 @@ def _match_row(cells: list[str | None], sheet: str) -> dict[int, str]:
     return found
 
 
-def find_header(raw: RawSheet, sheet: str) -> tuple[int, dict[int, str]] | None:
-    """Index of the header row (0-based) and its matched cells, or None when no row has two known headers."""
-    best: tuple[int, dict[int, str]] | None = None
+@dataclass(frozen=True)
+class Header:
+    """Where a sheet's header is: its first and last row (0-based; the same for a one-row header), the
+    column name of each matched cell, and each column's header text as written."""
+
+    first: int
+    last: int
+    matched: dict[int, str]
+    labels: dict[int, str]
+
+
+def _text(cells: list[str | None], c: int) -> str | None:
+    v = cells[c] if c < len(cells) else None
+    return v.strip() if v is not None and v.strip() else None
+
+
+def _match_two_rows(upper: list[str | None], lower: list[str | None], sheet: str) -> tuple[dict[int, str], dict]:
+    """Match a header written over two rows.
+
+    Per column, in order: the lower cell alone; the group title (the nearest filled upper cell
+    at or left of the column: a title merged across columns keeps its text in its first cell)
+    with the lower cell; the upper cell alone when the lower one is empty (merged down) or
+    only says "Tổng số".
+    """
+    keys = header_keys(sheet)
+    found: dict[int, str] = {}
+    labels: dict[int, str] = {}
+    group: str | None = None
+    for c in range(max(len(upper), len(lower))):
+        up, low = _text(upper, c), _text(lower, c)
+        group = up or group
+        tries: list[str] = []
+        if low is not None:
+            tries.append(low)
+            if group is not None:
+                tries += [f"{group} {low}", f"{low} {group}"]
+        if up is not None and (low is None or fold(low) in _TOTAL_SUBHEADERS):
+            tries.append(up)
+        for text in tries:
+            name = keys.get(_header_key(text))
+            if name is not None:
+                found[c], labels[c] = name, text
+                break
+        else:
+            if up is not None or low is not None:
+                labels[c] = " ".join(t for t in (up, low) if t is not None)
+    return found, labels
+
+
+def find_header_rows(raw: RawSheet, sheet: str) -> Header | None:
+    """The header among the first rows: the row, or pair of rows, matching the most known headers (at least
+    two); on a tie a single row wins, then the earliest."""
+    best: Header | None = None
+    best_key: tuple[int, bool, int] | None = None
+    rows = raw.rows[: HEADER_SCAN_ROWS + 1]
     everything = len(columns_by_name(sheet))
-    for r, cells in enumerate(raw.rows[:HEADER_SCAN_ROWS]):
-        found = _match_row(cells, sheet)
-        matched = len(set(found.values()))
-        if matched >= 2 and (best is None or matched > len(set(best[1].values()))):
-            best = (r, found)
-        if matched == everything:  # no later row can match more
-            break
+    for r, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
+        single = _match_row(cells, sheet)
+        labels = {c: t for c in range(len(cells)) if (t := _text(cells, c)) is not None}
+        if len(set(single.values())) == everything:  # a full single row: nothing later or taller can win
+            return Header(r, r, single, labels)
+        candidates = [Header(r, r, single, labels)]
+        if r + 1 < len(rows):
+            two, two_labels = _match_two_rows(cells, rows[r + 1], sheet)
+            candidates.append(Header(r, r + 1, two, two_labels))
+        for found in candidates:
+            n = len(set(found.matched.values()))
+            key = (n, found.first == found.last, -r)
+            if n >= 2 and (best_key is None or key > best_key):
+                best, best_key = found, key
     return best
+
+
+def find_header(raw: RawSheet, sheet: str) -> tuple[int, dict[int, str]] | None:
+    """Index of the (last) header row (0-based) and its matched cells, or None when no row has two known headers."""
+    found = find_header_rows(raw, sheet)
+    return None if found is None else (found.last, found.matched)
 
 
 def _looks_numeric(raw: RawSheet, r: int, c: int, text: str) -> bool:
@@ -190,7 +259,7 @@ def read_fonts(raw: RawSheet, fonts: FileFonts) -> tuple[RawSheet, dict[tuple[in
         rows.append(out)
     if not readings:
         return raw, readings
-    return RawSheet(raw.name, rows, raw.numeric), readings
+    return replace(raw, rows=rows), readings
 
 
 def _font_issues(
@@ -221,41 +290,55 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str, fonts: FileFonts = NO_CONTEX
     raw, readings = read_fonts(raw, fonts)
     block = SheetBlock(sheet=sheet)
     columns = columns_by_name(sheet)
-    found = find_header(raw, sheet)
+    found = find_header_rows(raw, sheet)
     if found is None:
         first = next(c for c in columns.values() if c.required)
         block.issues.append(Issue(file, sheet, None, first.name, "column_missing"))
         block.file_error = True
         _collect_rows(block, raw, original, -1, {}, {})  # kept in rejected_rows with their values
         return block
-    hr, matched = found
+    hr, matched = found.last, found.matched
     block.header_row = hr + 1
-    header_cells = raw.rows[hr]
     positions: dict[str, int] = {}
+    duplicates: list[tuple[str, int]] = []
     for c, name in sorted(matched.items()):
         if name in positions:
-            block.issues.append(Issue(file, sheet, hr + 1, name, "duplicate_column"))
+            duplicates.append((name, c))
             continue
         positions[name] = c
-        block.headers[name] = str(header_cells[c]).strip()
-        _resolve_units(block, file, hr + 1, columns[name], str(header_cells[c]))
+        block.headers[name] = found.labels[c]
+        _resolve_units(block, file, hr + 1, columns[name], found.labels[c])
     unknown = [
-        str(v).strip()
-        for c, v in enumerate(header_cells)
-        if v is not None and v.strip() and c not in matched and _header_key(v) not in IGNORED_HEADERS
+        (c, text) for c, text in sorted(found.labels.items()) if c not in matched and fold(text) not in IGNORED_HEADERS
     ]
-    for text in unknown:
-        block.issues.append(Issue(file, sheet, hr + 1, None, "unknown_column", value=text))
     for col in columns.values():
         if col.name not in positions and (col.required or not col.optional_column):
             block.issues.append(Issue(file, sheet, None, col.name, "column_missing"))
             block.file_error = True
-    written = original.rows[hr]
-    labels = {c: str(v).strip() for c, v in enumerate(written) if v is not None and str(v).strip()}
-    _collect_rows(block, raw, original, hr, positions, labels)
+    _collect_rows(block, raw, original, hr, positions, found.labels)
+    # Columns not used are reported with their values (row number → cell), so nothing they held is lost.
+    for name, c in duplicates:
+        letters = f"{column_letters(positions[name] + 1)}, {column_letters(c + 1)}"
+        values = _column_values(block, raw, c)
+        block.issues.append(Issue(file, sheet, hr + 1, name, "duplicate_column", detail=letters, raw_values=values))
+    for c, text in unknown:
+        block.issues.append(
+            Issue(file, sheet, hr + 1, None, "unknown_column", value=text, raw_values=_column_values(block, raw, c))
+        )
     if readings:
         _font_issues(block, file, original, readings, {c: name for name, c in positions.items()})
     return block
+
+
+def _column_values(block: SheetBlock, raw: RawSheet, c: int) -> str | None:
+    """JSON of the filled cells of column ``c`` in the block's data rows, keyed by row number."""
+    values = {}
+    for row in block.rows:
+        cells = raw.rows[row - 1]
+        v = cells[c] if c < len(cells) else None
+        if v is not None and v.strip():
+            values[str(row)] = v.strip()
+    return json.dumps(values, ensure_ascii=False) if values else None
 
 
 def _collect_rows(
@@ -264,26 +347,48 @@ def _collect_rows(
     """Data rows below the header (every filled row when there is none), skipping blank and total rows.
 
     Cells are read from ``raw`` (legacy fonts converted); ``raw_values`` from ``original`` (as written).
+    A cell holding a formula saved without its value is reported (``formula_uncached``) instead of
+    being read as empty.
     """
-    rows = block.rows
     texts: dict[str, list[str | None]] = {name: [] for name in positions}
     numbers: dict[str, list[bool]] = {name: [] for name in positions}
-    raws = block.raw
+    keys = _json_keys(labels)
+    uncached = raw.uncached
+    formula_rows = {r for r, _ in uncached}
     no_flags: list[bool] = []
     for r in range(hr + 1, len(raw.rows)):
         cells = raw.rows[r]
         filled = {c: v for c, v in enumerate(cells) if v is not None and v.strip()}
-        if not filled or is_total_row(raw, r):
+        if (not filled and r not in formula_rows) or is_total_row(raw, r):
             continue
         flags = raw.numeric[r] if raw.numeric is not None and r < len(raw.numeric) else no_flags
-        rows.append(r + 1)
+        block.rows.append(r + 1)
         for name, c in positions.items():
             v = filled.get(c)
             texts[name].append(None if v is None else unicodedata.normalize("NFC", v.strip()))
             numbers[name].append(c < len(flags) and flags[c])
+            if (r, c) in uncached:
+                block.cell_issues.append((len(block.rows) - 1, name, "formula_uncached", uncached[(r, c)]))
         as_written = filled
         if original is not raw:
             as_written = {c: v for c, v in enumerate(original.rows[r]) if v is not None and v.strip()}
-        raws.append(json.dumps({labels.get(c, f"col{c + 1}"): v for c, v in as_written.items()}, ensure_ascii=False))
+        if formula_rows:
+            as_written = {c: uncached.get((r, c), v) for c, v in as_written.items()} | {
+                c: f
+                for (fr, c), f in uncached.items()
+                if fr == r  # the formula, as the only trace
+            }
+            as_written = dict(sorted(as_written.items()))
+        block.raw.append(json.dumps({keys.get(c, f"col{c + 1}"): v for c, v in as_written.items()}, ensure_ascii=False))
     block.cells = texts
     block.numeric = numbers
+
+
+def _json_keys(labels: dict[int, str]) -> dict[int, str]:
+    """Header text per column for the raw JSON of a row; a header written twice gets its column letter."""
+    keys: dict[int, str] = {}
+    seen: set[str] = set()
+    for c, label in sorted(labels.items()):
+        keys[c] = label if label not in seen else f"{label} ({column_letters(c + 1)})"
+        seen.add(label)
+    return keys

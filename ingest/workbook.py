@@ -6,8 +6,12 @@ reads as 360697, Vietnamese style, while a numeric cell 360.697 stays 360.697).
 Row ``i`` of a grid is Excel row ``i + 1`` (leading empty rows kept) or CSV line ``i + 1``.
 
 Workbooks are opened with fastexcel (calamine) after guards on file size, on the
-uncompressed size announced by the zip's central directory, and on the sheet
-dimensions, so a zip bomb or a far cell is refused before it costs memory.
+uncompressed size announced by the zip's central directory, on the sheet dimensions,
+and on one streaming pass over each worksheet's XML (the cells really there, whatever
+the declared dimension says), so a zip bomb or a far cell is refused before it costs
+memory. The same pass finds formula cells saved without a computed value, which
+calamine would read as empty. A password-protected workbook is opened in memory when
+``KTTT_WORKBOOK_PASSWORD`` holds its password.
 """
 
 from __future__ import annotations
@@ -15,13 +19,19 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
+from xml.etree import ElementTree
+from xml.parsers import expat
 
 import fastexcel
+import msoffcrypto
 import polars as pl
 import pyarrow.compute as pc
 
@@ -31,10 +41,20 @@ from ingest.text import fold
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_CELLS_PER_SHEET = 5_000_000
+MAX_UNCACHED_FORMULAS = 100_000
+MAX_PART_INDEX_BYTES = 10 * 1024 * 1024  # workbook.xml and its relationships, parsed whole
+PASSWORD_ENV = "KTTT_WORKBOOK_PASSWORD"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+_SHEET_REL = "/worksheet"
+_NO_PASSWORD = f"chưa cấu hình mật khẩu ({PASSWORD_ENV}) / no password is configured ({PASSWORD_ENV})"
+_WRONG_PASSWORD = (
+    f"mật khẩu đã cấu hình ({PASSWORD_ENV}) không mở được tệp"
+    f" / the configured password ({PASSWORD_ENV}) does not open it"
+)
 
 
 class SubmissionReadError(Exception):
@@ -53,6 +73,8 @@ class RawSheet:
     name: str
     rows: list[list[str | None]]
     numeric: list[list[bool]] | None = None
+    # (row, col), 0-based → formula text: formula cells saved without a computed value
+    uncached: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def holds_no_table(self) -> bool:
         """True when no row has two filled cells: the sheet is blank or holds only titles or a note."""
@@ -87,52 +109,287 @@ def _col_number(letters: str) -> int:
     return n
 
 
-def check_workbook_size(path: Path) -> None:
-    """Refuse files whose size, uncompressed size or sheet dimensions are out of bounds."""
+def column_letters(n: int) -> str:
+    """Excel letters of a 1-based column number (1 → A, 28 → AB)."""
+    out = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def configured_password() -> str | None:
+    """The workbook password of ``KTTT_WORKBOOK_PASSWORD``, or None when unset or empty."""
+    return os.environ.get(PASSWORD_ENV) or None
+
+
+def _is_encrypted(data: bytes) -> bool:
+    """An OLE file holding an encrypted workbook (OOXML ``EncryptedPackage``, or an encrypted .xls)."""
+    if _ENCRYPTED_MARK in data:
+        return True
+    try:
+        return bool(msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted())
+    except Exception:  # not an Office file msoffcrypto knows: calamine will say what it is
+        return False
+
+
+def decrypt_workbook(data: bytes, password: str | None) -> bytes:
+    """The plain workbook inside an encrypted OLE file; ``file_encrypted`` without the right password."""
+    if not password:
+        raise SubmissionReadError("file_encrypted", _NO_PASSWORD)
+    out = io.BytesIO()
+    try:
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+        office.load_key(password=password)
+        office.decrypt(out)
+    except Exception as exc:  # wrong password, or an encryption msoffcrypto cannot undo (IRM, rights management)
+        raise SubmissionReadError("file_encrypted", _WRONG_PASSWORD) from exc
+    return out.getvalue()
+
+
+def open_workbook(path: Path, password: str | None = None) -> tuple[Path | bytes, dict[str, SheetScan]]:
+    """Check a workbook before calamine opens it: refuse it when its size, uncompressed size or sheet extent is
+    out of bounds, or when it is encrypted and ``password`` does not open it.
+
+    Returns the source to open (decrypted bytes when it was encrypted) and, for an Office Open
+    XML workbook, what the scan of each sheet found, by sheet name.
+    """
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise SubmissionReadError("file_too_large", f"{size} bytes > {MAX_FILE_BYTES}")
+    if size == 0:
+        raise SubmissionReadError("file_unreadable", "tệp rỗng (0 byte) / the file is empty (0 bytes)")
     with path.open("rb") as fh:
         head = fh.read(8)
+    source: Path | bytes = path
     if head == _OLE_MAGIC:
         data = path.read_bytes()
-        if _ENCRYPTED_MARK in data:
-            raise SubmissionReadError("file_encrypted", "password-protected workbook")
-        return
-    if not zipfile.is_zipfile(path):
-        return
+        if not _is_encrypted(data):
+            return path, {}
+        source = decrypt_workbook(data, password)
+        if source[:8] == _OLE_MAGIC:  # a decrypted .xls
+            return source, {}
+    container: Path | IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else path
+    if not zipfile.is_zipfile(container):
+        return source, {}
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            if total > MAX_UNCOMPRESSED_BYTES:
-                raise SubmissionReadError(
-                    "file_too_large", f"uncompressed size {total} bytes > {MAX_UNCOMPRESSED_BYTES}"
-                )
-            for info in infos:
-                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                    with zf.open(info) as sheet_xml:
-                        m = _DIMENSION.search(sheet_xml.read(4096))
-                    if m and m.group(3):
-                        rows = int(m.group(4)) - int(m.group(2)) + 1
-                        cols = _col_number(m.group(3).decode()) - _col_number(m.group(1).decode()) + 1
-                        if rows * cols > MAX_CELLS_PER_SHEET:
-                            raise SubmissionReadError(
-                                "file_too_large", f"sheet {info.filename} spans {rows} × {cols} cells"
-                            )
+        with zipfile.ZipFile(container) as zf:
+            return source, _check_zip(zf)
     except zipfile.BadZipFile as exc:
         raise SubmissionReadError("file_unreadable", f"damaged zip container: {exc}") from exc
+    except (zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, OSError, ValueError) as exc:
+        raise SubmissionReadError("file_unreadable", f"damaged zip container: {type(exc).__name__}: {exc}") from exc
+
+
+def _check_zip(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
+    """Sizes from the central directory, declared dimensions, then one streaming pass over every part.
+
+    Every part is decompressed once through :mod:`zipfile`, which stops at the size the
+    central directory declares and checks the CRC: a part that lies about its size is refused
+    here instead of being inflated by calamine.
+    """
+    infos = zf.infolist()
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise SubmissionReadError("file_too_large", f"uncompressed size {total} bytes > {MAX_UNCOMPRESSED_BYTES}")
+    for info in infos:
+        if _is_sheet_part(info.filename):
+            with zf.open(info) as sheet_xml:
+                m = _DIMENSION.search(sheet_xml.read(4096))
+            if m and m.group(3):
+                rows = int(m.group(4)) - int(m.group(2)) + 1
+                cols = _col_number(m.group(3).decode()) - _col_number(m.group(1).decode()) + 1
+                if rows * cols > MAX_CELLS_PER_SHEET:
+                    raise SubmissionReadError("file_too_large", f"sheet {info.filename} spans {rows} × {cols} cells")
+    names = _sheet_names_by_part(zf)
+    scans: dict[str, SheetScan] = {}
+    for info in infos:
+        with zf.open(info) as fh:
+            if _is_sheet_part(info.filename):
+                scan = scan_sheet_xml(fh, names.get(info.filename, info.filename))
+                scans[names.get(info.filename, info.filename)] = scan
+            else:
+                while fh.read(1 << 20):
+                    pass
+    return scans
+
+
+def _is_sheet_part(name: str) -> bool:
+    return name.startswith("xl/worksheets/") and name.endswith(".xml") and name.count("/") == 2
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2].rpartition(":")[2]
+
+
+def _sheet_names_by_part(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Zip part of each worksheet → the sheet's name (from ``xl/workbook.xml`` and its relationships)."""
+    try:
+        book_info = zf.getinfo("xl/workbook.xml")
+        rels_info = zf.getinfo("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    if max(book_info.file_size, rels_info.file_size) > MAX_PART_INDEX_BYTES:
+        raise SubmissionReadError("file_too_large", f"xl/workbook.xml or its relationships > {MAX_PART_INDEX_BYTES}")
+    try:
+        book = ElementTree.fromstring(_no_doctype(zf.read(book_info)))
+        rels = ElementTree.fromstring(_no_doctype(zf.read(rels_info)))
+    except ElementTree.ParseError as exc:
+        raise SubmissionReadError("file_unreadable", f"damaged xl/workbook.xml: {exc}") from exc
+    targets = {}
+    for rel in rels.iter():
+        if _local(rel.tag) == "Relationship" and rel.get("Type", "").endswith(_SHEET_REL):
+            target = rel.get("Target", "")
+            targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    out = {}
+    for sheet in book.iter():
+        if _local(sheet.tag) != "sheet":
+            continue
+        rid = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), None)
+        if rid in targets and sheet.get("name") is not None:
+            out[targets[rid]] = sheet.get("name", "")
+    return out
+
+
+def _no_doctype(xml: bytes) -> bytes:
+    """The XML unchanged; a document type declaration (entities: billion laughs, external files) is refused."""
+    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
+        raise SubmissionReadError("file_unreadable", "XML with a DOCTYPE declaration")
+    return xml
+
+
+@dataclass
+class SheetScan:
+    """What one streaming pass over a worksheet's XML found: its extent and its formulas without a value."""
+
+    sheet: str
+    rows: int = 0  # last row holding a cell, 1-based
+    cols: int = 0  # last column holding a cell, 1-based
+    uncached: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col), 0-based → formula text
+    # First column (0-based) holding a value: calamine's grid starts there, not at column A.
+    first_col: int | None = None
+
+
+class _SheetScanner:
+    """Expat handlers over ``<sheetData>``: positions of cells (with or without ``r``) and their formulas.
+
+    Only the start of elements is followed for plain cells; the end of elements and the text
+    are followed inside a formula cell only, which keeps the pass fast.
+    """
+
+    def __init__(self, scan: SheetScan, parser: expat.XMLParserType) -> None:
+        self.scan = scan
+        self.parser = parser
+        self.row = -1
+        self.col = -1
+        self.in_formula_cell = False
+        self.in_value = False
+        self.saw_value = False
+        self.has_value = False
+        self.formula: list[str] = []
+        self.cell_type: str | None = None
+        self.letters: dict[str, int] = {}
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
+        if tag == "c":
+            ref = attrs.get("r")
+            m = _CELL_REF.match(ref) if ref else None
+            if m:
+                letters = m.group(1)
+                col = self.letters.get(letters)
+                if col is None:
+                    col = self.letters[letters] = _col_number(letters.upper()) - 1
+                self.row, self.col = int(m.group(2)) - 1, col
+            else:
+                self.col += 1
+            if self.row >= self.scan.rows or self.col >= self.scan.cols:
+                self._extent()
+            self.cell_type = attrs.get("t")
+        elif tag == "row":
+            r = attrs.get("r", "")
+            self.row = int(r) - 1 if r.isdigit() else self.row + 1
+            self.col = -1
+        elif tag == "f":
+            self.in_formula_cell, self.saw_value, self.has_value, self.formula = True, False, False, []
+            self.parser.EndElementHandler = self.end
+            self.parser.CharacterDataHandler = self.text
+        elif tag in ("v", "is"):
+            if self.in_formula_cell:
+                self.in_value = self.saw_value = True
+            elif self.scan.first_col is None or self.col < self.scan.first_col:
+                self.scan.first_col = self.col
+
+    def end(self, tag: str) -> None:
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
+        if tag in ("v", "is"):
+            self.in_value = False
+        elif tag == "c":
+            self.in_formula_cell = False
+            self.parser.EndElementHandler = None
+            self.parser.CharacterDataHandler = None
+            empty_text_result = self.saw_value and self.cell_type in ("str", "inlineStr")
+            if self.has_value and (self.scan.first_col is None or self.col < self.scan.first_col):
+                self.scan.first_col = self.col
+            if not self.has_value and not empty_text_result:
+                self.scan.uncached[(self.row, self.col)] = "=" + "".join(self.formula)[:200]
+                if len(self.scan.uncached) > MAX_UNCACHED_FORMULAS:
+                    raise SubmissionReadError(
+                        "file_unreadable",
+                        f"sheet {self.scan.sheet}: more than {MAX_UNCACHED_FORMULAS} formulas without a computed "
+                        "value; open and save the file in Excel",
+                    )
+
+    def text(self, data: str) -> None:
+        if self.in_value:
+            self.has_value = self.has_value or bool(data.strip())
+        elif len(self.formula) < 50:
+            self.formula.append(data)
+
+    def _extent(self) -> None:
+        rows, cols = max(self.scan.rows, self.row + 1), max(self.scan.cols, self.col + 1)
+        if rows * cols > MAX_CELLS_PER_SHEET:
+            raise SubmissionReadError(
+                "file_too_large",
+                f"sheet {self.scan.sheet}: a cell at {column_letters(self.col + 1)}{self.row + 1} "
+                f"makes it {rows} × {cols} cells > {MAX_CELLS_PER_SHEET}",
+            )
+        self.scan.rows, self.scan.cols = rows, cols
+
+
+def _refuse_doctype(*_: object) -> None:
+    raise SubmissionReadError("file_unreadable", "XML with a DOCTYPE declaration")
+
+
+def scan_sheet_xml(stream: IO[bytes], sheet: str) -> SheetScan:
+    """Stream a worksheet's XML once, in constant memory: its real extent (a far cell is refused with
+    ``file_too_large`` whatever ``<dimension>`` claims) and its formula cells saved without a value."""
+    scan = SheetScan(sheet)
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = _SheetScanner(scan, parser).start
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    parser.EntityDeclHandler = _refuse_doctype
+    try:
+        for chunk in iter(lambda: stream.read(1 << 16), b""):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise SubmissionReadError("file_unreadable", f"sheet {sheet}: damaged XML ({exc})") from exc
+    return scan
 
 
 def _to_lists(df: pl.DataFrame) -> list[list]:
     return [list(r) for r in df.rows()]
 
 
-def read_workbook(path: Path, wanted: tuple[str, ...]) -> RawSubmission:
-    """Read the sheets named in ``wanted`` (matched loosely) from a workbook."""
-    check_workbook_size(path)
+def read_workbook(path: Path, wanted: tuple[str, ...], password: str | None = None) -> RawSubmission:
+    """Read the sheets named in ``wanted`` (matched loosely) from a workbook (``password`` opens an encrypted one)."""
+    source, scans = open_workbook(path, password)
     try:
-        reader = fastexcel.read_excel(path)
+        reader = fastexcel.read_excel(source)
     except Exception as exc:  # calamine reports every kind of damage the same way
         raise SubmissionReadError("file_unreadable", str(exc).splitlines()[0][:300]) from exc
     keys = {fold(w).replace(" ", "") for w in wanted}
@@ -143,15 +400,43 @@ def read_workbook(path: Path, wanted: tuple[str, ...]) -> RawSubmission:
         try:
             text = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
             if text.width == 0:
-                out.sheets[name] = RawSheet(name, [], [])
-                continue
-            # Read as booleans, a cell is non-null exactly when it holds a number (or a boolean).
-            flags, _ = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="boolean").to_arrow_with_errors()
+                rows: list[list] = []
+                flags: list[list] = []
+            else:
+                # Read as booleans, a cell is non-null exactly when it holds a number (or a boolean).
+                arrow, _ = reader.load_sheet(
+                    name, header_row=None, skip_rows=0, dtypes="boolean"
+                ).to_arrow_with_errors()
+                rows = _to_lists(text)
+                valid = [pc.is_valid(column).to_pylist() for column in arrow.columns]
+                flags = [list(r) for r in zip(*valid, strict=True)][: len(rows)]
+                flags += [[] for _ in range(len(rows) - len(flags))]
         except Exception as exc:
             raise SubmissionReadError("file_unreadable", f"sheet {name}: {str(exc).splitlines()[0][:300]}") from exc
-        valid = [pc.is_valid(column).to_pylist() for column in flags.columns]
-        out.sheets[name] = RawSheet(name, _to_lists(text), [list(r) for r in zip(*valid, strict=True)])
+        uncached = _grid_cells(rows, flags, scans.get(name))
+        out.sheets[name] = RawSheet(name, rows, flags, uncached)
     return out
+
+
+def _grid_cells(rows: list[list], flags: list[list], scan: SheetScan | None) -> dict[tuple[int, int], str]:
+    """The scan's formulas without a value, placed on calamine's grid (which starts at the first column
+    holding a value); the grid grows to hold them, since calamine leaves such cells out."""
+    if scan is None or not scan.uncached:
+        return {}
+    first = min(c for _, c in scan.uncached)
+    offset = first if scan.first_col is None else min(scan.first_col, first)
+    shift = 0 if scan.first_col is None else scan.first_col - offset
+    cells = {(r, c - offset): f for (r, c), f in scan.uncached.items()}
+    height = max(len(rows), max(r for r, _ in cells) + 1)
+    width = max(max((len(r) for r in rows), default=0) + shift, max(c for _, c in cells) + 1)
+    rows.extend([] for _ in range(height - len(rows)))
+    flags.extend([] for _ in range(height - len(flags)))
+    for row, flag in zip(rows, flags, strict=True):
+        row[:0] = [None] * shift
+        flag[:0] = [False] * shift
+        row.extend([None] * (width - len(row)))
+        flag.extend([False] * (width - len(flag)))
+    return cells
 
 
 def decode_text(data: bytes) -> str:
@@ -220,14 +505,22 @@ def read_csv_folder(folder: Path, wanted: tuple[str, ...]) -> RawSubmission:
     keys = {fold(w).replace(" ", "") for w in wanted}
     out = RawSubmission()
     for path in sorted(folder.iterdir()):
-        is_csv = path.is_file() and path.suffix.lower() in (".csv", ".txt") and not path.is_symlink()
-        if is_csv and fold(path.stem).replace(" ", "") in keys:
+        if path.suffix.lower() not in (".csv", ".txt") or fold(path.stem).replace(" ", "") not in keys:
+            continue
+        if path.is_symlink():  # never followed: it may point anywhere on the server
+            raise SubmissionReadError(
+                "file_unreadable",
+                f"{path.name} là liên kết (symlink), không được đọc; hãy chép chính tệp vào thư mục"
+                f" / {path.name} is a symbolic link, which is not read; copy the file itself into the folder",
+            )
+        if path.is_file():
             out.sheets[path.stem] = read_csv_sheet(path)
     return out
 
 
-def read_submission(path: Path, wanted: tuple[str, ...]) -> RawSubmission:
-    """Read a workbook file or a CSV folder."""
+def read_submission(path: Path, wanted: tuple[str, ...], password: str | None = None) -> RawSubmission:
+    """Read a workbook file or a CSV folder; ``password`` (default: ``KTTT_WORKBOOK_PASSWORD``) opens an
+    encrypted workbook."""
     if path.is_dir():
         return read_csv_folder(path, wanted)
-    return read_workbook(path, wanted)
+    return read_workbook(path, wanted, password if password is not None else configured_password())

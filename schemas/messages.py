@@ -48,6 +48,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "progress_failed": ("[{n}/{total}] {period}: LỖI HỆ THỐNG {error}", "[{n}/{total}] {period}: FAILED {error}"),
     "progress_yearly": ("Chỉ tiêu theo năm và cơ sở dữ liệu DuckDB …", "Yearly indicators and the DuckDB views …"),
+    "skipped": ("Bỏ qua {path}", "skipped {path}"),
     "sample_written": ("Đã ghi bộ số liệu mẫu vào {raw}", "Sample district written under {raw}"),
 }
 

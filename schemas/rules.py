@@ -39,8 +39,8 @@ _RULES = [
         "file_encrypted",
         ERROR,
         "file",
-        "Tệp được đặt mật khẩu; hãy gửi bản không mật khẩu",
-        "The file is password-protected; send it without a password",
+        "Tệp được đặt mật khẩu ({detail}); hãy gửi bản không đặt mật khẩu",
+        "The file is password-protected ({detail}); send it without a password",
     ),
     Rule("sheet_missing", ERROR, "file", "Thiếu sheet «{detail}»", "Sheet '{detail}' is missing"),
     Rule(
@@ -222,6 +222,13 @@ _RULES = [
         "Cannot tell whether '{value}' is Unicode text or text typed in a legacy TCVN3 (ABC) / VNI font "
         "(it may read: {detail}); retype this cell in Unicode",
     ),
+    Rule(
+        "formula_uncached",
+        ERROR,
+        "row",
+        "Ô có công thức {value} nhưng chưa có giá trị tính sẵn; hãy mở tệp bằng Excel rồi lưu lại",
+        "The cell holds the formula {value} without a computed value; open the file in Excel and save it again",
+    ),
     # Warnings: the row is kept.
     Rule(
         "members_below_minimum",
@@ -248,15 +255,16 @@ _RULES = [
         "unknown_column",
         WARNING,
         "sheet",
-        "Cột «{value}» không thuộc mẫu báo cáo; số liệu cột này được giữ riêng",
-        "Column '{value}' is not part of the format; its values are kept aside",
+        "Cột «{value}» không thuộc mẫu báo cáo; số liệu cột này không được nhận, chỉ lưu kèm cảnh báo này",
+        "Column '{value}' is not part of the format; its values are not taken in, only kept with this warning",
     ),
     Rule(
         "duplicate_column",
         WARNING,
         "sheet",
-        "Cột «{col}» xuất hiện nhiều lần; dùng cột đầu tiên",
-        "Column '{col}' appears more than once; the first one is used",
+        "Cột «{col}» xuất hiện nhiều lần (cột {detail}); dùng cột đầu tiên, số liệu cột sau chỉ lưu kèm cảnh báo này",
+        "Column '{col}' appears more than once (columns {detail}); the first is used, the other's values are only "
+        "kept with this warning",
     ),
     Rule(
         "unit_converted",

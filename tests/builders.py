@@ -316,6 +316,30 @@ def write_xlsx(
     return path
 
 
+def set_formulas(path: Path, sheet: str, formulas: dict[str, str]) -> Path:
+    """Open the workbook with openpyxl, put ``formulas`` (cell → ``=…``) in ``sheet`` and save it.
+
+    openpyxl writes formulas without a computed value, as do many tools that are not Excel.
+    """
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    for ref, formula in formulas.items():
+        wb[sheet][ref] = formula
+    wb.save(path)
+    return path
+
+
+def column_letter(sheet: str, column: str) -> str:
+    """Excel letters of a column of a sheet model as :func:`grid` writes it (from column A)."""
+    n = columns(sheet).index(column) + 1
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
 def submission(
     path: Path,
     htx: Sequence[Row] | None = None,

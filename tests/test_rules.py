@@ -28,6 +28,7 @@ from schemas import vocab
 from schemas.rules import RULES
 from tests.builders import (
     PERIOD,
+    column_letter,
     columns,
     communes,
     data_row,
@@ -40,6 +41,7 @@ from tests.builders import (
     make_raw_dir,
     q3,
     run,
+    set_formulas,
     submission,
     summary_row,
     valid_htx_row,
@@ -181,6 +183,12 @@ def support_file(folder: Path, name: str, commune: str) -> None:
 def resubmitted(folder: Path, name: str, commune: str) -> None:
     submission(folder / name, title=TITLE, commune=commune, report_date=date(2024, 10, 2))
     submission(folder / f"{name[:-5]}-lan-2.xlsx", title=TITLE, commune=commune, report_date=date(2024, 10, 9))
+
+
+def uncached_formula(folder: Path, name: str, commune: str) -> None:
+    """Members of the second cooperative (row 5) as a formula saved without its value (openpyxl)."""
+    htx_case()(folder, name, commune)
+    set_formulas(folder / name, "HTX", {f"{column_letter('HTX', 'members')}{SECOND}": "=20+5"})
 
 
 def converted_file(folder: Path, name: str, commune: str) -> None:
@@ -350,6 +358,7 @@ CASES = [
         SECOND,
         "loans_disbursed_mvnd",
     ),
+    Case("formula-uncached", "formula_uncached", uncached_formula, "HTX", SECOND, "members"),
     # Row errors, sheet THT
     Case("group-id-missing", "required", tht_case(group_id=None), "THT", SECOND, "group_id"),
     Case("group-kind-unknown", "domain", tht_case(kind="Nuôi ong"), "THT", SECOND, "kind"),
