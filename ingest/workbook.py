@@ -41,6 +41,7 @@ from ingest.text import fold
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_CELLS_PER_SHEET = 5_000_000
+QUICK_SCAN_BYTES = 4 * 1024 * 1024  # sheets up to this size are scanned in memory, by regular expressions
 MAX_UNCACHED_FORMULAS = 100_000
 MAX_PART_INDEX_BYTES = 10 * 1024 * 1024  # workbook.xml and its relationships, parsed whole
 PASSWORD_ENV = "KTTT_WORKBOOK_PASSWORD"
@@ -206,8 +207,12 @@ def _check_zip(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
     for info in infos:
         with zf.open(info) as fh:
             if _is_sheet_part(info.filename):
-                scan = scan_sheet_xml(fh, names.get(info.filename, info.filename))
-                scans[names.get(info.filename, info.filename)] = scan
+                name = names.get(info.filename, info.filename)
+                if info.file_size <= QUICK_SCAN_BYTES:
+                    xml = fh.read()  # bounded: zipfile stops at the declared size and checks the CRC
+                    scans[name] = quick_scan(xml, name) or scan_sheet_xml(io.BytesIO(xml), name)
+                else:
+                    scans[name] = scan_sheet_xml(fh, name)
             else:
                 while fh.read(1 << 20):
                     pass
@@ -357,6 +362,36 @@ class _SheetScanner:
                 f"makes it {rows} × {cols} cells > {MAX_CELLS_PER_SHEET}",
             )
         self.scan.rows, self.scan.cols = rows, cols
+
+
+_ANY_CELL = re.compile(rb"<c[\s>/]")
+_REF_CELL = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def quick_scan(xml: bytes, sheet: str) -> SheetScan | None:
+    """:func:`scan_sheet_xml` by regular expressions, for the usual sheet: no formula, no XML prefix, every
+    cell with its ``r`` reference. None when the sheet is not that simple (the full scan then runs)."""
+    if b"<f" in xml or b"<!DOCTYPE" in xml or b"<!ENTITY" in xml or b"<x:" in xml:
+        return None
+    if not xml.rstrip().endswith(b"</worksheet>"):
+        return None  # cut or odd: the full scan says what is wrong
+    refs = _REF_CELL.findall(xml)
+    if len(refs) != len(_ANY_CELL.findall(xml)):
+        return None
+    scan = SheetScan(sheet)
+    if not refs:
+        return scan
+    rows = max(int(r) for _, r in refs)
+    cols = max(_col_number(letters.decode()) for letters in {letters for letters, _ in refs})
+    if rows * cols > MAX_CELLS_PER_SHEET:
+        far = max(refs, key=lambda ref: (_col_number(ref[0].decode()), int(ref[1])))
+        raise SubmissionReadError(
+            "file_too_large",
+            f"sheet {sheet}: a cell at {far[0].decode()}{int(far[1])} makes it {rows} × {cols} cells "
+            f"> {MAX_CELLS_PER_SHEET}",
+        )
+    scan.rows, scan.cols = rows, cols
+    return scan
 
 
 def _refuse_doctype(*_: object) -> None:

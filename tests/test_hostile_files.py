@@ -32,7 +32,7 @@ import pytest
 import xlsxwriter
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from ingest.workbook import MAX_UNCOMPRESSED_BYTES, PASSWORD_ENV
+from ingest.workbook import MAX_UNCOMPRESSED_BYTES, PASSWORD_ENV, SubmissionReadError, quick_scan, scan_sheet_xml
 from schemas.rules import RULES
 from tests.builders import (
     Formula,
@@ -803,3 +803,24 @@ def test_vietnamese_file_names_in_nfc_and_nfd_show_as_people_type_them(raw_dir: 
     assert [f["source_file"] for f in out["files"]] == [f"2024/Q3/{bad}"]
     assert {p["rule"] for p in out["problems"]} >= {"type_integer"}
     assert all(p["message_vi"].startswith(f"Tệp 2024/Q3/{bad}") for p in out["problems"])
+
+
+def test_quick_scan_agrees_with_the_full_scan(tmp_path: Path) -> None:
+    """The regular-expression scan of plain sheets finds what the streaming XML scan finds, and refuses the
+    same far cells; sheets it cannot judge (formulas, cut XML) are left to the full scan."""
+    book = next((REPO / "raw" / "2024" / "Q3").glob("*.xlsx"))
+    with zipfile.ZipFile(book) as zf:
+        parts = [zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert parts
+    for xml in parts:
+        quick, full = quick_scan(xml, "S"), scan_sheet_xml(io.BytesIO(xml), "S")
+        assert quick is not None
+        assert (quick.rows, quick.cols, quick.uncached) == (full.rows, full.cols, full.uncached)
+        assert quick.rows > 3 and quick.cols > 3
+    far = parts[0].replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+    for scan in (lambda: quick_scan(far, "S"), lambda: scan_sheet_xml(io.BytesIO(far), "S")):
+        with pytest.raises(SubmissionReadError) as err:
+            scan()
+        assert err.value.rule == "file_too_large" and "XFD1048576" in err.value.detail
+    assert quick_scan(parts[0][: len(parts[0]) // 2], "S") is None
+    assert quick_scan(parts[0].replace(b"<v>", b"<f>1+1</f><v>", 1), "S") is None
