@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from forms.paths import inside, marked_name
+from forms.paths import inside, marked_name, safe_stem
 from pipeline.locks import DEFAULT_WAIT
 from pipeline.resources import DEFAULT_RAW, DEFAULT_WAREHOUSE, RAW_ENV, WAREHOUSE_ENV
 from pipeline.storage import PARTITION_KEY
@@ -227,7 +227,7 @@ def cmd_template(args: argparse.Namespace) -> int:
             tht = prefill_rows(read_table(warehouse, "coop_groups", [before]), code, sheet_columns(SHEETS["THT"]))
         except FileNotFoundError:
             print(say("nothing_stored", period=before), file=sys.stderr)
-    out = Path(args.out or f"{code}-{period}.xlsx")
+    out = Path(args.out or f"{safe_stem(code)}-{period}.xlsx")
     write_template(out, commune_name=name, period=period, htx=htx, tht=tht)
     print(say("template_written", path=out, name=name, period=period, htx=len(htx), tht=len(tht)))
     return 0
