@@ -65,6 +65,17 @@ class WarehouseWriteError(OSError):
     def __str__(self) -> str:
         return str(self.strerror)
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return _rebuild_write_error, (self.errno, self.strerror, self.warehouse, self.path)
+
+
+def _rebuild_write_error(code: int, message: str, warehouse: str, path: str) -> WarehouseWriteError:
+    """Unpickle a :class:`WarehouseWriteError` (its message is already made)."""
+    error = WarehouseWriteError.__new__(WarehouseWriteError)
+    OSError.__init__(error, code, message)
+    error.warehouse, error.path = warehouse, path
+    return error
+
 
 def os_error_of(exc: BaseException) -> OSError | None:
     """The :class:`OSError` behind ``exc`` (itself, or what it was raised from, as libraries wrap them)."""

@@ -413,3 +413,18 @@ def test_read_only_warehouse_fails_the_run_clearly_and_keeps_the_old_tables(
     assert f"Không ghi được vào kho dữ liệu {warehouse}: không có quyền ghi" in proc.stderr
     assert f"Cannot write to the warehouse {warehouse}: permission denied" in proc.stderr
     assert _tree(warehouse) == before
+
+
+def test_a_disk_full_error_is_said_in_both_languages(tmp_path: Path) -> None:
+    """A real ENOSPC (``/dev/full``) becomes the warehouse's message, which survives pickling between processes."""
+    import pickle
+
+    from pipeline.storage import WarehouseWriteError
+
+    with pytest.raises(OSError) as caught, Path("/dev/full").open("wb") as full:
+        full.write(b"x" * 65536)
+        full.flush()
+    error = WarehouseWriteError(tmp_path, tmp_path / "cooperatives" / "2024-Q3.parquet", caught.value)
+    assert str(error).startswith(f"Không ghi được vào kho dữ liệu {tmp_path}: ổ đĩa đã đầy")
+    assert f"Cannot write to the warehouse {tmp_path}: the disk is full" in str(error)
+    assert str(pickle.loads(pickle.dumps(error))) == str(error)
