@@ -327,7 +327,7 @@ _SECRETS = [
         "password with a value",
         re.compile(
             r"\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?token)['\"]?[ \t]*[:=][ \t]*['\"]?"
-            r"(?P<value>[^\s'\",;#}]+)",
+            r"(?P<value>[^\s'\",;#}`\\]+)",
             re.I,
         ),
     ),
