@@ -1,10 +1,10 @@
 """Assets of the report: indicators, report figures with their sources, the report files, yearly indicators."""
 
 import base64
-import tempfile
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import polars as pl
 from dagster import AssetExecutionContext
 
@@ -13,7 +13,7 @@ from ingest.text import period_parts
 from pipeline.analyst_db import write_analyst_database
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource, WarehouseDir
-from pipeline.storage import is_local, upload_folder
+from pipeline.storage import WarehouseWriteError, check_partition, is_local, replaced_folder
 from report.build import build_report
 from report.figures import compute_figures
 from report.indicators import compute_indicators, previous_period
@@ -145,7 +145,7 @@ def report(
 ) -> dg.MaterializeResult:
     """The quarter's draft report under ``warehouse/report/<period>/``: Vietnamese text of part one, sections 1.2
     to 2.2, and the targets of part two (Markdown and DOCX), the appendix workbook (phụ biểu) and the charts."""
-    period = context.partition_key
+    period = check_partition(context.partition_key)
     year, _ = period_parts(period)
     earlier = [p for p in warehouse.periods("report_figures") if p < period]
     history = pl.concat(
@@ -153,13 +153,10 @@ def report(
     )
     tables = {"cooperatives": cooperatives, "coop_groups": coop_groups, "support_disbursements": support_disbursements}
     out_dir = warehouse.root / "report" / period
-    with tempfile.TemporaryDirectory(prefix="kttt-report-") as tmp:
-        local = Path(str(out_dir)) if is_local(out_dir) else Path(tmp)
+    with replaced_folder(out_dir, warehouse.path) as local:
         files = build_report(local, period, report_figures, history, tables, source.reference())
         charts_md = "\n".join(_image_markdown(p, name) for name, p in files.charts.items())
         text = files.markdown.read_text(encoding="utf-8")
-        if not is_local(out_dir):
-            upload_folder(local, out_dir)
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(out_dir)),
@@ -209,5 +206,8 @@ def analyst_database(warehouse: WarehouseDir) -> dg.MaterializeResult:
     if not is_local(warehouse.root):
         # DuckDB views over relative paths need the Parquet files on a local (or mounted) folder.
         return dg.MaterializeResult(metadata={"skipped": "the warehouse is on an object store"})
-    path, names = write_analyst_database(Path(str(warehouse.root)))
+    try:
+        path, names = write_analyst_database(Path(str(warehouse.root)))
+    except (OSError, duckdb.Error) as exc:
+        raise WarehouseWriteError(warehouse.path, Path(str(warehouse.root)) / "kttt.duckdb", exc) from exc
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "views": ", ".join(names)})

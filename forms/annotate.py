@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import xlsxwriter
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
@@ -58,9 +59,14 @@ def _column_positions(ws: openpyxl.worksheet.worksheet.Worksheet, sheet: str) ->
     return positions
 
 
+def _text(value: object) -> object:
+    """Text a worksheet can hold: control characters XML forbids (NUL…) become U+FFFD instead of failing the save."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def _problem_rows(problems: pl.DataFrame) -> list[list[object]]:
     return [
-        [_SEVERITY_VI.get(r["severity"], r["severity"]) if key == "severity" else r[key] for key, _ in COLUMNS]
+        [_text(_SEVERITY_VI.get(r["severity"], r["severity"]) if key == "severity" else r[key]) for key, _ in COLUMNS]
         for r in problems.sort("sheet", "source_row", nulls_last=False).iter_rows(named=True)
     ]
 
@@ -78,7 +84,7 @@ def annotate_workbook(source: Path, problems: pl.DataFrame, out: Path) -> Path:
             col = positions.get(r["column"] or "", 1)
             cell = ws.cell(row=r["source_row"], column=col)
             cell.fill = ERROR_FILL if r["severity"] == "error" else WARNING_FILL
-            text = f"{r['message_vi']}\n\n{r['message_en']}"
+            text = _text(f"{r['message_vi']}\n\n{r['message_en']}")
             previous = cell.comment.text + "\n\n" if cell.comment else ""
             cell.comment = Comment(previous + text, "kttt", width=420, height=160)
     if PROBLEMS_SHEET in wb.sheetnames:

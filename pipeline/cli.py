@@ -1,14 +1,18 @@
 """``kttt``: run the pipeline, check submission files, regenerate the sample district.
 
-    kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...] [--no-report]
+    kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...] [--wait SECONDS] [--no-report]
     kttt validate FILE... [--raw DIR] [--period 2024-Q3] [--format text|json|xlsx] [--out DIR]
     kttt sample [--raw DIR]
     kttt docs [--out docs]
     kttt template --commune CODE --period 2025-Q1 [--prefill] [--out FILE]
+    kttt ui [--host 127.0.0.1] [--port 3000]
 
 ``run`` exits 0 whatever the submissions held (problems are in the warehouse); it
-exits 1 only when the pipeline itself failed. ``validate`` exits 1 when a file has
-errors, so a clerk (or a script) knows the file would lose rows.
+exits 1 only when the pipeline itself failed (including when the warehouse cannot be
+written: disk full, read-only), 2 on a wrong argument, and 3 when another run of the
+same period held the warehouse for longer than ``--wait`` seconds (nothing written).
+``validate`` exits 1 when a file has errors, so a clerk (or a script) knows the file
+would lose rows.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from pathlib import Path
 
 import polars as pl
 
+from forms.paths import inside, marked_name, safe_stem
+from pipeline.locks import DEFAULT_WAIT
 from pipeline.resources import DEFAULT_RAW, DEFAULT_WAREHOUSE, RAW_ENV, WAREHOUSE_ENV
+from pipeline.storage import PARTITION_KEY
 from schemas.messages import say
 
 
@@ -80,18 +87,38 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(say("no_reference", raw=raw), file=sys.stderr)
         return 2
     periods = args.period or SubmissionSource(raw_dir=str(raw)).periods()
+    bad = [p for p in periods if not PARTITION_KEY.fullmatch(p.strip().upper())]
+    if bad:
+        print(say("bad_period", period=bad[0]), file=sys.stderr)
+        return 2
+    periods = [p.strip().upper() for p in periods]
     if not periods:
         print(say("no_periods", raw=raw), file=sys.stderr)
         return 0
     print(f"kttt: {raw} → {warehouse} ({', '.join(periods)})", file=sys.stderr)
     outcomes = run_periods(
-        raw, warehouse, periods, on_progress=lambda m: print(m, file=sys.stderr), report=not args.no_report
+        raw,
+        warehouse,
+        periods,
+        on_progress=lambda m: print(m, file=sys.stderr, flush=True),
+        lock_wait=args.wait,
+        report=not args.no_report,
     )
     done = [o.period for o in outcomes if o.success and o.period in periods]
     _print_summary(warehouse, done)
-    print("\n" + say("tables_written", warehouse=warehouse))
+    if done:
+        print("\n" + say("tables_written", warehouse=warehouse))
     for period in [] if args.no_report else done:
         print(say("report_written", period=period, path=f"{warehouse}/report/{period}"))
+    storage = next((o.storage_error for o in outcomes if o.storage_error), None)
+    if storage:
+        print(storage, file=sys.stderr)
+        return 1
+    if any(o.refused for o in outcomes):
+        for o in outcomes:
+            if o.refused:
+                print(o.error, file=sys.stderr)
+        return 3
     return 0 if all(o.success for o in outcomes) else 1
 
 
@@ -149,7 +176,8 @@ def _write_marked(paths: list[Path], raw: Path, problems: pl.DataFrame, out_dir:
     for path in paths:
         rel = describe_file(path, raw).rel
         mine = problems.filter(pl.col("source_file") == rel)
-        target = (out_dir or path.parent) / f"{path.name.removesuffix(path.suffix)}.kiem-tra.xlsx"
+        folder = out_dir or path.parent
+        target = inside(folder, folder / marked_name(path))
         if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
             annotate_workbook(path, mine, target)
         else:
@@ -204,10 +232,39 @@ def cmd_template(args: argparse.Namespace) -> int:
             tht = prefill_rows(read_table(warehouse, "coop_groups", [before]), code, sheet_columns(SHEETS["THT"]))
         except FileNotFoundError:
             print(say("nothing_stored", period=before), file=sys.stderr)
-    out = Path(args.out or f"{code}-{period}.xlsx")
+    out = Path(args.out or f"{safe_stem(code)}-{period}.xlsx")
     write_template(out, commune_name=name, period=period, htx=htx, tht=tht)
     print(say("template_written", path=out, name=name, period=period, htx=len(htx), tht=len(tht)))
     return 0
+
+
+REPO = Path(__file__).resolve().parents[1]
+UI_HOST_ENV = "KTTT_UI_HOST"
+DEFAULT_UI_HOST = "127.0.0.1"
+"""The Dagster UI has no login: it listens on this machine only unless told otherwise."""
+
+
+def ui_command(host: str | None = None, port: int = 3000) -> tuple[list[str], dict[str, str]]:
+    """The ``dagster dev`` command line and environment of ``kttt ui``.
+
+    The host is ``host``, else ``$KTTT_UI_HOST``, else 127.0.0.1 (always passed
+    explicitly, never left to Dagster's default); ``DAGSTER_HOME`` defaults to the
+    repository's ``.dagster_home``.
+    """
+    chosen = host or os.environ.get(UI_HOST_ENV) or DEFAULT_UI_HOST
+    env = {**os.environ, "DAGSTER_HOME": os.environ.get("DAGSTER_HOME") or str(REPO / ".dagster_home")}
+    argv = [sys.executable, "-m", "dagster", "dev", "-h", chosen, "-p", str(port), "-w", str(REPO / "workspace.yaml")]
+    return argv, env
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Start the Dagster UI and daemon (``dagster dev``) on 127.0.0.1 unless ``--host`` or ``$KTTT_UI_HOST`` says."""
+    argv, env = ui_command(args.host, args.port)
+    host = argv[argv.index("-h") + 1]
+    print(say("ui_starting", host=host, port=args.port, home=env["DAGSTER_HOME"]), file=sys.stderr, flush=True)
+    os.chdir(REPO)
+    os.execve(argv[0], argv, env)
+    return 0  # not reached
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -218,6 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--raw", help=f"raw directory (default ${RAW_ENV} or ./{DEFAULT_RAW})")
     run.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV} or ./{DEFAULT_WAREHOUSE})")
     run.add_argument("--period", action="append", help="quarter to run, e.g. 2024-Q3 (repeatable)")
+    run.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT,
+        metavar="SECONDS",
+        help=f"how long to wait for another run of the same quarter to finish (default {DEFAULT_WAIT:g}; 0: give up "
+        "at once, exit 3)",
+    )
     run.add_argument("--no-report", action="store_true", help="store every table but do not render the report")
     run.set_defaults(func=cmd_run)
     val = sub.add_parser("validate", help="check submission files without writing anything")
@@ -243,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
     tpl.add_argument("--raw", help="raw directory whose reference/communes.csv lists the communes")
     tpl.add_argument("--warehouse", help="warehouse to read last quarter from (with --prefill)")
     tpl.set_defaults(func=cmd_template)
+    ui = sub.add_parser("ui", help="start the Dagster UI and daemon (dagster dev), on 127.0.0.1 by default")
+    ui.add_argument("--host", help=f"address to listen on (default ${UI_HOST_ENV} or {DEFAULT_UI_HOST})")
+    ui.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+    ui.set_defaults(func=cmd_ui)
     docs = sub.add_parser(
         "docs", help="regenerate docs/data-dictionary.md, rules.md and figures.md from the schemas and registry"
     )

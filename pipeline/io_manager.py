@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import dagster as dg
 import polars as pl
 
+from pipeline.locks import DEFAULT_WAIT, lock_key, period_lock
 from pipeline.storage import read_table, table_path, write_atomic
 
 
@@ -12,9 +16,31 @@ class ParquetWarehouse(dg.ConfigurableIOManager):
     """Writes each asset partition to ``<base_dir>/<asset>/<period>.parquet`` atomically, and reads it back.
 
     ``base_dir`` is a local folder or an object-store URL (``s3://bucket/warehouse``).
+    While a run's step uses it, the step holds the period's lock of the warehouse
+    (:mod:`pipeline.locks`), waiting up to ``lock_wait_seconds`` for another run of the
+    same period (for example a ``kttt run`` started by hand) to finish.
     """
 
     base_dir: str
+    lock_wait_seconds: float = DEFAULT_WAIT
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[ParquetWarehouse]:
+        """Hold the lock of the run's period (``yearly`` for a run without one) while the step runs."""
+        run = context.run
+        if run is None:
+            yield self
+            return
+        key = lock_key(run.tags.get("dagster/partition"))
+
+        def waiting(holder: object) -> None:
+            if context.log is not None:
+                context.log.warning(f"Waiting for the lock of {key} on {self.base_dir}: {holder}")
+
+        with period_lock(
+            self.base_dir, key, wait=self.lock_wait_seconds, on_wait=waiting, command=f"dagster run {run.run_id}"
+        ):
+            yield self
 
     def _table(self, key: dg.AssetKey) -> str:
         return key.path[-1]
@@ -23,7 +49,7 @@ class ParquetWarehouse(dg.ConfigurableIOManager):
         """Replace the partition's file with ``obj``."""
         partition = context.partition_key if context.has_partition_key else None
         path = table_path(self.base_dir, self._table(context.asset_key), partition)
-        write_atomic(obj, path)
+        write_atomic(obj, path, self.base_dir)
         context.add_output_metadata({"path": dg.MetadataValue.path(str(path)), "dagster/row_count": obj.height})
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:

@@ -1,4 +1,11 @@
-"""Materialize the pipeline in-process through Dagster, period by period (used by ``kttt run``)."""
+"""Materialize the pipeline in-process through Dagster, period by period (used by ``kttt run``).
+
+Each period runs while holding that period's lock of the warehouse (:mod:`pipeline.locks`):
+a second run of the same period waits for the first, up to ``lock_wait`` seconds, then
+gives up with a clear message and writes nothing. When the warehouse cannot be written
+(disk full, read-only), the run stops at the first failed write: the tables already
+there are left as they were.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+from dagster._utils.error import SerializableErrorInfo
 
 from pipeline.definitions import ASSETS, build_resources
 from pipeline.jobs import PERIOD_SELECTION, YEARLY_SELECTION
+from pipeline.locks import DEFAULT_WAIT, YEARLY, Holder, LockRefusedError, period_lock
 from pipeline.partitions import PERIOD_PARTITIONS
+from pipeline.storage import WarehouseWriteError, check_partition
 from schemas.messages import say
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -26,6 +36,10 @@ class PeriodRun:
     success: bool
     seconds: float
     error: str | None = None
+    refused: bool = False
+    """Not run: another run of the period held the lock for longer than the run would wait."""
+    storage_error: str | None = None
+    """The warehouse could not be written (the bilingual message), when that is why the run failed."""
 
 
 def instance_for_run() -> dg.DagsterInstance:
@@ -49,49 +63,103 @@ def run_periods(
     periods: list[str],
     instance: dg.DagsterInstance | None = None,
     on_progress: Callable[[str], None] | None = None,
+    lock_wait: float = DEFAULT_WAIT,
     report: bool = True,
 ) -> list[PeriodRun]:
     """Materialize every asset for each period (but the report when ``report`` is false); a failed period does
-    not stop the others."""
+    not stop the others.
+
+    A period whose lock another run holds for more than ``lock_wait`` seconds is
+    refused (``refused``); a failure to write the warehouse stops the whole run.
+    """
+    for period in periods:
+        check_partition(period)
     instance = instance or instance_for_run()
     register_periods(instance, periods)
     resources = build_resources(str(raw_dir), str(warehouse_dir))
+    say_progress = on_progress or (lambda _: None)
 
     def materialize(name: str, selection: dg.AssetSelection, partition_key: str | None) -> PeriodRun:
         start = time.perf_counter()
-        result = dg.materialize(
-            ASSETS,
-            selection=selection,
-            partition_key=partition_key,
-            instance=instance,
-            resources=resources,
-            raise_on_error=False,
-            run_config=QUIET_LOGS,
-            tags={"kttt/source": "cli"},
-        )
-        return PeriodRun(name, result.success, time.perf_counter() - start, _error(result))
+
+        def waiting(holder: Holder) -> None:
+            fields = {"period": name, "warehouse": warehouse_dir, "holder": holder.describe(), "wait": f"{lock_wait:g}"}
+            say_progress(say("lock_waiting", **fields))
+
+        try:
+            with period_lock(
+                warehouse_dir, partition_key or YEARLY, wait=lock_wait, on_wait=waiting, command="kttt run"
+            ) as held:
+                if held.interrupted:
+                    say_progress(
+                        say(
+                            "previous_interrupted",
+                            period=name,
+                            pid=held.previous.pid,
+                            started=held.previous.started,
+                            removed=len(held.removed),
+                        )
+                    )
+                result = dg.materialize(
+                    ASSETS,
+                    selection=selection,
+                    partition_key=partition_key,
+                    instance=instance,
+                    resources=resources,
+                    raise_on_error=False,
+                    run_config=QUIET_LOGS,
+                    tags={"kttt/source": "cli"},
+                )
+        except LockRefusedError as exc:
+            return PeriodRun(name, False, time.perf_counter() - start, str(exc), refused=True)
+        except WarehouseWriteError as exc:
+            return PeriodRun(name, False, time.perf_counter() - start, str(exc), storage_error=str(exc))
+        error, storage = _error(result)
+        return PeriodRun(name, result.success, time.perf_counter() - start, error, storage_error=storage)
 
     outcomes = []
     for n, period in enumerate(periods, 1):
-        if on_progress:
-            on_progress(f"[{n}/{len(periods)}] {period} …")
+        say_progress(f"[{n}/{len(periods)}] {period} …")
         selection = PERIOD_SELECTION if report else PERIOD_SELECTION - dg.AssetSelection.assets("report")
         outcome = materialize(period, selection, period)
         outcomes.append(outcome)
-        if on_progress:
-            key = "progress_done" if outcome.success else "progress_failed"
-            on_progress(
-                say(key, n=n, total=len(periods), period=period, seconds=f"{outcome.seconds:.1f}", error=outcome.error)
-            )
+        key = "progress_done" if outcome.success else "progress_failed"
+        if outcome.refused or outcome.storage_error:
+            key = "progress_refused" if outcome.refused else "progress_storage"
+        say_progress(
+            say(key, n=n, total=len(periods), period=period, seconds=f"{outcome.seconds:.1f}", error=outcome.error)
+        )
+        if outcome.storage_error:
+            say_progress(say("run_stopped_storage", warehouse=warehouse_dir))
+            return outcomes
     if any(o.success for o in outcomes):
-        if on_progress:
-            on_progress(say("progress_yearly"))
+        say_progress(say("progress_yearly"))
         outcomes.append(materialize("yearly", YEARLY_SELECTION, None))
     return outcomes
 
 
-def _error(result: dg.ExecuteInProcessResult) -> str | None:
+def _causes(info: SerializableErrorInfo | None) -> list[SerializableErrorInfo]:
+    out = []
+    while info is not None and len(out) < 20:
+        out.append(info)
+        info = info.cause or info.context
+    return out
+
+
+def _error(result: dg.ExecuteInProcessResult) -> tuple[str | None, str | None]:
+    """The failure of a run, and the warehouse's write failure among its causes (if that is what failed)."""
     if result.success:
-        return None
-    failures = [e for e in result.all_events if e.is_step_failure]
-    return "; ".join(str(e.step_failure_data.error.message).strip() for e in failures)[:2000] or "failed"
+        return None, None
+    failures = [e.step_failure_data.error for e in result.all_events if e.is_step_failure]
+    storage = next(
+        (
+            c.message.strip().removeprefix("pipeline.storage.WarehouseWriteError: ")
+            for f in failures
+            for c in _causes(f)
+            if c.cls_name == "WarehouseWriteError"
+        ),
+        None,
+    )
+    if storage:
+        return storage, storage
+    return "; ".join(str(f.message).strip() for f in failures if f is not None)[:2000] or "failed", None

@@ -47,9 +47,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "[{n}/{total}] {period}: done in {seconds} s",
     ),
     "progress_failed": ("[{n}/{total}] {period}: LỖI HỆ THỐNG {error}", "[{n}/{total}] {period}: FAILED {error}"),
+    "progress_storage": (
+        "[{n}/{total}] {period}: LỖI, không ghi được vào kho dữ liệu",
+        "[{n}/{total}] {period}: FAILED, the warehouse could not be written",
+    ),
+    "progress_refused": (
+        "[{n}/{total}] {period}: không chạy (kỳ này đang được một lần chạy khác ghi)",
+        "[{n}/{total}] {period}: not run (another run is writing this period)",
+    ),
     "progress_yearly": ("Chỉ tiêu theo năm và cơ sở dữ liệu DuckDB …", "Yearly indicators and the DuckDB views …"),
     "skipped": ("Bỏ qua {path}", "skipped {path}"),
     "sample_written": ("Đã ghi bộ số liệu mẫu vào {raw}", "Sample district written under {raw}"),
+    "warehouse_write_failed": (
+        "Không ghi được vào kho dữ liệu {warehouse}: {reason_vi} ({path}); các bảng đã có vẫn giữ nguyên",
+        "Cannot write to the warehouse {warehouse}: {reason_en} ({path}); the tables already there are unchanged",
+    ),
+    "run_stopped_storage": (
+        "Dừng lại: kho dữ liệu {warehouse} không ghi được; sửa lỗi (dung lượng đĩa, quyền ghi) rồi chạy lại",
+        "Stopped: the warehouse {warehouse} cannot be written; fix it (disk space, permissions) and run again",
+    ),
+    "bad_period": (
+        "Kỳ «{period}» không hợp lệ (dạng YYYY-Qn, ví dụ 2024-Q3)",
+        "Invalid period '{period}' (expected YYYY-Qn, e.g. 2024-Q3)",
+    ),
+    "lock_waiting": (
+        "{period}: đang chờ lần chạy khác của kỳ này trên {warehouse} ({holder}), tối đa {wait} giây",
+        "{period}: waiting for another run of this period on {warehouse} ({holder}), up to {wait} s",
+    ),
+    "lock_refused": (
+        "{period}: không chạy vì một lần chạy khác của kỳ này đang ghi vào {warehouse} ({holder}); "
+        "đã chờ {wait} giây. Chạy lại sau, hoặc dùng --wait",
+        "{period}: not run because another run of this period is writing to {warehouse} ({holder}); "
+        "waited {wait} s. Run again later, or use --wait",
+    ),
+    "previous_interrupted": (
+        "{period}: lần chạy trước (tiến trình {pid}, từ {started}) đã bị ngắt giữa chừng; "
+        "các bảng của kỳ được ghi lại toàn bộ (đã xoá {removed} tệp tạm)",
+        "{period}: the previous run (process {pid}, since {started}) was interrupted; "
+        "every table of the period is written again ({removed} temporary files removed)",
+    ),
+    "ui_starting": (
+        "Giao diện Dagster: http://{host}:{port} (DAGSTER_HOME={home})",
+        "Dagster UI: http://{host}:{port} (DAGSTER_HOME={home})",
+    ),
 }
 
 

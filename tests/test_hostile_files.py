@@ -219,7 +219,7 @@ def encrypt(plain: Path, target: Path, password: str) -> Path:
     return target
 
 
-PASSWORD = "Thạch-Hà 2024"
+FIXTURE_PASSWORD = "Thạch-Hà 2024"  # the public password of the test workbooks, not a secret
 
 
 def _encrypted_submission(raw: Path) -> str:
@@ -228,7 +228,7 @@ def _encrypted_submission(raw: Path) -> str:
         row["name"] = "HTX Mật khẩu"
     rows[2]["charter_capital_mvnd"] = 1250.75
     plain = submission(raw.parent / "plain.xlsx", htx=rows, commune="Việt Tiến")
-    encrypt(plain, q3(raw) / "mat-khau.xlsx", PASSWORD)
+    encrypt(plain, q3(raw) / "mat-khau.xlsx", FIXTURE_PASSWORD)
     return "2024/Q3/mat-khau.xlsx"
 
 
@@ -260,7 +260,7 @@ def test_encrypted_workbook_with_a_wrong_password_is_rejected(raw_dir: Path, mon
 def test_encrypted_workbook_opens_with_the_configured_password(
     raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv(PASSWORD_ENV, FIXTURE_PASSWORD)
     src = _encrypted_submission(raw_dir)
     good_file(raw_dir)
     t = run(raw_dir)
@@ -294,7 +294,7 @@ def test_kttt_validate_reads_the_password_from_the_environment(raw_dir: Path) ->
     assert [p["rule"] for p in out["problems"]] == ["file_encrypted"]
     assert PASSWORD_ENV in out["problems"][0]["message_en"]
 
-    code, out = _validate([path], raw_dir, {**env, PASSWORD_ENV: PASSWORD})
+    code, out = _validate([path], raw_dir, {**env, PASSWORD_ENV: FIXTURE_PASSWORD})
     assert code == 0, out["problems"]
     assert [(f["source_file"], f["status"], f["rows_accepted"]) for f in out["files"]] == [
         ("2024/Q3/mat-khau.xlsx", "accepted", 5)  # 3 HTX, 1 THT, 1 TongHop
