@@ -14,7 +14,6 @@ from pipeline.analyst_db import write_analyst_database
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource, WarehouseDir
 from pipeline.storage import WarehouseWriteError, check_partition, is_local, replaced_folder
-from report.build import build_report
 from report.figures import compute_figures
 from report.indicators import compute_indicators, previous_period
 from report.restate import restate
@@ -154,6 +153,8 @@ def report(
     tables = {"cooperatives": cooperatives, "coop_groups": coop_groups, "support_disbursements": support_disbursements}
     out_dir = warehouse.root / "report" / period
     with replaced_folder(out_dir, warehouse.path) as local:
+        from report.build import build_report  # matplotlib and python-docx load only to render
+
         files = build_report(local, period, report_figures, history, tables, source.reference())
         charts_md = "\n".join(_image_markdown(p, name) for name, p in files.charts.items())
         text = files.markdown.read_text(encoding="utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import polars as pl
 
@@ -46,6 +47,7 @@ def fold_expr(expr: pl.Expr) -> pl.Expr:
     )
 
 
+@lru_cache(maxsize=16384)
 def split_unit(header: str) -> tuple[str, str | None]:
     """Split a header into its folded name and the folded unit in its last parentheses.
 
