@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,21 +19,15 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
-import requests
 from dagster_graphql import DagsterGraphQLClient
 
 from pipeline.partitions import PERIOD_PARTITIONS
 from tests.conftest import REPO, SAMPLE_RAW
+from tests.servers import free_port, wait_for_dagster
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
 SCREENSHOT = REPO / "docs" / "ui-asset-graph.png"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pg_bin() -> Path:
@@ -58,7 +51,7 @@ def postgres() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(data, "postgres", "postgres")
         shutil.chown(data.parent, "postgres", "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _as_db_user([str(pg / "initdb"), "-D", str(data), "-A", "trust", "-U", "kttt"]), check=True, capture_output=True
     )
@@ -113,7 +106,7 @@ def dagster_services(postgres: str, tmp_path_factory: pytest.TempPathFactory) ->
         "KTTT_RAW_DIR": str(raw),
         "KTTT_WAREHOUSE_DIR": str(warehouse),
     }
-    port = _free_port()
+    port = free_port()
     logs = {name: (base / f"{name}.log").open("w") for name in ("webserver", "daemon")}
     procs = [
         subprocess.Popen(
@@ -132,16 +125,7 @@ def dagster_services(postgres: str, tmp_path_factory: pytest.TempPathFactory) ->
         ),
     ]
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(1)
-        else:
-            pytest.fail("dagster-webserver did not start: " + (base / "webserver.log").read_text()[-2000:])
+        wait_for_dagster(port, base / "webserver.log", "dagster-webserver")
         yield {"port": port, "env": env, "warehouse": warehouse, "home": home, "logs": base}
     finally:
         for p in procs:

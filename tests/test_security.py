@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
-import requests
 
 from forms.paths import inside, marked_name, safe_stem
 from pipeline.cli import DEFAULT_UI_HOST, UI_HOST_ENV, ui_command
@@ -23,6 +20,7 @@ from pipeline.runner import run_periods
 from pipeline.storage import table_path
 from tests.builders import htx_rows, submission, valid_htx_row, valid_tht_row
 from tests.conftest import REPO
+from tests.servers import free_port, wait_for_dagster
 
 PERIOD = "2024-Q3"
 CODE = "18592"  # Thạch Liên
@@ -277,9 +275,7 @@ def _listening(port: int) -> set[str]:
 
 @pytest.mark.e2e
 def test_kttt_ui_listens_on_localhost_only(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != UI_HOST_ENV}
     env["DAGSTER_HOME"] = str(tmp_path)
     log = (tmp_path / "ui.log").open("w")
@@ -292,16 +288,7 @@ def test_kttt_ui_listens_on_localhost_only(tmp_path: Path) -> None:
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(1)
-        else:
-            pytest.fail("kttt ui did not start: " + (tmp_path / "ui.log").read_text()[-2000:])
+        wait_for_dagster(port, tmp_path / "ui.log", "kttt ui")
         assert _listening(port) == {"0100007F"}  # 127.0.0.1, and no other address
     finally:
         os.killpg(proc.pid, 15)
