@@ -8,14 +8,18 @@ once, which costs about a second, so small quarters are read in the calling proc
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ingest.discover import SubmissionFile
     from ingest.period import FileState
+
+log = logging.getLogger(__name__)
 
 WORKERS_ENV = "KTTT_READ_WORKERS"
 MIN_FILES_PER_WORKER = 150
@@ -52,5 +56,9 @@ def read_files(files: list[SubmissionFile], workers: int | None = None) -> list[
     if n <= 1:
         return [read_file(f) for f in files]
     chunk = max(1, len(files) // (n * 8))
-    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(read_file, files, chunksize=chunk))
+    try:
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(read_file, files, chunksize=chunk))
+    except (BrokenProcessPool, OSError) as exc:  # no processes here (limits, a frozen main module): read in-process
+        log.warning("reading %d files in one process: the process pool failed (%s)", len(files), exc)
+        return [read_file(f) for f in files]

@@ -38,3 +38,4 @@ def test_national_benchmark_runs_and_kttt_stores_every_row(tmp_path: Path) -> No
     assert int(fields["peak_rss_mib"]) > 0
     assert len(list((tmp_path / "raw-6").rglob("*.xlsx"))) == 6
     assert (tmp_path / "warehouse" / "cooperatives" / "2025-Q3.parquet").exists()
+    assert not (tmp_path / "warehouse" / "report" / "2025-Q3").exists()  # kttt ran with --no-report

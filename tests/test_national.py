@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -75,3 +77,24 @@ def test_worker_count_reads_small_quarters_in_process(monkeypatch: pytest.Monkey
     assert worker_count(2, requested=8) == 2
     monkeypatch.setenv(WORKERS_ENV, "2")
     assert worker_count(10) == 2
+
+
+def test_a_pool_that_cannot_start_falls_back_to_reading_in_process(national_raw: Path) -> None:
+    """When reader processes cannot be started (here: no interpreter to start them with), the quarter is still
+    read, in the calling process, and the log says why."""
+    script = (
+        "import multiprocessing, sys\n"
+        "from pathlib import Path\n"
+        "from ingest.discover import period_files\n"
+        "from ingest.parallel import read_files\n"
+        "files, _ = period_files(Path(sys.argv[1]), sys.argv[2])\n"
+        "multiprocessing.set_executable('/nonexistent/python3')\n"
+        "states = read_files(files, workers=2)\n"
+        "print(len(states), sum(s.blocks['HTX'].rows_in for s in states))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(national_raw), PERIOD], capture_output=True, text=True, check=True
+    )
+    expected = sum(len(commune_submission(c).htx) for c in national_communes(40))
+    assert out.stdout.split() == ["40", str(expected)]
+    assert "process pool failed" in out.stderr
