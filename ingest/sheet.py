@@ -248,11 +248,13 @@ def read_fonts(raw: RawSheet, fonts: FileFonts) -> tuple[RawSheet, dict[tuple[in
     """The sheet with its legacy-font text converted to Unicode, and the cells converted or unsure by position."""
     readings: dict[tuple[int, int], CellText] = {}
     rows: list[list[str | None]] = []
+    # Without a legacy encoding in the file its context changes no reading: reuse the cached context-free ones.
+    context = fonts if fonts.legacy else NO_CONTEXT
     for r, cells in enumerate(raw.rows):
         out = list(cells)
         for c, v in enumerate(cells):
             if isinstance(v, str) and needs_check(v) and not raw.is_numeric(r, c):
-                reading = read_cell(v, fonts, format_words())
+                reading = read_cell(v, context, format_words())
                 if reading.converted or reading.unsure:
                     readings[(r, c)] = reading
                     out[c] = reading.text
