@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -26,12 +27,26 @@ MIN_FILES_PER_WORKER = 150
 """Below this many files per extra process, starting the process costs more than it saves."""
 
 
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity, not the machine's count)."""
+def _cgroup_cpus(path: Path = Path("/sys/fs/cgroup/cpu.max")) -> float | None:
+    """The CPU quota of this container (cgroup v2 ``cpu.max``: "quota period"), or None when unlimited."""
     try:
-        return len(os.sched_getaffinity(0))
+        quota, period = path.read_text().split()[:2]
+    except (OSError, ValueError):
+        return None
+    if quota == "max":
+        return None
+    return int(quota) / int(period)
+
+
+def available_cores() -> int:
+    """Cores this process may use: its CPU affinity, capped by a container's CPU quota (a Kubernetes pod sees
+    every core of its node, but may use only its limit)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = _cgroup_cpus()
+    return max(1, min(cores, int(quota))) if quota else cores
 
 
 def worker_count(files: int, requested: int | None = None) -> int:
@@ -56,9 +71,15 @@ def read_files(files: list[SubmissionFile], workers: int | None = None) -> list[
     if n <= 1:
         return [read_file(f) for f in files]
     chunk = max(1, len(files) // (n * 8))
+    pool: ProcessPoolExecutor | None = None
     try:
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-            return list(pool.map(read_file, files, chunksize=chunk))
-    except (BrokenProcessPool, OSError) as exc:  # no processes here (limits, a frozen main module): read in-process
+        pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+        pool.submit(os.getpid).result()
+    except (BrokenProcessPool, OSError) as exc:  # no process can start here (limits, no interpreter)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         log.warning("reading %d files in one process: the process pool failed (%s)", len(files), exc)
         return [read_file(f) for f in files]
+    with pool:
+        # A reader that dies later is not retried here: the same file would take this process down with it.
+        return list(pool.map(read_file, files, chunksize=chunk))

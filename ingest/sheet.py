@@ -356,7 +356,9 @@ def _collect_rows(
     numbers: dict[str, list[bool]] = {name: [] for name in positions}
     keys = _json_keys(labels)
     uncached = raw.uncached
-    formula_rows = {r for r, _ in uncached}
+    kept = set(positions.values())
+    # A row counts for its formulas only in columns kept (a filled-down "=ROW()-1" in STT makes no data row).
+    formula_rows = {r for r, c in uncached if not positions or c in kept}
     no_flags: list[bool] = []
     for r in range(hr + 1, len(raw.rows)):
         cells = raw.rows[r]

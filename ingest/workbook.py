@@ -294,6 +294,7 @@ class _SheetScanner:
         self.formula: list[str] = []
         self.cell_type: str | None = None
         self.letters: dict[str, int] = {}
+        self.pending: int | None = None  # column of a plain value being read, until its text is seen
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         if ":" in tag:
@@ -324,19 +325,30 @@ class _SheetScanner:
             if self.in_formula_cell:
                 self.in_value = self.saw_value = True
             elif self.scan.first_col is None or self.col < self.scan.first_col:
-                self.scan.first_col = self.col
+                if tag == "is" or self.cell_type in ("str", "inlineStr"):  # kept by calamine even when empty
+                    self.scan.first_col = self.col
+                else:  # calamine drops a value left empty (<v></v>): follow its text
+                    self.pending = self.col
+                    self.parser.EndElementHandler = self.end
+                    self.parser.CharacterDataHandler = self.text
 
     def end(self, tag: str) -> None:
         if ":" in tag:
             tag = tag.rpartition(":")[2]
         if tag in ("v", "is"):
             self.in_value = False
+            if self.pending is not None:
+                self.pending = None
+                self.parser.EndElementHandler = None
+                self.parser.CharacterDataHandler = None
         elif tag == "c":
             self.in_formula_cell = False
             self.parser.EndElementHandler = None
             self.parser.CharacterDataHandler = None
             empty_text_result = self.saw_value and self.cell_type in ("str", "inlineStr")
-            if self.has_value and (self.scan.first_col is None or self.col < self.scan.first_col):
+            # calamine keeps a formula cell with a value, and one whose text result is empty.
+            kept = self.has_value or empty_text_result
+            if kept and (self.scan.first_col is None or self.col < self.scan.first_col):
                 self.scan.first_col = self.col
             if not self.has_value and not empty_text_result:
                 self.scan.uncached[(self.row, self.col)] = "=" + "".join(self.formula)[:200]
@@ -348,6 +360,10 @@ class _SheetScanner:
                     )
 
     def text(self, data: str) -> None:
+        if self.pending is not None:
+            if data and (self.scan.first_col is None or self.pending < self.scan.first_col):
+                self.scan.first_col = self.pending
+            return
         if self.in_value:
             self.has_value = self.has_value or bool(data.strip())
         elif len(self.formula) < 50:
@@ -365,13 +381,18 @@ class _SheetScanner:
 
 
 _ANY_CELL = re.compile(rb"<c[\s>/]")
-_REF_CELL = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+# A cell tag as spreadsheet programs write it: ``r`` first, then only style and type attributes.
+_REF_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?:\s+[st]="[A-Za-z0-9]*")*\s*/?>')
+_PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row|f|v|is|sheetData)[\s/>]")
 
 
 def quick_scan(xml: bytes, sheet: str) -> SheetScan | None:
-    """:func:`scan_sheet_xml` by regular expressions, for the usual sheet: no formula, no XML prefix, every
-    cell with its ``r`` reference. None when the sheet is not that simple (the full scan then runs)."""
-    if b"<f" in xml or b"<!DOCTYPE" in xml or b"<!ENTITY" in xml or b"<x:" in xml:
+    """:func:`scan_sheet_xml` by regular expressions, for the usual sheet: no formula, comment or XML prefix,
+    every cell tag in the plain form ``<c r="B7" s="1" t="s">``. None when the sheet is not that simple (the full
+    scan then runs)."""
+    if any(mark in xml for mark in (b"<f", b"<!DOCTYPE", b"<!ENTITY", b"<!--", b"<![CDATA[")):
+        return None
+    if _PREFIXED.search(xml):
         return None
     if not xml.rstrip().endswith(b"</worksheet>"):
         return None  # cut or odd: the full scan says what is wrong

@@ -32,7 +32,14 @@ import pytest
 import xlsxwriter
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from ingest.workbook import MAX_UNCOMPRESSED_BYTES, PASSWORD_ENV, SubmissionReadError, quick_scan, scan_sheet_xml
+from ingest.workbook import (
+    MAX_UNCOMPRESSED_BYTES,
+    PASSWORD_ENV,
+    SubmissionReadError,
+    column_letters,
+    quick_scan,
+    scan_sheet_xml,
+)
 from schemas.rules import RULES
 from tests.builders import (
     Formula,
@@ -824,3 +831,65 @@ def test_quick_scan_agrees_with_the_full_scan(tmp_path: Path) -> None:
         assert err.value.rule == "file_too_large" and "XFD1048576" in err.value.detail
     assert quick_scan(parts[0][: len(parts[0]) // 2], "S") is None
     assert quick_scan(parts[0].replace(b"<v>", b"<f>1+1</f><v>", 1), "S") is None
+
+
+def test_quick_scan_leaves_decoys_prefixes_and_comments_to_the_full_scan() -> None:
+    """A tag whose ``r`` hides in another attribute, prefixed elements, or comments are not judged by regular
+    expressions: the full scan sees the far cell the decoy hides."""
+    plain = b'<worksheet><sheetData><row r="1"><c r="A1" s="1" t="s"><v>0</v></c></row></sheetData></worksheet>'
+    assert quick_scan(plain, "S") is not None
+    decoy = plain.replace(b'<c r="A1" s="1"', b'<c foo=\'r="A1"\' r="AD400000"')
+    prefixed = (
+        b'<worksheet xmlns:m="urn:x"><sheetData><m:row><m:c r="AD400000"><m:v>1</m:v></m:c></m:row>'
+        b"</sheetData></worksheet>"
+    )
+    comment = plain.replace(b"<sheetData>", b'<sheetData><!-- <c r="ZZ99999"/> -->')
+    for xml in (decoy, prefixed, comment):
+        assert quick_scan(xml, "S") is None
+    for xml in (decoy, prefixed):
+        with pytest.raises(SubmissionReadError) as err:
+            scan_sheet_xml(io.BytesIO(xml), "S")
+        assert err.value.rule == "file_too_large" and "AD400000" in err.value.detail
+
+
+def test_numbering_formulas_filled_down_an_ignored_column_make_no_rows(tmp_path: Path) -> None:
+    """ "=ROW()-1" filled down the STT column of an empty template is not data: only the real rows are read."""
+    raw = make_raw_dir(tmp_path)
+    path = q3(raw) / "stt.xlsx"
+    submission(path, htx=htx_rows(2), cols={"HTX": ["STT", *columns("HTX")]})
+    set_formulas(path, "HTX", {f"A{r}": "=ROW()-1" for r in range(2, 21)})
+    tables = run(raw)
+    row = log_row(tables, "2024/Q3/stt.xlsx")
+    assert (row["rows_in"], row["rows_rejected"]) == (2 + 1 + 1, 0)  # two cooperatives, no group, one TongHop row
+
+
+def test_uncached_formula_stays_in_its_column_when_column_a_holds_empty_text_results(tmp_path: Path) -> None:
+    """Excel saves a formula showing "" as ``t="str"`` with an empty value; calamine keeps that cell, so the
+    column of a formula saved without a value is counted from it."""
+    raw = make_raw_dir(tmp_path)
+    rows = htx_rows(3)
+    rows[1]["members"] = Formula("=10+5", 15)
+    path = submission(q3(raw) / "f.xlsx", htx=rows)
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    xml = parts[HTX_SHEET_PART].decode()
+    xml, n = re.subn(r'(<c r="[A-Z]+3"[^>]*><f>10\+5</f>)<v>15</v>', r"\1", xml)
+    assert n == 1
+    # Shift every cell one column right and put an empty-text formula in column A of each row.
+    xml = re.sub(r'<c r="([A-Z]+)(\d+)"', lambda m: f'<c r="{column_letters(_col(m.group(1)) + 1)}{m.group(2)}"', xml)
+    xml = re.sub(r'<row r="(\d+)"([^>]*)>', r'<row r="\1"\2><c r="A\1" t="str"><f>""</f><v></v></c>', xml)
+    xml = re.sub(r'<dimension ref="[^"]*"/>', "", xml)
+    parts[HTX_SHEET_PART] = xml.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    tables = run(raw)
+    errors = issues(tables, source_file="2024/Q3/f.xlsx").filter(pl.col("severity") == "error")
+    assert errors.select("source_row", "column", "rule").rows() == [(3, "members", "formula_uncached")]
+
+
+def _col(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n

@@ -98,3 +98,14 @@ def test_a_pool_that_cannot_start_falls_back_to_reading_in_process(national_raw:
     expected = sum(len(commune_submission(c).htx) for c in national_communes(40))
     assert out.stdout.split() == ["40", str(expected)]
     assert "process pool failed" in out.stderr
+
+
+def test_a_container_cpu_quota_caps_the_readers(tmp_path: Path) -> None:
+    from ingest.parallel import _cgroup_cpus
+
+    quota = tmp_path / "cpu.max"
+    quota.write_text("150000 100000\n")
+    assert _cgroup_cpus(quota) == 1.5
+    quota.write_text("max 100000\n")
+    assert _cgroup_cpus(quota) is None
+    assert _cgroup_cpus(tmp_path / "absent") is None
