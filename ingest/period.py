@@ -193,14 +193,14 @@ def stack_sheet(states: list[FileState], sheet: str, period: str, only_live: boo
             type_issues,
             unit_rows,
             _block_row_issues(frame, chosen, sheet).cast(type_issues.schema),
-            _cell_issues(chosen, sheet).cast(type_issues.schema),
         ]
     )
     return SheetResult(frame, typed, issues, _mask(frame.height, issues["_i"].to_list()))
 
 
 def _block_row_issues(frame: pl.DataFrame, states: list[FileState], sheet: str) -> pl.DataFrame:
-    """Row errors found while cutting the sheet (a cell in a legacy font kttt cannot read for sure), by row index."""
+    """Row errors found while cutting the sheet (a formula without a value, a cell in a legacy font kttt cannot
+    read for sure), by row index."""
     found = pl.DataFrame(
         [
             {
@@ -230,24 +230,6 @@ def _block_row_issues(frame: pl.DataFrame, states: list[FileState], sheet: str) 
         .join(found, on=["_state", "source_row"], how="inner")
         .select("_i", "column", "rule", "value", "detail")
     )
-
-
-def _cell_issues(states: list[FileState], sheet: str) -> pl.DataFrame:
-    """Problems of single cells found while cutting the sheets (formulas without a value), indexed like
-    :func:`_stack`'s frame."""
-    rows = []
-    offset = 0
-    for state in states:
-        block = state.blocks.get(sheet)
-        if block is None or not block.rows:
-            continue
-        rows += [
-            {"_i": offset + i, "column": column, "rule": rule, "value": value, "detail": None}
-            for i, column, rule, value in block.cell_issues
-        ]
-        offset += block.rows_in
-    schema = {"_i": pl.UInt32, "column": pl.String, "rule": pl.String, "value": pl.String, "detail": pl.String}
-    return pl.DataFrame(rows, schema=schema)
 
 
 def validate_sheet(result: SheetResult, states: list[FileState], sheet: str, period: str) -> None:
@@ -364,7 +346,9 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
 def _identity_formula(state: FileState) -> tuple[str, str] | None:
     """The first identity cell (commune, period, report date) of the TongHop row that is a formula saved
     without its value, with the formula."""
-    cells = {column: value for i, column, _, value in state.blocks["TongHop"].cell_issues if i == 0}
+    block = state.blocks["TongHop"]
+    first = block.rows[0] if block.rows else None
+    cells = {i.column: i.value for i in block.row_issues if i.rule == "formula_uncached" and i.source_row == first}
     return next(((c, cells[c] or "") for c in ("commune", "period_text", "report_date") if c in cells), None)
 
 

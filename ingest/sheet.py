@@ -53,9 +53,8 @@ class SheetBlock:
     numeric: dict[str, list[bool]] = field(default_factory=dict)
     raw: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-    # (index into ``rows``, column name, rule, value): problems of single cells found while cutting
-    cell_issues: list[tuple[int, str, str, str | None]] = field(default_factory=list)
-    # Problems of single cells found while reading legacy fonts, with their row number
+    # Errors of single cells found while cutting (a formula without a value, an unsure legacy font): they
+    # reject their row
     row_issues: list[Issue] = field(default_factory=list)
     file_error: bool = False
     sheet_rejected: bool = False
@@ -297,7 +296,7 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str, fonts: FileFonts = NO_CONTEX
         first = next(c for c in columns.values() if c.required)
         block.issues.append(Issue(file, sheet, None, first.name, "column_missing"))
         block.file_error = True
-        _collect_rows(block, raw, original, -1, {}, {})  # kept in rejected_rows with their values
+        _collect_rows(block, file, raw, original, -1, {}, {})  # kept in rejected_rows with their values
         return block
     hr, matched = found.last, found.matched
     block.header_row = hr + 1
@@ -317,7 +316,7 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str, fonts: FileFonts = NO_CONTEX
         if col.name not in positions and (col.required or not col.optional_column):
             block.issues.append(Issue(file, sheet, None, col.name, "column_missing"))
             block.file_error = True
-    _collect_rows(block, raw, original, hr, positions, found.labels)
+    _collect_rows(block, file, raw, original, hr, positions, found.labels)
     # Columns not used are reported with their values (row number → cell), so nothing they held is lost.
     for name, c in duplicates:
         letters = f"{column_letters(positions[name] + 1)}, {column_letters(c + 1)}"
@@ -344,7 +343,13 @@ def _column_values(block: SheetBlock, raw: RawSheet, c: int) -> str | None:
 
 
 def _collect_rows(
-    block: SheetBlock, raw: RawSheet, original: RawSheet, hr: int, positions: dict[str, int], labels: dict[int, str]
+    block: SheetBlock,
+    file: str,
+    raw: RawSheet,
+    original: RawSheet,
+    hr: int,
+    positions: dict[str, int],
+    labels: dict[int, str],
 ) -> None:
     """Data rows below the header (every filled row when there is none), skipping blank and total rows.
 
@@ -372,7 +377,9 @@ def _collect_rows(
             texts[name].append(None if v is None else unicodedata.normalize("NFC", v.strip()))
             numbers[name].append(c < len(flags) and flags[c])
             if (r, c) in uncached:
-                block.cell_issues.append((len(block.rows) - 1, name, "formula_uncached", uncached[(r, c)]))
+                block.row_issues.append(
+                    Issue(file, block.sheet, r + 1, name, "formula_uncached", value=uncached[(r, c)])
+                )
         as_written = filled
         if original is not raw:
             as_written = {c: v for c, v in enumerate(original.rows[r]) if v is not None and v.strip()}
