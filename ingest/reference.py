@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import polars as pl
 import yaml
 
+from ingest.scale import THRESHOLD_FILE, load_thresholds
 from ingest.text import fold, number_expr
 
 DEFAULT_DEADLINE_DAYS = 15
@@ -34,6 +35,8 @@ class Reference:
     targets: pl.DataFrame
     """targets.csv with ``source_row`` (its line number) for provenance."""
     deadline_days: int = DEFAULT_DEADLINE_DAYS
+    scale_thresholds: pl.DataFrame = field(default_factory=load_thresholds)
+    """Thresholds of the scale classes: reference/scale_thresholds.csv, else kttt's defaults (ingest.scale)."""
 
     def expected(self, period: str) -> pl.DataFrame:
         """Communes expected to report in ``period`` (inside their validity window)."""
@@ -115,7 +118,8 @@ def load_targets(path: Path) -> pl.DataFrame:
 
 
 def load_reference(raw_dir: Path) -> Reference:
-    """Load ``reference/district.yaml``, ``communes.csv`` and the optional ``targets.csv``."""
+    """Load ``reference/district.yaml``, ``communes.csv`` and the optional ``targets.csv`` and
+    ``scale_thresholds.csv``."""
     ref = raw_dir / "reference"
     info = {}
     if (ref / "district.yaml").exists():
@@ -132,7 +136,9 @@ def load_reference(raw_dir: Path) -> Reference:
     else:
         targets = pl.DataFrame(schema={"source_row": pl.UInt32, **_TARGET_COLUMNS})
     targets = targets.with_columns(pl.col("source_row").cast(pl.Int64))
+    thresholds = load_thresholds(ref / THRESHOLD_FILE) if (ref / THRESHOLD_FILE).exists() else load_thresholds()
     return Reference(
+        scale_thresholds=thresholds,
         district=str(info.get("name", "")),
         province=str(info.get("province", "")),
         communes=communes,
