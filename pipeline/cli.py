@@ -227,8 +227,12 @@ def cmd_template(args: argparse.Namespace) -> int:
         warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
         before = previous_period(period)
         try:
-            htx = prefill_rows(read_table(warehouse, "cooperatives", [before]), code, sheet_columns(SHEETS["HTX"]))
-            tht = prefill_rows(read_table(warehouse, "coop_groups", [before]), code, sheet_columns(SHEETS["THT"]))
+            htx = prefill_rows(
+                read_table(warehouse, "cooperatives", [before]), code, sheet_columns(SHEETS["HTX"], period)
+            )
+            tht = prefill_rows(
+                read_table(warehouse, "coop_groups", [before]), code, sheet_columns(SHEETS["THT"], period)
+            )
         except FileNotFoundError:
             print(say("nothing_stored", period=before), file=sys.stderr)
     out = Path(args.out or f"{safe_stem(code)}-{period}.xlsx")

@@ -65,7 +65,7 @@ _TEXTS = (
         date(2024, 7, 1),
         confirmed="Passed by the National Assembly on 20 June 2023, in force from 1 July 2024 (Bình Phước, Đồng Phú "
         "district page introducing the 2023 Law, dongphu.binhphuoc.gov.vn).",
-        not_confirmed="The number 17/2023/QH15 is taken from the task; the pages found name the law by its date. "
+        not_confirmed="The number 17/2023/QH15 is assumed: the pages found name the law by its date. "
         "The articles on member types and on cooperative-group registration were not read.",
     ),
     LegalText(
@@ -74,14 +74,14 @@ _TEXTS = (
         "Thông tư ban hành biểu mẫu đăng ký tổ hợp tác, hợp tác xã, liên hiệp hợp tác xã và quy định về Hệ thống "
         "thông tin quốc gia về hợp tác xã",
         "Forms of registration of cooperative groups and cooperatives, and the content of the national cooperative "
-        "information system: the basis of the new optional fields of 2024-Q3 (total assets, total workers, members "
-        "by type) and of the group's registration number and date.",
+        "information system: the basis of the new optional fields of 2024-Q3 (total assets, total capital, total "
+        "workers, members by type) and of the group's registration number and date.",
         date(2024, 7, 1),
         confirmed="Issued by the Minister of Planning and Investment on 16 May 2024, in force from 1 July 2024; covers "
         "the registration forms of cooperative groups (tổ hợp tác), cooperatives and unions and the information "
         "content of the national cooperative information system (lawnet.vn summary).",
         not_confirmed="The annexes (the information fields themselves) were not read: that they ask for total "
-        "assets, total workers and members by type is the task's statement, not checked.",
+        "assets, total capital, total workers and members by type is assumed, not checked.",
     ),
     LegalText(
         "decree_92_2024",
@@ -112,8 +112,8 @@ _TEXTS = (
         "sectors) were cut off in every source found: they are left empty in the reference's "
         "scale_thresholds.csv, so those classes are not computed until a district fills them. The sector groups "
         "(which kttt sector belongs to which) follow the 2023 draft of the decree (lienminhhtxtpct.vn), not the "
-        "final text. The decree counts official members; the task spoke of workers: the thresholds file says which "
-        "count is used (members by default).",
+        "final text. The decree counts official members, not workers: the thresholds file says which count is "
+        "used (members by default; workers may be chosen).",
     ),
     LegalText(
         "circular_01_2020",
@@ -125,7 +125,7 @@ _TEXTS = (
         confirmed="Issued 19 February 2020, in force 1 April 2020 (thongtinphapluat.bacgiang.gov.vn, "
         "thuvienphapluat.vn). Article 1(2)(c): people's credit funds and the Cooperative Bank are assessed under "
         "the State Bank of Vietnam's regulations (English text on dulieuphapluat.vn).",
-        not_confirmed="Its repeal from 18 September 2025 by Circular 78/2025/TT-BTC is the task's statement: no "
+        not_confirmed="Its repeal from 18 September 2025 by Circular 78/2025/TT-BTC is assumed: no "
         "source found confirms it (see that entry).",
     ),
     LegalText(
@@ -135,7 +135,7 @@ _TEXTS = (
         "Ends the rating of Circular 01/2020: from then on a rating is optional (kept when reported).",
         date(2025, 9, 18),
         confirmed="Nothing: no published source for this Circular was found.",
-        not_confirmed="Number, date (18 September 2025) and content are the task's statement. If they prove wrong, "
+        not_confirmed="Number, date (18 September 2025) and content are assumed. If they prove wrong, "
         "change the dates here and the windows of the rating rules and columns.",
     ),
     LegalText(
