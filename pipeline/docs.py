@@ -10,7 +10,7 @@ from pathlib import Path
 
 from assets.metadata import describe
 from pipeline.law_doc import render_law
-from report.registry import SECTION_TITLES, STATIC_FIGURES
+from report.registry import LAW_2023_SUMS, SECTION_TITLES, STATIC_FIGURES
 from schemas import vocab
 from schemas.fields import SheetColumn, sheet_columns
 from schemas.in_force import window_text
@@ -182,6 +182,10 @@ def render_figures() -> str:
         "| `support.level.<level>.disbursed_mvnd` / `.plan_mvnd` / `.beneficiaries` | 1.4 | | The same per level: "
         + ", ".join(f"`{t.code}`" for t in vocab.LEVELS.terms)
         + ". |",
+        "| `htx.commune.<code>.<column>` | 2.3 | as the column | Sum of a column the 2023 Law added ("
+        + ", ".join(f"`{c}`" for c, _, _ in LAW_2023_SUMS)
+        + ") over the cooperatives of a commune that report it; only communes where some cooperative reports it. |",
+        "| `htx.commune.<code>.<column>.pct` | 2.3 | pct | The commune's share of the district's sum of that column. |",
         "| `target.<indicator>` | II.3 | as in targets.csv | Target of `targets.csv` for the year after the "
         "period's year (the year part two announces). |",
         "| `progress.<indicator>` | II.3 | pct | The period's value of `<indicator>` as a percentage of the target "
