@@ -76,6 +76,19 @@ def _print_summary(warehouse: str, periods: list[str]) -> None:
             print("  " + say("not_submitted", names=", ".join(missing)))
 
 
+def _reference_problem(raw: Path) -> str | None:
+    """What makes the reference unusable (a scale-thresholds file that cannot be read), before anything is
+    written; None when it loads."""
+    from ingest.reference import load_reference
+    from ingest.scale import ThresholdError
+
+    try:
+        load_reference(raw)
+    except ThresholdError as exc:
+        return str(exc)
+    return None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialize all assets for the chosen periods (default: every quarter folder)."""
     from pipeline.resources import SubmissionSource
@@ -85,6 +98,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
     if not (raw / "reference" / "communes.csv").exists():
         print(say("no_reference", raw=raw), file=sys.stderr)
+        return 2
+    if (problem := _reference_problem(raw)) is not None:
+        print(problem, file=sys.stderr)
         return 2
     periods = args.period or SubmissionSource(raw_dir=str(raw)).periods()
     bad = [p for p in periods if not is_period_key(p.strip().upper())]
@@ -130,6 +146,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
     if not (raw / "reference" / "communes.csv").exists():
         print(say("no_reference", raw=raw), file=sys.stderr)
+        return 2
+    if (problem := _reference_problem(raw)) is not None:
+        print(problem, file=sys.stderr)
         return 2
     paths = [Path(p) for p in args.files]
     for p in paths:
@@ -316,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=3000, help="port (default 3000)")
     ui.set_defaults(func=cmd_ui)
     docs = sub.add_parser(
-        "docs", help="regenerate docs/data-dictionary.md, rules.md and figures.md from the schemas and registry"
+        "docs", help="regenerate docs/data-dictionary.md, rules.md, figures.md and law.md from the schemas and registry"
     )
     docs.add_argument("--out", default="docs", help="folder to write into (default docs)")
     docs.set_defaults(func=cmd_docs)

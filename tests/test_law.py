@@ -329,6 +329,10 @@ def test_a_district_sets_its_own_thresholds(tmp_path: Path) -> None:
     (raw / "reference" / "scale_thresholds.csv").write_text(filled.replace(",300,50000", ",ba trăm,50000"), "utf-8")
     with pytest.raises(ThresholdError, match=r"scale_thresholds\.csv, dòng / line \d+: min_headcount «ba trăm»"):
         load_reference(raw)
+    warehouse = tmp_path / "warehouse"
+    proc = _kttt("run", "--raw", str(raw), "--warehouse", str(warehouse), "--no-report", cwd=tmp_path)
+    assert proc.returncode == 2 and "min_headcount «ba trăm» không phải số / is not a number" in proc.stderr
+    assert not warehouse.exists()  # stopped before anything is written
 
 
 # ---------------------------------------------------------------------------------------------
