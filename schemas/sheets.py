@@ -5,8 +5,10 @@ Column order, Vietnamese headers, English meanings, parsing kinds and row rules 
 models is rejected; the check's name is the rule name reported to the commune.
 
 Columns the law added later carry the periods they are in force and their legal basis
-(see `schemas.law`) and come last in each sheet, after the standing form; the periods
-of the row rules are in the rule catalogue (`schemas.rules`).
+(see `schemas.law`) and come last in each sheet, after the standing form; they are typed
+`X | None` because a frame of the standing form may lack them (the pipeline always adds
+them, empty where not in force). The periods of the row rules are in the rule catalogue
+(`schemas.rules`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from schemas.vocab import LEVELS, RATINGS, SCALES, SECTORS, STATUSES, SUBSECTORS
 
 _RATING_BASIS = ("circular_01_2020", "circular_78_2025")
 _INFO_BASIS = ("law_2023", "circular_09_2024")
+_MEMBER_KINDS = ("members_individuals", "members_households", "members_legal_entities")
 
 
 def _ok_when_null(*cols: str) -> pl.Expr:
@@ -143,7 +146,7 @@ class HtxSheet(pa.DataFrameModel):
     loan_contracts: pl.Int64 = column(
         "Số hợp đồng tín dụng", "Credit contracts year to date (credit funds only)", kind="int"
     )
-    total_assets_mvnd: pl.Float64 = column(
+    total_assets_mvnd: pl.Float64 | None = column(
         "Tổng tài sản",
         "Total assets at the end of the period, million VND",
         kind="money",
@@ -151,7 +154,7 @@ class HtxSheet(pa.DataFrameModel):
         basis=_INFO_BASIS,
         aliases=("Tổng giá trị tài sản",),
     )
-    total_capital_mvnd: pl.Float64 = column(
+    total_capital_mvnd: pl.Float64 | None = column(
         "Tổng nguồn vốn",
         "Total capital (sources of funds) at the end of the period, million VND; a criterion of the scale class",
         kind="money",
@@ -159,7 +162,7 @@ class HtxSheet(pa.DataFrameModel):
         basis=(*_INFO_BASIS, "decree_113_2024"),
         aliases=("Nguồn vốn",),
     )
-    total_workers: pl.Int64 = column(
+    total_workers: pl.Int64 | None = column(
         "Tổng số lao động",
         "Workers in total, insured or not",
         kind="int",
@@ -167,7 +170,7 @@ class HtxSheet(pa.DataFrameModel):
         basis=_INFO_BASIS,
         aliases=("Tổng lao động", "Số lao động"),
     )
-    members_individuals: pl.Int64 = column(
+    members_individuals: pl.Int64 | None = column(
         "Thành viên là cá nhân",
         "Members who are individuals",
         kind="int",
@@ -175,7 +178,7 @@ class HtxSheet(pa.DataFrameModel):
         basis=_INFO_BASIS,
         aliases=("Thành viên cá nhân", "Số thành viên cá nhân"),
     )
-    members_households: pl.Int64 = column(
+    members_households: pl.Int64 | None = column(
         "Thành viên là hộ gia đình",
         "Members who are households",
         kind="int",
@@ -183,7 +186,7 @@ class HtxSheet(pa.DataFrameModel):
         basis=_INFO_BASIS,
         aliases=("Thành viên hộ gia đình", "Số thành viên hộ gia đình"),
     )
-    members_legal_entities: pl.Int64 = column(
+    members_legal_entities: pl.Int64 | None = column(
         "Thành viên là pháp nhân",
         "Members who are legal entities; individuals + households + legal entities ≤ members",
         kind="int",
@@ -191,7 +194,7 @@ class HtxSheet(pa.DataFrameModel):
         basis=_INFO_BASIS,
         aliases=("Thành viên pháp nhân", "Số thành viên pháp nhân"),
     )
-    member_services_revenue_mvnd: pl.Float64 = column(
+    member_services_revenue_mvnd: pl.Float64 | None = column(
         "Doanh thu cung ứng cho thành viên",
         "Revenue from products and services supplied to members (internal transactions), year to date, million VND",
         kind="money",
@@ -199,7 +202,7 @@ class HtxSheet(pa.DataFrameModel):
         basis=("decree_113_2024",),
         aliases=("Doanh thu dịch vụ cho thành viên", "Doanh thu giao dịch nội bộ"),
     )
-    scale_reported: pl.String = column(
+    scale_reported: pl.String | None = column(
         "Quy mô",
         "Scale class as the commune reports it (kttt also computes it: scale_computed)",
         kind="category",
@@ -245,9 +248,8 @@ class HtxSheet(pa.DataFrameModel):
     @pa.dataframe_check(name="member_types_above_members")
     def member_types_above_members(cls, data: pa.PolarsData) -> pl.LazyFrame:
         """Members by type do not add up to more than the members."""
-        typed = pl.sum_horizontal(
-            pl.col("members_individuals"), pl.col("members_households"), pl.col("members_legal_entities")
-        )
+        kinds = [c for c in _MEMBER_KINDS if c in data.lazyframe.collect_schema().names()]
+        typed = pl.sum_horizontal(pl.col(c) for c in kinds) if kinds else pl.lit(0)
         return data.lazyframe.select(pl.col("members").is_null() | (typed <= pl.col("members")))
 
     @pa.dataframe_check(name="credit_fields_not_credit_fund")
@@ -294,14 +296,14 @@ class ThtSheet(pa.DataFrameModel):
         in_range={"min_value": 1, "max_value": 5},
         aliases=("OCOP",),
     )
-    registration_no: pl.String = column(
+    registration_no: pl.String | None = column(
         "Số đăng ký THT",
         "Registration number of the group (registered with the commune)",
         valid_from=GROUP_REGISTRATION_FROM,
         basis=("law_2023", "decree_92_2024"),
         aliases=("Số giấy chứng nhận đăng ký THT", "Số đăng ký tổ hợp tác", "Số đăng ký"),
     )
-    registration_date: pl.Date = column(
+    registration_date: pl.Date | None = column(
         "Ngày đăng ký THT",
         "Registration date of the group",
         kind="date",

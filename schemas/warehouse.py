@@ -8,8 +8,6 @@ docs and Parquet types come from these models.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pandera.polars as pa
 import polars as pl
 
@@ -49,7 +47,7 @@ def _duplicated(id_col: str) -> pl.Expr:
 class Cooperatives(HtxSheet, PeriodKeys, _CommuneKey, Lineage):
     """Accepted cooperative rows (sheet HTX), one per cooperative per period."""
 
-    scale_computed: Optional[pl.String] = field(  # noqa: UP045 (pandera reads Optional as "added after validation")
+    scale_computed: pl.String | None = field(  # "| None": added after validation (ingest.scale)
         "Scale class computed from the thresholds of Decree 113/2024/NĐ-CP in force in the period "
         "(reference/scale_thresholds.csv); null where they do not tell",
         "Quy mô theo tiêu chí",

@@ -21,6 +21,7 @@ from forms.template import HEADER_ROW
 from ingest.reference import load_reference
 from ingest.scale import ThresholdError
 from pipeline.docs import render_data_dictionary, render_rules
+from pipeline.law_doc import render_law
 from report.figures import compute_figures
 from schemas import vocab
 from schemas.fields import sheet_columns
@@ -412,6 +413,7 @@ def test_docs_show_rules_and_fields_by_period_and_legal_basis() -> None:
         assert "| THT `registration_no` (Số đăng ký THT) | 2024-Q4 → |" in doc
         assert "[01/2020/TT-BKHĐT](law.md#circular_01_2020)" in doc
     law = (REPO / "docs" / "law.md").read_text(encoding="utf-8")
+    assert law == render_law(), "run `kttt docs`"
     for text in TEXTS.values():
         assert f'<a id="{text.key}"></a>' in law and text.number in law
     assert "No published source for this Circular was found" in law or "no published source" in law.lower()
