@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from schemas.periods import period_key, previous_period
+
 
 def in_window(period: str, valid_from: str | None, valid_to: str | None) -> bool:
     """Whether the quarter `period` lies in the window `[valid_from, valid_to]` (None: open end)."""
@@ -28,16 +30,12 @@ def window_text(valid_from: str | None, valid_to: str | None) -> str:
 def first_quarter_from(effective: date) -> str:
     """The first quarter a text taking effect on `effective` governs: the first beginning on or after that day."""
     quarter = (effective.month - 1) // 3 + 1
-    year = effective.year
-    if effective != date(year, 3 * quarter - 2, 1):
-        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
-    return f"{year}-Q{quarter}"
+    containing = period_key(effective.year, quarter)
+    if effective == date(effective.year, 3 * quarter - 2, 1):
+        return containing
+    return period_key(effective.year + 1, 1) if quarter == 4 else period_key(effective.year, quarter + 1)
 
 
 def last_quarter_before(repealed: date) -> str:
-    """The last quarter a text repealed on `repealed` governs: the one in which it was still in force on the
-    first day."""
-    first = first_quarter_from(repealed)
-    year, quarter = int(first[:4]), int(first[-1])
-    year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-    return f"{year}-Q{quarter}"
+    """The last quarter a text repealed on `repealed` governs: the quarter before the first it no longer governs."""
+    return previous_period(first_quarter_from(repealed))
