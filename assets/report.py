@@ -202,10 +202,10 @@ def indicators_yearly(indicators: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     automation_condition=dg.AutomationCondition.eager(),
 )
 def analyst_database(warehouse: WarehouseDir) -> dg.MaterializeResult:
-    """``warehouse/kttt.duckdb``: one view per table over its Parquet files, by paths relative to the warehouse
-    folder (open it from inside the folder, or ``SET file_search_path``)."""
+    """`warehouse/kttt.duckdb`: one view per table over its Parquet files by absolute path, in a storage format
+    DuckDB 1.x reads, so the command-line `duckdb` opens it from any directory."""
     if not is_local(warehouse.root):
-        # DuckDB views over relative paths need the Parquet files on a local (or mounted) folder.
+        # DuckDB views over file paths need the Parquet files on a local (or mounted) folder.
         return dg.MaterializeResult(metadata={"skipped": "the warehouse is on an object store"})
     try:
         path, names = write_analyst_database(Path(str(warehouse.root)))

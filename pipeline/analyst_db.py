@@ -1,8 +1,10 @@
-"""``warehouse/kttt.duckdb``: one DuckDB view per warehouse table, over the Parquet files by relative path.
+"""`warehouse/kttt.duckdb`: one DuckDB view per warehouse table, over the Parquet files by absolute path.
 
-The views name ``<table>/*.parquet`` relative to the warehouse folder, so the folder
-can be copied anywhere: open the database from inside it (``cd warehouse && duckdb
-kttt.duckdb``), or run ``SET file_search_path = '<folder>'`` first.
+Absolute paths let the database be opened from any directory (the repository root,
+the warehouse folder, a notebook elsewhere); every run writes the file again, so a
+moved warehouse gets correct paths on its next run. The file is written in DuckDB's
+1.0 storage format, which every DuckDB since 1.0 reads: the command-line `duckdb` an
+analyst installs is often older than the Python library that writes the file.
 """
 
 from __future__ import annotations
@@ -12,11 +14,17 @@ from pathlib import Path
 import duckdb
 
 DATABASE = "kttt.duckdb"
+STORAGE_VERSION = "v1.0.0"
+"""The oldest DuckDB storage format the file is written in, so that DuckDB 1.x tools open it."""
 
 
 def tables_in(warehouse: Path) -> list[str]:
     """Folders of the warehouse that hold Parquet files."""
     return sorted(p.name for p in warehouse.iterdir() if p.is_dir() and any(p.glob("*.parquet")))
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def write_analyst_database(warehouse: Path) -> tuple[Path, list[str]]:
@@ -25,12 +33,12 @@ def write_analyst_database(warehouse: Path) -> tuple[Path, list[str]]:
     tmp = warehouse / f".{DATABASE}.tmp"
     tmp.unlink(missing_ok=True)
     names = tables_in(warehouse)
-    con = duckdb.connect(str(tmp))
+    folder = warehouse.resolve()
+    con = duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_VERSION})
     try:
-        folder = str(warehouse.resolve()).replace("'", "''")
-        con.execute(f"SET file_search_path = '{folder}'")
         for name in names:
-            con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet('{name}/*.parquet')")
+            pattern = _quoted((folder / name / "*.parquet").as_posix())
+            con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet({pattern})')
     finally:
         con.close()
     tmp.replace(path)
