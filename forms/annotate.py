@@ -4,7 +4,10 @@
 yellow for a warning), puts the Vietnamese message (and the English one) in a comment
 on it, and adds a sheet listing every problem. ``write_feedback`` writes the list alone,
 for the district to send back after a refresh. Text is always written as text: a
-value starting with ``=``, ``+``, ``-`` or ``@`` never becomes a formula.
+value starting with ``=``, ``+``, ``-`` or ``@`` never becomes a formula. The
+submission's own formulas do not stay live in the copy either: each becomes the value
+Excel stored for it, or its text when none was stored, and links are removed (a
+`=HYPERLINK(…)` typed by a commune must not open anything for the officer).
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
-from ingest.sheet import find_header
+from ingest.sheet import columns_by_name, find_header_rows
 from ingest.text import fold
 from ingest.workbook import RawSheet
+from schemas.rules import cause_first, one_line
 from schemas.sheets import SHEETS
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
@@ -44,19 +48,33 @@ def _sheet_key(name: str) -> str | None:
     return next((s for s in SHEETS if fold(s).replace(" ", "") == key), None)
 
 
-def _column_positions(ws: openpyxl.worksheet.worksheet.Worksheet, sheet: str) -> dict[str, int]:
-    """Column name → 1-based column of the sheet's header, found as the pipeline finds it."""
+def _column_positions(ws: openpyxl.worksheet.worksheet.Worksheet, sheet: str) -> tuple[dict[str, int], dict[str, str]]:
+    """Column name → 1-based column of the sheet's header, found as the pipeline finds it, and column name →
+    the heading the clerk wrote there (on one line)."""
     rows = [
         [None if v is None else str(v) for v in row] for row in ws.iter_rows(min_row=1, max_row=30, values_only=True)
     ]
-    found = find_header(RawSheet(ws.title, rows), sheet)
+    found = find_header_rows(RawSheet(ws.title, rows), sheet)
     if found is None:
-        return {}
-    _, matched = found
+        return {}, {}
     positions: dict[str, int] = {}
-    for c, name in sorted(matched.items()):
+    headings: dict[str, str] = {}
+    for c, name in sorted(found.matched.items()):
         positions.setdefault(name, c + 1)
-    return positions
+        headings.setdefault(name, one_line(found.labels.get(c, name)))
+    return positions, headings
+
+
+def heading(sheet: str | None, column: str | None, seen: dict[tuple[str, str], str] | None = None) -> str | None:
+    """The heading a clerk sees for a column: as written in the workbook when known, else the template's."""
+    if column is None:
+        return None
+    key = _sheet_key(sheet or "")
+    if seen and (key or "", column) in seen:
+        return seen[(key or "", column)]
+    if key is not None and column in columns_by_name(key):
+        return one_line(columns_by_name(key)[column].header_vi)
+    return column
 
 
 def _text(value: object) -> object:
@@ -64,21 +82,54 @@ def _text(value: object) -> object:
     return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
 
 
-def _problem_rows(problems: pl.DataFrame) -> list[list[object]]:
-    return [
-        [_text(_SEVERITY_VI.get(r["severity"], r["severity"]) if key == "severity" else r[key]) for key, _ in COLUMNS]
-        for r in problems.sort("sheet", "source_row", nulls_last=False).iter_rows(named=True)
-    ]
+def _cell(r: dict, key: str, seen: dict[tuple[str, str], str] | None = None) -> object:
+    if key == "severity":
+        return _SEVERITY_VI.get(r["severity"], r["severity"])
+    if key == "column":
+        return heading(r["sheet"], r["column"], seen)
+    return r[key]
+
+
+def _problem_rows(problems: pl.DataFrame, seen: dict[tuple[str, str], str]) -> list[list[object]]:
+    return [[_text(_cell(r, key, seen)) for key, _ in COLUMNS] for r in cause_first(problems).iter_rows(named=True)]
+
+
+def _formula_text(value: object) -> str:
+    """The text of a formula cell's value (openpyxl gives array and data-table formulas as objects)."""
+    text = getattr(value, "text", None)
+    return str(text if text is not None else value)
+
+
+def _freeze(wb: openpyxl.Workbook, cached: openpyxl.Workbook) -> None:
+    """Every formula of the submission becomes its stored value (or its text), every link plain text."""
+    for ws in wb.worksheets:
+        values = cached[ws.title] if ws.title in cached.sheetnames else None
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.hyperlink is not None:
+                    cell.hyperlink = None
+                if cell.data_type != "f":
+                    continue
+                stored = values[cell.coordinate].value if values is not None else None
+                if stored is None or (isinstance(stored, str) and stored.startswith(_FORMULA_START)):
+                    cell.value = _text(_formula_text(cell.value) if stored is None else stored)
+                    cell.data_type = "s"
+                else:
+                    cell.value = _text(stored)
 
 
 def annotate_workbook(source: Path, problems: pl.DataFrame, out: Path) -> Path:
-    """Copy ``source`` with each problem's cell highlighted and commented, plus a sheet listing them all."""
+    """Copy `source` with each problem's cell highlighted and commented, plus a sheet listing them all; the
+    submission's formulas and links are frozen to plain values first."""
     wb = openpyxl.load_workbook(source)
+    _freeze(wb, openpyxl.load_workbook(source, data_only=True, read_only=False))
+    seen: dict[tuple[str, str], str] = {}
     for ws in wb.worksheets:
         sheet = _sheet_key(ws.title)
         if sheet is None:
             continue
-        positions = _column_positions(ws, sheet)
+        positions, headings = _column_positions(ws, sheet)
+        seen |= {(sheet, name): text for name, text in headings.items()}
         mine = problems.filter((pl.col("sheet") == ws.title) | (pl.col("sheet") == sheet))
         for r in mine.filter(pl.col("source_row").is_not_null()).iter_rows(named=True):
             col = positions.get(r["column"] or "", 1)
@@ -91,7 +142,7 @@ def annotate_workbook(source: Path, problems: pl.DataFrame, out: Path) -> Path:
         del wb[PROBLEMS_SHEET]
     ws = wb.create_sheet(PROBLEMS_SHEET, 0)
     ws.append([label for _, label in COLUMNS])
-    for row in _problem_rows(problems):
+    for row in _problem_rows(problems, seen):
         ws.append(row)
         for cell in ws[ws.max_row]:
             if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
@@ -117,13 +168,9 @@ def write_feedback(path: Path, problems: pl.DataFrame, title: str) -> Path:
     columns = [("source_file", "Tệp"), *COLUMNS, ("raw_values", "Giá trị gốc")]
     for c, (_, label) in enumerate(columns):
         ws.write_string(2, c, label, head)
-    for r, row in enumerate(
-        problems.sort("source_file", "sheet", "source_row", nulls_last=False).iter_rows(named=True), 3
-    ):
+    for r, row in enumerate(cause_first(problems).iter_rows(named=True), 3):
         for c, (key, _) in enumerate(columns):
-            value = row[key]
-            if key == "severity":
-                value = _SEVERITY_VI.get(value, value)
+            value = _cell(row, key) if key in ("severity", "column") else row[key]
             if value is None:
                 continue
             if isinstance(value, int):

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from ingest.discover import MARKED_SUFFIX
+
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 MAX_STEM = 100
 
@@ -43,7 +45,7 @@ def safe_stem(text: object, fallback: str = "tep") -> str:
 
 def marked_name(source: Path) -> str:
     """``<name>.kiem-tra.xlsx``: the name of the marked copy of a submission (``kttt validate --format xlsx``)."""
-    return f"{safe_stem(source.name.removesuffix(source.suffix))}.kiem-tra.xlsx"
+    return f"{safe_stem(source.name.removesuffix(source.suffix))}{MARKED_SUFFIX}"
 
 
 def inside(folder: Path, path: Path) -> Path:

@@ -69,6 +69,12 @@ def _typed(frame: pl.DataFrame, col: SheetColumn) -> tuple[pl.Expr, str | None]:
     return text, None
 
 
+def _allowed(columns: list[SheetColumn]) -> dict[str, str]:
+    """Column name → the labels a clerk may type, for the message of a value that is not one of them."""
+    out = {c.name: VOCABS[c.vocab].allowed_vi() for c in columns if c.kind == "category" and c.vocab in VOCABS}
+    return out | {c.name: VOCABS["yes_no"].allowed_vi() for c in columns if c.kind == "bool"}
+
+
 def convert(frame: pl.DataFrame, columns: list[SheetColumn]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Typed columns for ``columns`` and the cells that failed to convert.
 
@@ -108,7 +114,7 @@ def convert(frame: pl.DataFrame, columns: list[SheetColumn]) -> tuple[pl.DataFra
             on=["_i", "column"],
             how="left",
         )
-        .with_columns(pl.lit(None, dtype=pl.String).alias("detail"))
+        .with_columns(pl.col("column").replace_strict(_allowed(columns), default=None).alias("detail"))
         .select(list(ISSUE_SCHEMA))
         .sort("_i", "column")
     )

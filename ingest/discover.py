@@ -1,8 +1,9 @@
 """Find the periods and the submission files of a raw directory.
 
 Layout: ``<raw>/<YYYY>/Q<n>/`` holds one workbook (or one folder of CSV files) per
-commune, and optionally ``_district.xlsx``. Hidden files, Office lock files (``~$…``)
-and symbolic links are not submissions: they are listed as skipped, never followed.
+commune, and optionally ``_district.xlsx``. Hidden files, Office lock files (``~$…``),
+symbolic links and the marked copies `kttt validate --format xlsx` writes
+(`<name>.kiem-tra.xlsx`) are not submissions: they are listed as skipped, never followed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from pathlib import Path
 
 from ingest.workbook import WORKBOOK_SUFFIXES
 from schemas.periods import YEAR_FOLDER, folder_period, period_folders
+
+MARKED_SUFFIX = ".kiem-tra.xlsx"
+"""The end of a marked copy's name: kttt's own output, never a commune's submission."""
 
 
 @dataclass(frozen=True)
@@ -91,9 +95,15 @@ def _kind(path: Path) -> str:
     return "other"
 
 
+def is_marked_copy(path: Path) -> bool:
+    """A workbook `kttt validate --format xlsx` wrote (`<name>.kiem-tra.xlsx`): the commune's file with kttt's marks,
+    which would otherwise supersede the real submission."""
+    return path.name.lower().endswith(MARKED_SUFFIX)
+
+
 def is_skipped(path: Path) -> bool:
-    """Hidden files, Office lock files and symbolic links are not submissions."""
-    return path.name.startswith((".", "~$")) or path.is_symlink()
+    """Hidden files, Office lock files, symbolic links and marked copies are not submissions."""
+    return path.name.startswith((".", "~$")) or path.is_symlink() or is_marked_copy(path)
 
 
 def skip_reason(path: Path, raw_dir: Path) -> str:
@@ -110,6 +120,11 @@ def skip_reason(path: Path, raw_dir: Path) -> str:
         return "tệp khoá của Office (tệp đang mở) / Office lock file (the workbook is open)"
     if path.name.startswith("."):
         return "tệp ẩn / hidden file"
+    if is_marked_copy(path):
+        return (
+            "bản đánh dấu lỗi do kttt validate ghi, không phải báo cáo của xã / "
+            "marked copy written by kttt validate, not a commune's submission"
+        )
     return "nằm ngoài thư mục raw / resolves outside raw"
 
 

@@ -48,11 +48,19 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
         if unknown is not None:  # the commune, period or date is a formula without a value: say so
             state.reject("formula_uncached", column=unknown[0], value=unknown[1], **where)
             continue
+        blank = _blank_identity(row, ("commune",))
+        if blank is not None:
+            state.reject("required", column=blank, **where)
+            continue
         code = reference.resolve(row["commune"])
         if code is None:
             state.reject("commune_unknown", column="commune", value=row["commune"], **where)
             continue
         state.commune_code = code
+        blank = _blank_identity(row, ("period_text", "report_date"))
+        if blank is not None:
+            state.reject("required", column=blank, **where)
+            continue
         stated = parse_period(row["period_text"])
         if stated is None:
             state.reject("period_invalid", column="period_text", value=row["period_text"], **where)
@@ -82,6 +90,11 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
         result.issues = pl.concat([result.issues, extra_issues])
     validate_sheet(result, states, "TongHop", period)
     return result
+
+
+def _blank_identity(row: dict, columns: tuple[str, ...]) -> str | None:
+    """The first of `columns` left blank in the TongHop row: said as missing, not as a value that is wrong."""
+    return next((c for c in columns if not (row[c] or "").strip()), None)
 
 
 def _identity_formula(state: FileState) -> tuple[str, str] | None:

@@ -18,7 +18,7 @@ from ingest.stacking import SheetResult
 from ingest.submission import FileState
 from schemas import warehouse as wh
 from schemas.periods import period_parts
-from schemas.rules import ERROR, RULES, message
+from schemas.rules import ERROR, RULES, cause_first, message
 
 
 def _issue_rows(result: SheetResult, sheet: str, states: list[FileState]) -> list[Issue]:
@@ -50,7 +50,11 @@ def quarter_issues(
     issues: list[Issue] = []
     for sheet, result in results.items():
         issues += _issue_rows(result, sheet, states)
-    issues += warn.warnings(tables)
+    read = {
+        table: results[sheet].typed.with_columns(results[sheet].rejected.alias("_rejected"))
+        for sheet, table in (("HTX", "cooperatives"), ("THT", "coop_groups"))
+    }
+    issues += warn.warnings(tables, read)
     for s in states:
         issues += s.issues
         if s.rejected:
@@ -121,9 +125,7 @@ def rejected_rows_table(issues: list[Issue], states: list[FileState], period: st
             }
         )
     schema = wh.polars_schema(wh.RejectedRows)
-    return pl.DataFrame(rows, schema=schema).sort(
-        "source_file", "sheet", "source_row", "column", "rule", nulls_last=False
-    )
+    return cause_first(pl.DataFrame(rows, schema=schema))
 
 
 def submission_log(

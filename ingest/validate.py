@@ -56,7 +56,7 @@ def _detail(
     if rule == "domain":
         col = next((c for c in sheet_columns(model, every=True) if c.name == column), None)
         if col is not None and col.vocab in vocabs:
-            return ", ".join(t.label_vi for t in vocabs[col.vocab].terms)
+            return vocabs[col.vocab].allowed_vi()
     if rule == "range" and raw:
         return raw.replace(", ", "–")
     if rule == "format" and column == "tax_code":

@@ -61,11 +61,45 @@ def outlier_warnings(tables: dict[str, pl.DataFrame]) -> list[Issue]:
                     col,
                     "outlier",
                     value=f"{r[col]:g}",
-                    detail=f"×{r[col] / median:,.0f} median {median:g}",
+                    detail=f"{r[col] / median:.0f}",
                 )
                 for r in high.select("source_file", "source_row", col).iter_rows(named=True)
             ]
     return out
+
+
+# TongHop figures that cannot be compared when a rejected detail row left the column they count unreadable.
+_NEEDS = {
+    "status": (
+        "htx_new",
+        "htx_good",
+        "htx_fair",
+        "htx_average",
+        "htx_weak",
+        "htx_suspended",
+        "tht_new",
+        "tht_good",
+        "tht_fair",
+        "tht_average",
+        "tht_weak",
+    ),
+    "rating": ("htx_good", "htx_fair", "htx_average", "htx_weak", "tht_good", "tht_fair", "tht_average", "tht_weak"),
+    "members": ("htx_members",),
+    "charter_capital_mvnd": ("htx_capital_mvnd",),
+}
+UNREADABLE = "_unreadable"
+
+
+def _unreadable(df: pl.DataFrame) -> pl.Expr:
+    """Names of the columns a rejected row of the file holds no value in (so its TongHop counts cannot be checked)."""
+    if "_rejected" not in df.columns:
+        return pl.lit([], dtype=pl.List(pl.String)).alias(UNREADABLE)
+    flags = [
+        pl.when((pl.col("_rejected") & pl.col(c).is_null()).any()).then(pl.lit(c)).otherwise(None)
+        for c in _NEEDS
+        if c in df.columns
+    ]
+    return pl.concat_list(flags).list.drop_nulls().alias(UNREADABLE)
 
 
 def _detail_counts(coops: pl.DataFrame, groups: pl.DataFrame) -> dict[str, dict[str, Any]]:
@@ -84,6 +118,7 @@ def _detail_counts(coops: pl.DataFrame, groups: pl.DataFrame) -> dict[str, dict[
             (pl.col("status") == "suspended").sum().alias("htx_suspended"),
             pl.col("members").sum().alias("htx_members"),
             pl.col("charter_capital_mvnd").sum().alias("htx_capital_mvnd"),
+            _unreadable(coops),
         ],
     )
     tht = per_file(
@@ -93,14 +128,27 @@ def _detail_counts(coops: pl.DataFrame, groups: pl.DataFrame) -> dict[str, dict[
             (pl.col("status") == "new").sum().alias("tht_new"),
             *[(active & (pl.col("rating") == r)).sum().alias(f"tht_{r}") for r in ("good", "fair", "average")],
             ((pl.col("rating") == "weak") | (pl.col("status") == "suspended")).sum().alias("tht_weak"),
+            _unreadable(groups),
         ],
     )
-    return {f: {**htx.get(f, {}), **tht.get(f, {})} for f in set(htx) | set(tht)}
+    out = {}
+    for f in set(htx) | set(tht):
+        unknown = {*htx.get(f, {}).get(UNREADABLE, []), *tht.get(f, {}).get(UNREADABLE, [])}
+        out[f] = {**htx.get(f, {}), **tht.get(f, {}), UNREADABLE: {k for c in unknown for k in _NEEDS[c]}}
+    return out
 
 
-def reconciliation_warnings(tables: dict[str, pl.DataFrame]) -> list[Issue]:
-    """TongHop figures that differ from the detail rows of the same submission."""
-    details = _detail_counts(tables["cooperatives"], tables["coop_groups"])
+def reconciliation_warnings(
+    tables: dict[str, pl.DataFrame], read: dict[str, pl.DataFrame] | None = None
+) -> list[Issue]:
+    """TongHop figures that differ from the detail rows of the same submission.
+
+    The detail rows are all those read (`read`: rejected ones included, flagged `_rejected`), not only the
+    accepted ones: a TongHop that counts a row the clerk must correct is right, and is not blamed. A figure
+    counting a column that a rejected row left unreadable is not compared.
+    """
+    read = read or tables
+    details = _detail_counts(read["cooperatives"], read["coop_groups"])
     zero_counts = {
         "htx_total",
         "htx_new",
@@ -122,7 +170,7 @@ def reconciliation_warnings(tables: dict[str, pl.DataFrame]) -> list[Issue]:
         for col in (*sorted(zero_counts), "htx_members", "htx_capital_mvnd"):
             stated = row[col]
             actual = counted.get(col, 0 if col in zero_counts else None)
-            if stated is None or actual is None:
+            if stated is None or actual is None or col in counted.get(UNREADABLE, ()):
                 continue
             if abs(float(stated) - float(actual)) > 0.5:
                 out.append(
@@ -163,6 +211,11 @@ def scale_warnings(tables: dict[str, pl.DataFrame]) -> list[Issue]:
     ]
 
 
-def warnings(tables: dict[str, pl.DataFrame]) -> list[Issue]:
-    """All warnings of a period's accepted rows."""
-    return member_warnings(tables) + outlier_warnings(tables) + reconciliation_warnings(tables) + scale_warnings(tables)
+def warnings(tables: dict[str, pl.DataFrame], read: dict[str, pl.DataFrame] | None = None) -> list[Issue]:
+    """All warnings of a period's accepted rows (`read`: every detail row read, for reconciliation)."""
+    return (
+        member_warnings(tables)
+        + outlier_warnings(tables)
+        + reconciliation_warnings(tables, read)
+        + scale_warnings(tables)
+    )

@@ -163,7 +163,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         _print_problems(out["submission_log"], problems)
     if args.format == "xlsx":
-        _write_marked(paths, raw, problems, Path(args.out) if args.out else None)
+        folder = Path(args.out) if args.out else Path.cwd()
+        if folder.resolve().is_relative_to(raw.resolve()):
+            print(say("marked_inside_raw", folder=folder, raw=raw), file=sys.stderr)
+            return 2
+        _write_marked(paths, raw, problems, folder)
     return 1 if problems.filter(pl.col("severity") == "error").height else 0
 
 
@@ -187,15 +191,18 @@ def _print_problems(log: pl.DataFrame, problems: pl.DataFrame) -> None:
             print(f"  [{tag}] {r['message_vi']}\n      {r['message_en']}")
 
 
-def _write_marked(paths: list[Path], raw: Path, problems: pl.DataFrame, out_dir: Path | None) -> None:
-    """For each file, ``<name>.kiem-tra.xlsx``: the workbook with its faulty cells marked (a list for CSV)."""
+def _write_marked(paths: list[Path], raw: Path, problems: pl.DataFrame, folder: Path) -> None:
+    """For each file with a problem, `<name>.kiem-tra.xlsx` in `folder`: the workbook with its faulty cells marked
+    (a list for CSV); a file without any problem gets nothing."""
     from forms.annotate import annotate_workbook, write_feedback
     from ingest.check import describe_file
 
     for path in paths:
         rel = describe_file(path, raw).rel
         mine = problems.filter(pl.col("source_file") == rel)
-        folder = out_dir or path.parent
+        if not mine.height:
+            print(say("marked_nothing", file=path), file=sys.stderr)
+            continue
         target = inside(folder, folder / marked_name(path))
         if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
             annotate_workbook(path, mine, target)
@@ -317,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="text (default), json, or xlsx: also write each workbook with its faulty cells marked",
     )
-    val.add_argument("--out", help="folder for the marked workbooks (default: beside each file)")
+    val.add_argument("--out", help="folder for the marked workbooks (default: the current folder; never inside --raw)")
     val.set_defaults(func=cmd_validate)
     smp = sub.add_parser("sample", help="regenerate the bundled sample district")
     smp.add_argument("--raw", help="raw directory to write into")

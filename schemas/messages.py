@@ -30,6 +30,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tag_error": ("LỖI", "ERROR"),
     "tag_warning": ("CẢNH BÁO", "WARNING"),
     "marked": ("Đã đánh dấu lỗi trong {path}", "Problems marked in {path}"),
+    "marked_nothing": (
+        "{file}: không có lỗi hay cảnh báo nào, không ghi bản đánh dấu",
+        "{file}: no error or warning, no marked copy written",
+    ),
+    "marked_inside_raw": (
+        "Không ghi bản đánh dấu vào {folder} vì thư mục này nằm trong {raw} (thư mục số liệu nộp); "
+        "chạy lệnh ở thư mục khác hoặc dùng --out",
+        "Marked copies are not written to {folder}, which lies inside {raw} (the submissions folder); "
+        "run from another folder or use --out",
+    ),
     "template_written": (
         "Đã ghi {path} ({name}, {period}; điền sẵn {htx} HTX và {tht} THT)",
         "Wrote {path} ({name}, {period}; {htx} HTX and {tht} THT prefilled)",

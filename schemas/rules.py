@@ -14,7 +14,10 @@ entries, not of the checks.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+import polars as pl
 
 from schemas.in_force import in_window
 from schemas.law import DECREE_113_FROM, LAW_2023_FROM, RATING_LAST
@@ -290,8 +293,8 @@ _RULES = [
         "outlier",
         WARNING,
         "row",
-        "Giá trị {value} lớn bất thường ({detail}); kiểm tra đơn vị (triệu đồng)",
-        "Value {value} is unusually large ({detail}); check the unit (million VND)",
+        "Giá trị {value} lớn bất thường (gấp {detail} lần trung vị của huyện); kiểm tra đơn vị (triệu đồng)",
+        "Value {value} is unusually large ({detail} times the district median); check the unit (million VND)",
     ),
     Rule(
         "unknown_column",
@@ -358,6 +361,46 @@ _RULES = [
 
 RULES: dict[str, Rule] = {r.name: r for r in _RULES}
 
+_DECIMAL_POINT = re.compile(r"(?<![\d.,])(-?\d+)\.(\d+)(?![\d.,])")
+
+
+def one_line(text: str) -> str:
+    """A heading as one line: a header typed on several lines (Alt+Enter) is quoted with spaces."""
+    return " ".join(text.split())
+
+
+def vi_number(text: object) -> object:
+    """A number written with a decimal point (`1500.5`) as Vietnamese writes it (`1500,5`); other text unchanged.
+
+    >>> vi_number("1500.5"), vi_number("1.250,5"), vi_number("10.10.2024"), vi_number(12.5)
+    ('1500,5', '1.250,5', '10.10.2024', '12,5')
+    """
+    if isinstance(text, float):
+        text = f"{text:g}"
+    return _DECIMAL_POINT.sub(r"\1,\2", text) if isinstance(text, str) else text
+
+
+def cause_rank(rule: str) -> int:
+    """Sort key of a problem within its file, so a reader meets the cause before its consequences: 0 for a
+    file-level error, 2 for the rows a rejected file carries along (`file_rejected`), 1 for the rest."""
+    if rule == "file_rejected":
+        return 2
+    r = RULES.get(rule)
+    return 0 if r is not None and r.severity == ERROR and r.scope == "file" else 1
+
+
+def cause_first(problems: pl.DataFrame) -> pl.DataFrame:
+    """Problems (rows of `rejected_rows`) by file, each file's cause first, then by sheet, row and column."""
+    if problems.is_empty():
+        return problems
+    rank = pl.col("rule").replace_strict({name: cause_rank(name) for name in RULES}, default=1, return_dtype=pl.Int8)
+    by = [
+        c
+        for c in ("source_file", "_rank", "sheet", "source_row", "column", "rule")
+        if c in {*problems.columns, "_rank"}
+    ]
+    return problems.with_columns(rank.alias("_rank")).sort(by, nulls_last=False).drop("_rank")
+
 
 def rules_in_force(period: str) -> dict[str, Rule]:
     """The rules that apply to `period`."""
@@ -376,7 +419,11 @@ def message(
 ) -> tuple[str, str]:
     """Both messages of a rule, each starting with where the problem is."""
     r = RULES[rule]
-    fields = {"col": col or "", "value": "" if value is None else value, "detail": "" if detail is None else detail}
+    col = one_line(col) if col else col
+    value = "" if value is None else value
+    detail = "" if detail is None else detail
+    fields = {"col": col or "", "value": value, "detail": detail}
+    fields_vi = {"col": col or "", "value": vi_number(value), "detail": vi_number(detail)}
     where_vi = [f"Tệp {file}"]
     where_en = [f"File {file}"]
     if sheet:
@@ -388,4 +435,4 @@ def message(
     if col:
         where_vi.append(f"cột «{col}»")
         where_en.append(f"column '{col}'")
-    return (", ".join(where_vi) + ": " + r.vi.format(**fields), ", ".join(where_en) + ": " + r.en.format(**fields))
+    return (", ".join(where_vi) + ": " + r.vi.format(**fields_vi), ", ".join(where_en) + ": " + r.en.format(**fields))

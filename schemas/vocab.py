@@ -36,6 +36,10 @@ class Vocab:
         """Vietnamese label of a code."""
         return next(t.label_vi for t in self.terms if t.code == code)
 
+    def allowed_vi(self) -> str:
+        """The Vietnamese labels a clerk may type, as a message lists them."""
+        return ", ".join(t.label_vi for t in self.terms)
+
     def spellings(self) -> dict[str, str]:
         """Every accepted spelling (label, alias, code) mapped to its code, before folding."""
         out: dict[str, str] = {}
