@@ -240,6 +240,9 @@ def cmd_template(args: argparse.Namespace) -> int:
     from schemas.sheets import SHEETS
 
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    if not (raw / "reference" / "communes.csv").is_file():
+        print(say("no_reference", raw=raw), file=sys.stderr)
+        return 2
     reference = load_reference(raw)
     code = reference.resolve(args.commune)
     period = parse_period(args.period)
@@ -247,6 +250,21 @@ def cmd_template(args: argparse.Namespace) -> int:
         print(say("unknown_commune_or_period", commune=args.commune, period=args.period), file=sys.stderr)
         return 2
     name = reference.name_of(code)
+    if code not in reference.expected(period)["code"].to_list():
+        window = reference.communes.filter(pl.col("code") == code).row(0, named=True)
+        print(
+            say(
+                "commune_not_in_period",
+                name=name,
+                code=code,
+                period=period,
+                csv=raw / "reference" / "communes.csv",
+                valid_from=window["valid_from"] or "…",
+                valid_to=window["valid_to"] or "…",
+            ),
+            file=sys.stderr,
+        )
+        return 2
     htx: list[dict] = []
     tht: list[dict] = []
     if args.prefill:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "no_reference": (
-        "{raw} không có reference/communes.csv (dùng --raw)",
-        "{raw} has no reference/communes.csv (use --raw)",
+        "Không tìm thấy {raw}/reference/communes.csv; chạy lệnh ở thư mục gốc của dự án, "
+        "hoặc chỉ thư mục raw bằng --raw hay biến KTTT_RAW_DIR",
+        "{raw}/reference/communes.csv not found; run from the project's root folder, "
+        "or name the raw folder with --raw or KTTT_RAW_DIR",
     ),
     "no_file": ("Không có tệp {path}", "{path} does not exist"),
     "no_periods": ("Không có thư mục quý (<YYYY>/Q<n>) trong {raw}", "No quarter folders (<YYYY>/Q<n>) under {raw}"),
@@ -47,6 +49,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_commune_or_period": (
         "Không rõ xã {commune} hoặc kỳ {period}",
         "Unknown commune {commune} or period {period}",
+    ),
+    "commune_not_in_period": (
+        "Xã {name} ({code}) không phải báo cáo kỳ {period} (theo {csv}: từ {valid_from} đến {valid_to}); "
+        "không ghi biểu mẫu",
+        "Commune {name} ({code}) does not report in {period} (per {csv}: from {valid_from} to {valid_to}); "
+        "no template written",
     ),
     "nothing_stored": (
         "Chưa có số liệu kỳ {period}; biểu mẫu để trống",
