@@ -57,6 +57,7 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
             state.reject("commune_unknown", column="commune", value=row["commune"], **where)
             continue
         state.commune_code = code
+        state.commune_name = reference.name_of(code)
         blank = _blank_identity(row, ("period_text", "report_date"))
         if blank is not None:
             state.reject("required", column=blank, **where)

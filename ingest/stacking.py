@@ -70,10 +70,17 @@ def keys_frame(states: list[FileState], period: str) -> pl.DataFrame:
         {
             "_state": list(range(len(states))),
             "commune_code": [s.commune_code for s in states],
+            "commune_name": [s.commune_name for s in states],
             "source_file": [s.file.rel for s in states],
             "source_sha256": [s.file.sha256 for s in states],
         },
-        schema={"_state": pl.UInt32, "commune_code": pl.String, "source_file": pl.String, "source_sha256": pl.String},
+        schema={
+            "_state": pl.UInt32,
+            "commune_code": pl.String,
+            "commune_name": pl.String,
+            "source_file": pl.String,
+            "source_sha256": pl.String,
+        },
     ).with_columns(
         pl.lit(period).alias("period"), pl.lit(year, pl.Int32).alias("year"), pl.lit(quarter, pl.Int8).alias("quarter")
     )

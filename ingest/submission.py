@@ -32,6 +32,7 @@ class FileState:
     rejected: bool = False
     superseded_by: str | None = None
     commune_code: str | None = None
+    commune_name: str | None = None
     report_date: date | None = None
 
     @property

@@ -40,11 +40,19 @@ class _CommuneKey(pa.DataFrameModel):
     commune_code: pl.String = field("Official code of the commune", "Mã xã")
 
 
+class _CommuneName(pa.DataFrameModel):
+    commune_name: pl.String = field(
+        "Name of the commune in the reference list (communes.csv) for the period, beside its code",
+        "Tên xã",
+        nullable=True,
+    )
+
+
 def _duplicated(id_col: str) -> pl.Expr:
     return pl.struct("source_file", id_col).is_duplicated()
 
 
-class Cooperatives(HtxSheet, PeriodKeys, _CommuneKey, Lineage):
+class Cooperatives(HtxSheet, PeriodKeys, _CommuneKey, _CommuneName, Lineage):
     """Accepted cooperative rows (sheet HTX), one per cooperative per period."""
 
     scale_computed: pl.String | None = field(  # "| None": added after validation (ingest.scale)
@@ -68,7 +76,7 @@ class Cooperatives(HtxSheet, PeriodKeys, _CommuneKey, Lineage):
     Config = SheetConfig
 
 
-class CoopGroups(ThtSheet, PeriodKeys, _CommuneKey, Lineage):
+class CoopGroups(ThtSheet, PeriodKeys, _CommuneKey, _CommuneName, Lineage):
     """Accepted cooperative-group rows (sheet THT), one per group per period."""
 
     @pa.dataframe_check(name="duplicate_id")
@@ -245,7 +253,7 @@ FACT_TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
 }
 """The fact tables, by the sheet their rows come from: sheet → (table, model)."""
 
-_FIRST = (*PERIOD_KEYS, "commune_code")
+_FIRST = (*PERIOD_KEYS, "commune_code", "commune_name")
 
 
 def column_order(model: type[pa.DataFrameModel]) -> list[str]:
