@@ -152,6 +152,7 @@ def submission_log(
             accepted_n = rows_in - rejected_n
             status = "accepted_with_errors" if rejected_n else "accepted"
         conversions = {f"{sheet}.{col}": unit for sheet, b in s.blocks.items() for col, unit in b.unit_texts.items()}
+        skipped = {sheet: {str(r): why for r, why in b.skipped} for sheet, b in s.blocks.items() if b.skipped}
         rows.append(
             {
                 "period": period,
@@ -173,6 +174,7 @@ def submission_log(
                 "unit_conversions": json.dumps(conversions, ensure_ascii=False, sort_keys=True)
                 if conversions
                 else None,
+                "skipped_lines": json.dumps(skipped, ensure_ascii=False) if skipped else None,
             }
         )
     return pl.DataFrame(rows, schema=wh.polars_schema(wh.SubmissionLog)).sort("source_file")

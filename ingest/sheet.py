@@ -24,6 +24,7 @@ from functools import cache, lru_cache
 
 from ingest.issues import Issue
 from ingest.legacy_fonts import NO_CONTEXT, CellText, FileFonts, needs_check, read_cell, words_of
+from ingest.nondata import IGNORED_HEADERS, SIGNATURE, blank_means_no, non_data_reason
 from ingest.text import EMPTY_MARKS, PLAIN_UNITS, fold, looks_like_money_unit, money_factor, parse_number, split_unit
 from ingest.workbook import RawSheet, column_letters
 from schemas.fields import SheetColumn, sheet_columns
@@ -33,8 +34,6 @@ from schemas.vocab import BY_NAME as VOCABS
 HEADER_SCAN_ROWS = 30
 _PARENS = re.compile(r"\(([^()]*)\)")
 _TOTAL_LABEL = re.compile(r"^(tong cong|tong so|tong|cong)( |$)")
-# Columns communes often add that carry nothing we store (row numbers, notes).
-IGNORED_HEADERS = frozenset({"stt", "so tt", "tt", "ghi chu", "so thu tu"})
 # Sub-headers that only say "the total" of the group title above them ("Cán bộ quản lý" / "Tổng số").
 _TOTAL_SUBHEADERS = frozenset({"tong so", "tong", "so luong", "cong", "so", "tong cong"})
 
@@ -58,6 +57,8 @@ class SheetBlock:
     row_issues: list[Issue] = field(default_factory=list)
     file_error: bool = False
     sheet_rejected: bool = False
+    # Rows under the header that are not data (a pre-numbered STT, a note, the signature block): row, reason
+    skipped: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def rows_in(self) -> int:
@@ -365,10 +366,17 @@ def _collect_rows(
     # A row counts for its formulas only in columns kept (a filled-down "=ROW()-1" in STT makes no data row).
     formula_rows = {r for r, c in uncached if not positions or c in kept}
     no_flags: list[bool] = []
+    ignored = {c for c, label in labels.items() if c not in kept and fold(label) in IGNORED_HEADERS}
+    signed = False
     for r in range(hr + 1, len(raw.rows)):
         cells = raw.rows[r]
         filled = {c: v for c, v in enumerate(cells) if v is not None and v.strip()}
         if (not filled and r not in formula_rows) or is_total_row(raw, r):
+            continue
+        reason = non_data_reason(filled, ignored, signed) if positions and r not in formula_rows else None
+        if reason is not None:
+            block.skipped.append((r + 1, reason))
+            signed = signed or reason == SIGNATURE
             continue
         flags = raw.numeric[r] if raw.numeric is not None and r < len(raw.numeric) else no_flags
         block.rows.append(r + 1)
@@ -391,6 +399,9 @@ def _collect_rows(
             }
             as_written = dict(sorted(as_written.items()))
         block.raw.append(json.dumps({keys.get(c, f"col{c + 1}"): v for c, v in as_written.items()}, ensure_ascii=False))
+    for name in positions:
+        if columns_by_name(block.sheet)[name].kind == "bool":
+            texts[name] = blank_means_no(texts[name])
     block.cells = texts
     block.numeric = numbers
 

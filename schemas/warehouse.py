@@ -115,7 +115,11 @@ class SubmissionLog(PeriodKeys, _CommuneKey):
     status: pl.String = field(
         "accepted, accepted_with_errors, rejected or superseded", "Trạng thái", isin=SUBMISSION_STATUSES.codes
     )
-    rows_read: pl.Int64 = field("Data rows read (title, header, blank and total rows excluded)", "Số dòng đọc", ge=0)
+    rows_read: pl.Int64 = field(
+        "Data rows read (title, header, blank and total rows excluded, and the rows in skipped_lines)",
+        "Số dòng đọc",
+        ge=0,
+    )
     rows_in: pl.Int64 = field(
         "Data rows taken into the period: rows_read, or 0 for a superseded file", "Số dòng đưa vào kỳ", ge=0
     )
@@ -124,6 +128,12 @@ class SubmissionLog(PeriodKeys, _CommuneKey):
     warnings: pl.Int64 = field("Warnings raised on the file", "Số cảnh báo", ge=0)
     superseded_by: pl.String = field("The file that replaced this one", "Thay thế bởi", nullable=True)
     unit_conversions: pl.String = field("JSON: column → unit converted to million VND", "Quy đổi đơn vị", nullable=True)
+    skipped_lines: pl.String = field(
+        "JSON: sheet → {row: reason} of the rows under a header that are not data and were skipped (a row with "
+        "only a pre-filled STT number, a note such as 'Ghi chú: …', the signature block)",
+        "Dòng bỏ qua",
+        nullable=True,
+    )
 
     Config = SheetConfig
 

@@ -1,0 +1,75 @@
+"""Rows a clerk adds under the table that are not data (a template's pre-numbered STT, a note, the signature block)
+are skipped and listed in `submission_log.skipped_lines`; a Có/Không column ticked with "x" reads blank as no."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from ingest.nondata import NOTE, NUMBER_ONLY, SIGNATURE, blank_means_no, non_data_reason
+from tests import builders as b
+
+
+def _with_stt(grid: list[list[object]], first_data: int = 1) -> list[list[object]]:
+    """The grid with an STT column in front, numbered on every data row."""
+    return [["STT", *grid[0]], *[[i, *row] for i, row in enumerate(grid[1:], first_data)]]
+
+
+def test_template_numbers_notes_and_signatures_are_not_data(raw_dir: Path) -> None:
+    coops = [
+        b.valid_htx_row(coop_id="A1", digital_training="x"),
+        b.valid_htx_row(coop_id="A2", digital_training=None),
+        b.valid_htx_row(coop_id="A3", digital_training="X"),
+    ]
+    htx = _with_stt(b.grid("HTX", coops))
+    htx += [[n] for n in range(4, 11)]  # the template's numbered rows left empty (Excel rows 5-11)
+    htx += [
+        [],
+        ["Ghi chú: số liệu tạm tính đến ngày 30/9"],  # row 13
+        [],
+        [None, None, "Thạch Liên, ngày 10 tháng 10 năm 2024"],  # row 15
+        [None, "Người lập biểu", None, None, "Chủ tịch UBND xã"],  # row 16
+        [None, "(Ký, ghi rõ họ tên)", None, None, "(Ký tên, đóng dấu)"],  # row 17
+        [],
+        [None, "Nguyễn Văn An", None, None, "Trần Thị Bình"],  # row 19
+    ]
+    tht = [b.valid_tht_row()]
+    sheets = {
+        "HTX": htx,
+        "THT": b.grid("THT", tht),
+        "TongHop": b.grid("TongHop", [b.summary_row(coops, tht)]),
+    }
+    b.write_xlsx(b.q3(raw_dir) / "thach-lien.xlsx", sheets)
+    tables = b.run(raw_dir)
+    assert tables["rejected_rows"].filter(pl.col("severity") == "error").is_empty(), tables["rejected_rows"]
+    assert tables["cooperatives"]["coop_id"].to_list() == ["A1", "A2", "A3"]
+    assert tables["cooperatives"]["digital_training"].to_list() == [True, False, True]
+    log = b.log_row(tables, "2024/Q3/thach-lien.xlsx")
+    assert (log["status"], log["rows_read"], log["rows_accepted"]) == ("accepted", 5, 5)
+    skipped = json.loads(log["skipped_lines"])
+    assert list(skipped) == ["HTX"]
+    expected = {str(r): NUMBER_ONLY for r in range(5, 12)} | {"13": NOTE}
+    expected |= {str(r): SIGNATURE for r in (15, 16, 17, 19)}
+    assert skipped["HTX"] == expected
+
+
+def test_a_data_row_is_still_data() -> None:
+    """A cooperative row, even short, and one after a signature that carries numbers, are read."""
+    ignored = {0}
+    assert non_data_reason({0: "1", 1: "HTX-01", 2: "HTX Đồng Tiến"}, ignored, False) is None
+    assert non_data_reason({1: "Ghi chú", 2: "HTX", 3: "5", 4: "x"}, ignored, False) is None
+    assert non_data_reason({1: "HTX-09", 3: "25"}, ignored, True) is None
+    assert non_data_reason({1: "Nguyễn Văn An"}, ignored, True) == SIGNATURE
+
+
+def test_blank_is_no_only_in_a_column_ticked_with_x() -> None:
+    assert blank_means_no(["x", None, " ", "Có"]) == ["x", "Không", "Không", "Có"]
+    assert blank_means_no(["Có", None, "Không"]) == ["Có", None, "Không"]
+
+
+def test_without_an_x_a_blank_answer_stays_unanswered(raw_dir: Path) -> None:
+    coops = [b.valid_htx_row(coop_id="A1"), b.valid_htx_row(coop_id="A2", digital_training=None)]
+    b.submission(b.q3(raw_dir) / "thach-lien.xlsx", coops)
+    assert b.run(raw_dir)["cooperatives"]["digital_training"].to_list() == [True, None]
