@@ -21,6 +21,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
+from forms.printing import set_print_layout, set_print_layout_openpyxl
 from ingest.sheet import columns_by_name, find_header_rows
 from ingest.text import fold
 from ingest.workbook import RawSheet
@@ -39,6 +40,8 @@ COLUMNS = [
     ("message_en", "Message (English)"),
     ("rule", "Quy tắc"),
 ]
+# Columns that say which row is which: repeated at the left of every printed page.
+_NAME_COLUMNS = frozenset({"coop_id", "group_id", "name", "commune", "program"})
 _SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -50,13 +53,16 @@ def _sheet_key(name: str) -> str | None:
 
 def _column_positions(ws: openpyxl.worksheet.worksheet.Worksheet, sheet: str) -> tuple[dict[str, int], dict[str, str]]:
     """Column name → 1-based column of the sheet's header, found as the pipeline finds it, and column name →
-    the heading the clerk wrote there (on one line)."""
+    the heading the clerk wrote there (on one line); the sheet's print layout repeats that header and the
+    columns naming each row."""
     rows = [
         [None if v is None else str(v) for v in row] for row in ws.iter_rows(min_row=1, max_row=30, values_only=True)
     ]
     found = find_header_rows(RawSheet(ws.title, rows), sheet)
     if found is None:
         return {}, {}
+    names = [c for c, name in found.matched.items() if name in _NAME_COLUMNS]
+    set_print_layout_openpyxl(ws, (found.first + 1, found.last + 1), (1, max(names) + 1) if names else None)
     positions: dict[str, int] = {}
     headings: dict[str, str] = {}
     for c, name in sorted(found.matched.items()):
@@ -149,6 +155,7 @@ def annotate_workbook(source: Path, problems: pl.DataFrame, out: Path) -> Path:
                 cell.data_type = "s"
     for letter, width in zip("ABCDEFG", (10, 10, 8, 24, 80, 80, 26), strict=True):
         ws.column_dimensions[letter].width = width
+    set_print_layout_openpyxl(ws, (1, 1), None)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return out
@@ -180,5 +187,6 @@ def write_feedback(path: Path, problems: pl.DataFrame, title: str) -> Path:
     for c, width in enumerate((24, 10, 10, 8, 22, 70, 70, 24, 60)):
         ws.set_column(c, c, width)
     ws.freeze_panes(3, 0)
+    set_print_layout(ws, (2, 2), (0, 0))
     book.close()
     return path

@@ -22,6 +22,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from forms.cells import write_cell
+from forms.printing import set_print_layout
 from schemas.fields import SheetColumn, display_value, sheet_columns
 from schemas.periods import ROMAN_QUARTERS, period_label, period_parts
 from schemas.sheets import SHEETS
@@ -104,6 +105,7 @@ class _Template:
                 ws.data_validation(HEADER_ROW + 1, c, HEADER_ROW + data_rows, c, rule)
         ws.set_row(HEADER_ROW, 45)
         ws.freeze_panes(HEADER_ROW + 1, 2)
+        set_print_layout(ws, (HEADER_ROW, HEADER_ROW), (0, min(1, len(columns) - 1)))
         for r, row in enumerate(rows, HEADER_ROW + 1):
             for c, col in enumerate(columns):
                 self.write(ws, r, c, display_value(col, row.get(col.name)))
@@ -155,6 +157,7 @@ class _Template:
             ws.write_formula(r, 3, f"=C{r + 1}-B{r + 1}")
         ws.set_column(0, 0, 28)
         ws.set_column(1, 3, 14)
+        set_print_layout(ws, (2, 2), (0, 0))
 
     def close(self) -> None:
         self.book.close()

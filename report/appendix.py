@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from forms.printing import set_print_layout
 from schemas.vocab import RATINGS, SECTORS, THT_KINDS
 
 TOTAL_LABEL = "Tổng cộng"
@@ -86,5 +87,6 @@ def write_appendix(path: Path, tables: dict[str, pl.DataFrame], title: str) -> P
                 else:
                     ws.write_number(r, c, value or 0, fmt)
         ws.freeze_panes(3, 2)
+        set_print_layout(ws, (2, 2), (0, 1))
     book.close()
     return path

@@ -43,6 +43,7 @@ def write_docx(
     doc.add_heading("Biểu đồ", level=1)
     for caption, image in charts:
         doc.add_picture(str(image), width=Cm(15))
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True  # the caption is printed on the chart's page
         cap = doc.add_paragraph(caption)
         cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
     path.parent.mkdir(parents=True, exist_ok=True)
