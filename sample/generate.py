@@ -7,7 +7,9 @@ values of ``warehouse.md``): 135 cooperatives (HTX) rated 26 / 44 / 49 / 11, wit
 groups (THT); credit funds' loans; tax, insurance, OCOP and drone counts; the
 named cooperatives and groups in the communes the report gives; and the district's
 support programmes (sheet ``HoTro`` of ``_district.xlsx``). 2024-Q2 is a plausible
-earlier quarter of the same cooperatives.
+earlier quarter of the same cooperatives, with what a real quarter has: four rows that
+their communes got wrong (cooperatives dissolved before 2024-Q3, rejected with their
+messages) and one commune that reported after the deadline.
 
 Everything is deterministic: one seeded :class:`random.Random` per quarter, integer
 arithmetic for every split of a total, fixed workbook metadata, so that a rerun
@@ -927,6 +929,50 @@ def _previous_quarter(q3: list[Submission]) -> list[Submission]:
                 group["rating"] = "fair"
             groups.append(group)
         out.append(replace(sub, period="2024-Q2", report_date=date(2024, 7, rng.randint(1, 10)), htx=rows, tht=groups))
+    return _q2_faults(out)
+
+
+class AsWritten(str):
+    """Text a clerk typed in a cell instead of a valid value: written as it is, never looked up as a code."""
+
+
+LATE_Q2_REPORT = date(2024, 7, 26)
+"""The late commune's 2024-Q2 report date (the deadline is 15 July 2024)."""
+LATE_Q2_INDEX = 8
+"""Position (in commune-code order) of the commune that reports 2024-Q2 late."""
+Q2_FAULTS: tuple[tuple[int, str, str, str | None, str], ...] = (
+    (2, "HTX Nông nghiệp sạch", "sector", "Nông nghiệp sạch", "domain"),  # not a label of the list
+    (6, "HTX Dịch vụ điện", "founded_year", "khoảng 2015", "type_integer"),  # not a whole number
+    (11, "HTX Chế biến nông sản", "profit_mvnd", None, "profit_above_revenue"),  # profit = revenue + 12
+    (15, "HTX Mây tre đan", "tax_code", "30012345", "format"),  # eight digits
+)
+"""The 2024-Q2 rows a commune got wrong: commune position, cooperative name (+ the commune's), column, text
+written (None: a number), rule. Each is a cooperative listed in 2024-Q2 only (dissolved before 2024-Q3), so the
+accepted rows of 2024-Q2, and every change 2024-Q3 reports against them, are those of the clean quarter."""
+
+
+def _fault_id(sub: Submission, k: int) -> str:
+    return f"{sub.commune_code}-HTX-{91 + k}"
+
+
+def q2_faults(subs: Sequence[Submission]) -> dict[str, tuple[str, str]]:
+    """`coop_id` → (column, rule) of each planted fault of the 2024-Q2 submissions `subs`."""
+    return {_fault_id(subs[i], k): (column, rule) for k, (i, _, column, _, rule) in enumerate(Q2_FAULTS)}
+
+
+def _q2_faults(subs: list[Submission]) -> list[Submission]:
+    """What a real quarter has and the analysts practise on: a few rows a commune got wrong (rejected, with their
+    message) and one commune that reported after the deadline. Chosen by position, with no random draw, so the
+    rest of 2024-Q2 is unchanged; TongHop counts every row as the clerk wrote it."""
+    named = {n.name for n in NAMED_HTX}
+    out = list(subs)
+    for k, (index, name, column, written, _) in enumerate(Q2_FAULTS):
+        sub = out[index]
+        model = next(r for r in sub.htx if r["name"] not in named and r["sector"] == "agriculture")
+        row = dict(model, coop_id=_fault_id(sub, k), name=f"{name} {sub.commune_name}", tax_code=None, drones=None)
+        row[column] = row["revenue_mvnd"] + 12 if written is None else AsWritten(written)
+        out[index] = replace(sub, htx=[*sub.htx, row])
+    out[LATE_Q2_INDEX] = replace(out[LATE_Q2_INDEX], report_date=LATE_Q2_REPORT)
     return out
 
 
@@ -1048,6 +1094,8 @@ def summary_row(submission: Submission, *, period_style: str = "quy") -> dict[st
 
 def cell_value(col: SheetColumn, value: Any) -> Any:
     """A model value as a person writes it: category → Vietnamese label, bool → Có/Không, else as is."""
+    if isinstance(value, AsWritten):
+        return str(value)
     return display_value(col, value)
 
 
