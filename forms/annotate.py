@@ -19,7 +19,7 @@ import polars as pl
 import xlsxwriter
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
-from openpyxl.styles import PatternFill
+from openpyxl.styles import Alignment, PatternFill
 
 from forms.printing import set_print_layout, set_print_layout_openpyxl
 from ingest.sheet import columns_by_name, find_header_rows
@@ -29,6 +29,9 @@ from schemas.rules import cause_first, one_line
 from schemas.sheets import SHEETS
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_CHARS_PER_LINE = 85  # of the message columns (width 80); a row is as tall as its longest message needs
+_LINE_HEIGHT = 15
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
 PROBLEMS_SHEET = "Danh sách lỗi"
 COLUMNS = [
@@ -151,8 +154,11 @@ def annotate_workbook(source: Path, problems: pl.DataFrame, out: Path) -> Path:
     for row in _problem_rows(problems, seen):
         ws.append(row)
         for cell in ws[ws.max_row]:
+            cell.alignment = _WRAP  # the whole message shows, on screen and on paper
             if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
                 cell.data_type = "s"
+        longest = max(len(str(v)) for v in row if v is not None) if any(v is not None for v in row) else 0
+        ws.row_dimensions[ws.max_row].height = _LINE_HEIGHT * max(1, -(-longest // _CHARS_PER_LINE))
     for letter, width in zip("ABCDEFG", (10, 10, 8, 24, 80, 80, 26), strict=True):
         ws.column_dimensions[letter].width = width
     set_print_layout_openpyxl(ws, (1, 1), None)
