@@ -9,10 +9,12 @@ creates, openpyxl for the submission it marks).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.utility import xl_col_to_name
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 A4 = 9
 """Paper size code of A4 in both libraries (the Excel code)."""
@@ -33,9 +35,7 @@ def set_print_layout(ws: Any, header_rows: Span, name_columns: Span | None) -> N
         ws.repeat_columns(*name_columns)
 
 
-def set_print_layout_openpyxl(
-    ws: Worksheet, header_rows: tuple[int, int], name_columns: tuple[int, int] | None
-) -> None:
+def set_print_layout_openpyxl(ws: Worksheet, header_rows: Span, name_columns: Span | None) -> None:
     """The same layout on an openpyxl worksheet (rows and columns 1-based, inclusive)."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = A4
@@ -45,4 +45,4 @@ def set_print_layout_openpyxl(
     ws.page_margins.left = ws.page_margins.right = MARGIN_IN
     ws.print_title_rows = f"{header_rows[0]}:{header_rows[1]}"
     if name_columns is not None:
-        ws.print_title_cols = f"{get_column_letter(name_columns[0])}:{get_column_letter(name_columns[1])}"
+        ws.print_title_cols = f"{xl_col_to_name(name_columns[0] - 1)}:{xl_col_to_name(name_columns[1] - 1)}"
