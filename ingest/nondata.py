@@ -44,6 +44,8 @@ def non_data_reason(filled: dict[int, str], ignored: set[int], after_signature: 
     (kttt reads nothing there). `after_signature` says a signature row came earlier in the sheet: the
     signers' names under it (a few text cells) belong to the block.
     """
+    if len(filled) > _MAX_SIGNATURE_CELLS:  # a data row, as nearly every row is: decided without folding text
+        return NUMBER_ONLY if all(c in ignored for c in filled) else None
     texts = [v.strip() for _, v in sorted(filled.items())]
     if not texts:
         return None
