@@ -211,6 +211,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
     write_sample(raw)
+    if args.later:
+        from sample.planted import write_later
+
+        write_later(raw)
     print(say("sample_written", raw=raw))
     return 0
 
@@ -342,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.set_defaults(func=cmd_validate)
     smp = sub.add_parser("sample", help="regenerate the bundled sample district")
     smp.add_argument("--raw", help="raw directory to write into")
+    smp.add_argument(
+        "--later", action="store_true", help="also write 2024-Q4, with planted changes for the cooperative registry"
+    )
     smp.set_defaults(func=cmd_sample)
     tpl = sub.add_parser("template", help="write a commune's fill-in workbook (drop-down lists, number checks)")
     tpl.add_argument("--commune", required=True, help="commune code or name")

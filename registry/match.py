@@ -14,7 +14,10 @@ and a row joins at most one identity; when several pairs qualify under a rule, t
 in the same unit wins, then the identity seen most recently, then the smaller ids. Rows
 and identities are visited in sorted order, so the result never depends on the order of
 files or rows. A row and an identity that both carry tax codes with different digits
-are never joined by id or name: the tax code says they are different cooperatives.
+are never joined by id or name: the tax code says they are different cooperatives. Nor
+is a row joined by id to an identity of another name while an identity of the row's own
+name waits in that unit: a clerk who renumbers every cooperative reuses the same ids for
+different ones, and the name then says which is which.
 """
 
 from __future__ import annotations
@@ -109,7 +112,7 @@ def _tax_compatible(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a[:TAX_BASE] == b[:TAX_BASE]
 
 
-def _candidates(rule: str, row: dict, known: list[_Identity], unit_in: UnitIn, period: str, index: dict) -> list:
+def _candidates(rule: str, row: dict, index: dict, taken: set[str]) -> list[tuple[int, _Identity]]:
     """Identities the row may join under ``rule`` (from the rule's index)."""
     if rule == "tax_code":
         tax = row["tax_code"]
@@ -125,7 +128,11 @@ def _candidates(rule: str, row: dict, known: list[_Identity], unit_in: UnitIn, p
     key = row["row_id"] if rule == "row_id" else row["name_key"]
     if not key:
         return []
-    return [(0, i) for i in index.get((rule, row["commune_code"], key), []) if _tax_compatible(i.tax, row["tax_code"])]
+    found = [i for i in index.get((rule, row["commune_code"], key), []) if _tax_compatible(i.tax, row["tax_code"])]
+    if rule == "row_id":
+        namesakes = {i.registry_id for i in index.get(("name", row["commune_code"], row["name_key"]), [])}
+        found = [i for i in found if i.name_key == row["name_key"] or not (namesakes - taken)]
+    return [(0, i) for i in found]
 
 
 def _index(known: list[_Identity], unit_in: UnitIn, period: str) -> dict:
@@ -154,7 +161,7 @@ def _match_quarter(
         for pos, row in enumerate(rows):
             if result[pos] is not None:
                 continue
-            for tier, ident in _candidates(rule, row, pool, unit_in, period, index):
+            for tier, ident in _candidates(rule, row, index, taken):
                 if ident.registry_id in taken:
                     continue
                 same_unit = unit_in(ident.unit, period) == row["commune_code"]

@@ -202,7 +202,9 @@ def new_seen_before(matched: pl.DataFrame) -> list[dict]:
 
 
 def tax_codes_in_two_units(matched: pl.DataFrame) -> list[dict]:
-    """A tax code written by two units in one quarter: each row is warned, naming the others."""
+    """A tax code written by two units in one quarter: each row is warned, naming the others and the tax code
+    its identity had in its previous quarter."""
+    taxes = {(rid, p): t for rid, p, t in matched.select("registry_id", "period", "tax_code").iter_rows()}
     with_tax = matched.filter(pl.col("tax_code").is_not_null())
     shared = (
         with_tax.group_by("period", "tax_code")
@@ -220,13 +222,18 @@ def tax_codes_in_two_units(matched: pl.DataFrame) -> list[dict]:
             & (pl.col("commune_code") != r["commune_code"])
         )
         places = [_where(o["source_file"], o["source_row"]) for o in others.iter_rows(named=True)]
+        vi, en = "; ".join(p[0] for p in places), "; ".join(p[1] for p in places)
+        if r["previous_period"] is not None:
+            before = taxes.get((r["registry_id"], r["previous_period"]))
+            vi += f"; {r['previous_period']}: {before or '(trống)'}"
+            en += f"; {r['previous_period']}: {before or '(empty)'}"
         out.append(
             _warning(
                 "registry_tax_code_two_units",
                 **_row_place(r),
                 column="tax_code",
-                value=(r["tax_code"], r["tax_code"]),
-                detail=("; ".join(p[0] for p in places), "; ".join(p[1] for p in places)),
+                value=(f"{r['tax_code']} ({r['period']})", f"{r['tax_code']} ({r['period']})"),
+                detail=(vi, en),
             )
         )
     return out

@@ -393,8 +393,8 @@ _REGISTRY_RULES = [
         "registry_drop",
         WARNING,
         "row",
-        "«{col}» {value} giảm từ 90% trở lên so với kỳ trước ({detail}); kiểm tra đơn vị và số liệu",
-        "'{col}' {value} fell by 90% or more since the previous quarter ({detail}); check the unit and the figure",
+        "Giá trị {value} giảm từ 90% trở lên so với kỳ trước ({detail}); kiểm tra đơn vị và số liệu",
+        "Value {value} fell by 90% or more since the previous quarter ({detail}); check the unit and the figure",
     ),
 ]
 
