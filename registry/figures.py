@@ -31,7 +31,7 @@ class RegistryFigure:
     label_vi: str
     definition: str
     report_twin: str | None = None
-    """The figure of ``report_figures`` (clerks' statuses) it stands beside."""
+    """What the clerks' statuses give beside it (Markdown, for the docs)."""
 
 
 FIGURES = (
@@ -41,14 +41,14 @@ FIGURES = (
         "Identities in the quarter's reports first seen in the quarter's year, up to the quarter, and not in the "
         "first stored quarter (the warehouse's starting point: what it holds was there before). Null for that "
         "first quarter.",
-        "{kind}.new",
+        "`{kind}.new` (status new)",
     ),
     RegistryFigure(
         "registry.{kind}.disappeared.count",
         "{KIND} không còn trong báo cáo so với đầu năm (sổ theo dõi)",
         "Identities seen in an earlier quarter of the year, absent from the quarter although their unit (or its "
         "successor) reported.",
-        "htx.change.gone (indicators, quarter on quarter by coop_id)",
+        "`htx.change.gone` in `indicators` (quarter on quarter, by `coop_id` within a commune)",
     ),
     RegistryFigure(
         "registry.{kind}.disappeared_unexplained.count",
@@ -61,7 +61,7 @@ FIGURES = (
         "Identities in both the year's first stored quarter and this one, classed good/fair/average/weak "
         "(active, by rating) or suspended in each; new ones are not classed. From the year's second stored "
         "quarter on.",
-        "{kind}.rating.<class>.count",
+        "`{kind}.rating.<class>.count` (the quarter's ratings)",
     ),
 )
 
