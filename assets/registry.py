@@ -1,9 +1,9 @@
 """Assets of the cooperative registry: identities across every stored quarter, their history, warnings and figures.
 
 Not partitioned: the registry reads every stored quarter of the fact tables and the
-submission log and rewrites its four tables whole (``<table>/all.parquet``, each
+submission log and rewrites its four tables whole (`<table>/all.parquet`, each
 replaced atomically), so a corrected quarter changes it deterministically. It never
-writes into a quarter's own tables: its warnings go to ``registry_warnings``.
+writes into a quarter's own tables: its warnings go to `registry_warnings`.
 """
 
 import dagster as dg

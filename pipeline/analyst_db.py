@@ -14,7 +14,7 @@ import duckdb
 DATABASE = "kttt.duckdb"
 UNIONS = {"rejected_rows_all": ("rejected_rows", "registry_warnings")}
 """Views over several tables of the same columns: every problem of a quarter, found in the quarter's files
-(``rejected_rows``) or across quarters by the registry (``registry_warnings``)."""
+(`rejected_rows`) or across quarters by the registry (`registry_warnings`)."""
 
 
 def tables_in(warehouse: Path) -> list[str]:

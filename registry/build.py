@@ -2,7 +2,7 @@
 
 `registry_history` has one row per stored cooperative and group row; `registry` one row
 per identity, as of the latest stored quarter. Both depend only on the stored rows and
-the units (``communes.csv``), never on the order they were read in.
+the units (`communes.csv`), never on the order they were read in.
 """
 
 from __future__ import annotations
@@ -45,13 +45,13 @@ def reported_units(submission_log: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def history_table(matched: pl.DataFrame) -> pl.DataFrame:
-    """``registry_history`` from the matched rows."""
+    """`registry_history` from the matched rows."""
     schema = wh.polars_schema(wh.RegistryHistory)
     return matched.select(list(schema)).cast(schema).sort("registry_id", "period")
 
 
 def registry_table(matched: pl.DataFrame, reported: pl.DataFrame, unit_in: UnitIn) -> pl.DataFrame:
-    """``registry``: one row per identity, its latest row and its lifecycle as of the latest stored quarter."""
+    """`registry`: one row per identity, its latest row and its lifecycle as of the latest stored quarter."""
     schema = wh.polars_schema(wh.Registry)
     if matched.is_empty():
         return pl.DataFrame(schema=schema)

@@ -1,9 +1,9 @@
 """Figures the registry knows and a clerk's status cannot say: first seen, disappeared, rating transitions.
 
-They sit beside the report's figures (``report_figures``), which count what clerks typed:
+They sit beside the report's figures (`report_figures`), which count what clerks typed:
 `htx.new` counts the status "Mới thành lập", `registry.htx.first_seen.count` counts
 cooperatives seen for the first time. One row per figure and quarter in
-``registry_figures``; the definitions below are the one source of the docs.
+`registry_figures`; the definitions below are the one source of the docs.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ CLASS_VI = {**{t.code: t.label_vi for t in RATINGS.terms}, "suspended": "Tạm d
 
 @dataclass(frozen=True)
 class RegistryFigure:
-    """A figure of ``registry_figures`` (``{kind}`` stands for htx or tht)."""
+    """A figure of `registry_figures` (`{kind}` stands for htx or tht)."""
 
     id: str
     label_vi: str

@@ -24,7 +24,7 @@ HISTORY_COLUMNS = (
 
 
 def find_identities(query: str, registry: pl.DataFrame, history: pl.DataFrame) -> list[str]:
-    """Registry ids whose tax code (digits, with or without the branch suffix) or name matches ``query``.
+    """Registry ids whose tax code (digits, with or without the branch suffix) or name matches `query`.
 
     A query with ten digits or more is a tax code; otherwise a folded name, equal to one of the names
     the identity was ever written under, else contained in one of them.

@@ -57,7 +57,7 @@ STACKED = {
 
 
 def normalise_tax_code(expr: pl.Expr) -> pl.Expr:
-    """Digits only (``3001234567-001`` → ``3001234567001``); null when no digit is left."""
+    """Digits only (`3001234567-001` → `3001234567001`); null when no digit is left."""
     digits = expr.cast(pl.String).str.replace_all(r"\D", "")
     return pl.when(digits.str.len_chars() > 0).then(digits).otherwise(None)
 
@@ -113,7 +113,7 @@ def _tax_compatible(a: str | None, b: str | None) -> bool:
 
 
 def _candidates(rule: str, row: dict, index: dict, taken: set[str]) -> list[tuple[int, _Identity]]:
-    """Identities the row may join under ``rule`` (from the rule's index)."""
+    """Identities the row may join under `rule` (from the rule's index)."""
     if rule == "tax_code":
         tax = row["tax_code"]
         if tax is None:
@@ -193,8 +193,8 @@ def _neg(period: str) -> tuple[int, int]:
 
 
 def match(stacked: pl.DataFrame, unit_in: UnitIn) -> pl.DataFrame:
-    """``stacked`` (see :func:`stack`) with ``registry_id``, ``match_rule``, ``previous_period`` and
-    ``previous_commune_code``: every row joined to exactly one identity."""
+    """`stacked` (see `stack`) with `registry_id`, `match_rule`, `previous_period` and
+    `previous_commune_code`: every row joined to exactly one identity."""
     out_cols: dict[str, list] = {
         "registry_id": [],
         "match_rule": [],

@@ -2,7 +2,7 @@
 
 Each warning concerns the later quarter's file (its row, or the file itself for a
 cooperative gone missing) and states both quarters' values, in Vietnamese and English.
-They land in ``registry_warnings`` (the columns of ``rejected_rows``), written by the
+They land in `registry_warnings` (the columns of `rejected_rows`), written by the
 registry alone: a quarter's own tables keep one writer, and a corrected earlier quarter
 changes these warnings when the registry is rebuilt.
 """
@@ -66,7 +66,7 @@ def _warning(
     value: tuple[object, object],
     detail: tuple[object, object],
 ) -> dict:
-    """One row of ``registry_warnings``; ``value`` and ``detail`` are (Vietnamese, English)."""
+    """One row of `registry_warnings`; `value` and `detail` are (Vietnamese, English)."""
     col = _header(sheet, column)
     vi, _ = message(rule, file=file, sheet=sheet, row=row, col=col, value=value[0], detail=detail[0])
     _, en = message(rule, file=file, sheet=sheet, row=row, col=col, value=value[1], detail=detail[1])
@@ -90,7 +90,7 @@ def _warning(
 
 
 def _with_previous(matched: pl.DataFrame) -> pl.DataFrame:
-    """Each row beside the identity's row of its previous quarter (``prev_*`` columns)."""
+    """Each row beside the identity's row of its previous quarter (`prev_*` columns)."""
     prev = matched.select(
         "registry_id",
         pl.col("period").alias("previous_period"),
@@ -281,7 +281,7 @@ def missing(matched: pl.DataFrame, reported: pl.DataFrame, unit_in: UnitIn) -> l
 
 
 def registry_warnings(matched: pl.DataFrame, reported: pl.DataFrame, unit_in: UnitIn) -> pl.DataFrame:
-    """Every warning across quarters, sorted like ``rejected_rows``."""
+    """Every warning across quarters, sorted like `rejected_rows`."""
     schema = wh.polars_schema(wh.RegistryWarnings)
     pairs = _with_previous(matched)
     rows = (

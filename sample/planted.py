@@ -1,17 +1,17 @@
 """A later quarter of the sample district (2024-Q4) with planted changes for the cooperative registry.
 
 The seed's quarters (2024-Q2, 2024-Q3) are untouched: 2024-Q4 starts from the 2024-Q3
-submissions and applies the changes of :data:`PLANTED`, one row of data each: a rating
+submissions and applies the changes of `PLANTED`, one row of data each: a rating
 that moves, one that jumps, a commune whose clerk renumbers every cooperative and group,
 a name retyped in capitals, cooperatives that vanish or are dissolved, new ones, capital
 and members that collapse, a tax code written by two communes, a branch suffix dropped.
-Units follow ``communes.csv``: a commune whose window ends before the quarter hands its
-rows to the unit it is ``merged_into``, renumbered after that unit's own (the bundled
+Units follow `communes.csv`: a commune whose window ends before the quarter hands its
+rows to the unit it is `merged_into`, renumbered after that unit's own (the bundled
 list has no such merge at 2024-Q4; a test moves one commune's window to plant it).
 
 Every planted case says what the registry must find: the rule that joins the later row
 to its identity, and the warning it raises. The quarter is written on request
-(``kttt sample --later`` or ``python -m sample.planted``), not bundled in ``raw/``.
+(`kttt sample --later` or `python -m sample.planted`), not bundled in `raw/`.
 """
 
 from __future__ import annotations
@@ -40,13 +40,13 @@ from schemas.sheets import SHEETS
 
 BASE_PERIOD = "2024-Q3"
 LATER_PERIODS = ("2024-Q4",)
-"""Quarters after the seed's that :func:`build_later` makes."""
+"""Quarters after the seed's that `build_later` makes."""
 YTD_GROWTH = 135
 """Year-to-date amounts of cooperatives at Q4, in % of Q3's."""
 YTD_COLUMNS = ("revenue_mvnd", "profit_mvnd", "tax_paid_mvnd", "loans_disbursed_mvnd", "loan_contracts")
 ID_COLUMN = {"HTX": "coop_id", "THT": "group_id"}
 ORIGIN = "_origin"
-"""Key of a later row naming the 2024-Q3 row it comes from, ``(commune, id)``; no column of any sheet, so the
+"""Key of a later row naming the 2024-Q3 row it comes from, `(commune, id)`; no column of any sheet, so the
 writers leave it out. A founded row has none."""
 
 
@@ -54,11 +54,11 @@ writers leave it out. A founded row has none."""
 class Planted:
     """One planted change between 2024-Q3 and the later quarter, and what the registry must make of it.
 
-    ``action`` is ``set`` (change columns of the row), ``drop`` (the row is gone),
-    ``add`` (a new row, ``values`` complete) or ``renumber`` (every id of the commune,
-    in reverse order, with the same pattern). ``rule`` is the match rule the later row
-    must get (None: no later row, or given per row by :func:`expected_rule`);
-    ``warning`` the rule of ``registry_warnings`` it must raise.
+    `action` is `set` (change columns of the row), `drop` (the row is gone),
+    `add` (a new row, `values` complete) or `renumber` (every id of the commune,
+    in reverse order, with the same pattern). `rule` is the match rule the later row
+    must get (None: no later row, or given per row by `expected_rule`);
+    `warning` the rule of `registry_warnings` it must raise.
     """
 
     case: str
@@ -147,7 +147,7 @@ def _units(path: Path) -> list[dict[str, str]]:
 
 
 def successor_in(code: str, period: str, units: list[dict[str, str]]) -> str | None:
-    """The unit valid in ``period`` that ``code`` became (itself while valid), following ``merged_into``."""
+    """The unit valid in `period` that `code` became (itself while valid), following `merged_into`."""
     seen = set()
     while code not in seen:
         seen.add(code)
@@ -201,7 +201,7 @@ def _merge(subs: dict[str, Submission], period: str, units: list[dict[str, str]]
 
 
 def build_later(period: str = LATER_PERIODS[0], communes_csv: Path = COMMUNES_CSV) -> list[Submission]:
-    """The later quarter's submissions of the communes valid in it, with :data:`PLANTED` applied."""
+    """The later quarter's submissions of the communes valid in it, with `PLANTED` applied."""
     if period not in LATER_PERIODS:
         raise ValueError(f"no later sample quarter {period!r}; use one of {LATER_PERIODS}")
     base = build_district(BASE_PERIOD, load_communes(communes_csv, BASE_PERIOD))
@@ -246,7 +246,7 @@ def expected_rule(origin_row: dict[str, Any], origin_commune: str, later_row: di
 
 
 def write_later(raw_dir: Path, periods: tuple[str, ...] = LATER_PERIODS) -> list[Path]:
-    """Write the later quarters' workbooks under ``raw_dir`` (its ``reference/communes.csv`` decides the units)."""
+    """Write the later quarters' workbooks under `raw_dir` (its `reference/communes.csv` decides the units)."""
     communes_csv = raw_dir / "reference" / "communes.csv"
     written = []
     for period in periods:
@@ -259,7 +259,7 @@ def write_later(raw_dir: Path, periods: tuple[str, ...] = LATER_PERIODS) -> list
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: ``python -m sample.planted [--raw DIR]``."""
+    """Command line: `python -m sample.planted [--raw DIR]`."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--raw", type=Path, default=DEFAULT_RAW, help=f"raw directory (default: {DEFAULT_RAW})")
     args = parser.parse_args(argv)

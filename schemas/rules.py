@@ -399,7 +399,7 @@ _REGISTRY_RULES = [
 ]
 
 REGISTRY_RULES: dict[str, Rule] = {r.name: r for r in _REGISTRY_RULES}
-"""Warnings the registry raises by comparing quarters (table ``registry_warnings``, not ``rejected_rows``)."""
+"""Warnings the registry raises by comparing quarters (table `registry_warnings`, not `rejected_rows`)."""
 
 
 def rules_in_force(period: str) -> dict[str, Rule]:

@@ -234,7 +234,7 @@ class Registry(PeriodKeys):
     """The registry: one row per cooperative or group identity followed across every stored quarter.
 
     Rebuilt whole from the stored quarters (a corrected quarter changes it deterministically).
-    ``period`` is the latest stored quarter, the one the registry describes the state at.
+    `period` is the latest stored quarter, the one the registry describes the state at.
     """
 
     registry_id: pl.String = field(
@@ -291,8 +291,8 @@ class RegistryHistory(PeriodKeys):
 class RegistryWarnings(RejectedRows):
     """Warnings across quarters (severity warning, rows kept), in the columns of rejected_rows.
 
-    ``period`` is the later quarter, whose file the warning concerns. Written by the registry
-    alone, never into a quarter's own rejected_rows; the analysts' view ``rejected_rows_all``
+    `period` is the later quarter, whose file the warning concerns. Written by the registry
+    alone, never into a quarter's own rejected_rows; the analysts' view `rejected_rows_all`
     unions both.
     """
 
