@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ingest.text import period_parts
 from registry.figures import registry_figures
 from registry.match import match, stack
 from registry.units import UnitIn
 from registry.warnings import registry_warnings
 from schemas import warehouse as wh
+from schemas.periods import period_parts
 
 ACCEPTED = ("accepted", "accepted_with_errors")
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ingest.text import period_parts
 from registry.units import UnitIn
 from schemas import warehouse as wh
+from schemas.periods import period_parts
 from schemas.vocab import RATINGS
 
 CLASSES = (*RATINGS.codes, "suspended")

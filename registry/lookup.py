@@ -6,8 +6,9 @@ import re
 
 import polars as pl
 
-from ingest.text import fold, fold_expr
+from ingest.text import fold_expr
 from registry.match import normalise_tax_code
+from schemas.folding import fold
 
 HISTORY_COLUMNS = (
     "period",

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingest.text import period_parts
 from registry.units import UnitIn
-from report.indicators import previous_period
 from schemas import warehouse as wh
 from schemas.fields import sheet_columns
+from schemas.periods import period_parts, previous_period
 from schemas.rules import REGISTRY_RULES, message
 from schemas.sheets import SHEETS
 from schemas.vocab import RATINGS, STATUSES

@@ -32,10 +32,10 @@ from sample.generate import (
     commune_slug,
     in_window,
     load_communes,
-    period_parts,
     write_workbook,
 )
 from schemas.fields import sheet_columns
+from schemas.periods import period_parts
 from schemas.sheets import SHEETS
 
 BASE_PERIOD = "2024-Q3"
