@@ -202,7 +202,7 @@ def match(stacked: pl.DataFrame, unit_in: UnitIn) -> pl.DataFrame:
         "previous_commune_code": [],
     }
     ordered = stacked.sort("kind", "period", "commune_code", "row_id", "name", "source_file")
-    for (kind,), by_kind in ordered.group_by("kind", maintain_order=True):
+    for _, by_kind in ordered.group_by("kind", maintain_order=True):
         known: dict[str, _Identity] = {}
         for (period,), quarter in by_kind.group_by("period", maintain_order=True):
             rows = quarter.to_dicts()
@@ -216,7 +216,6 @@ def match(stacked: pl.DataFrame, unit_in: UnitIn) -> pl.DataFrame:
                 known[rid] = _Identity(
                     rid, str(period), row["commune_code"], row["row_id"], row["name_key"], row["tax_code"] or old_tax
                 )
-        del kind
     return ordered.with_columns(
         pl.Series("registry_id", out_cols["registry_id"], pl.String),
         pl.Series("match_rule", out_cols["match_rule"], pl.String),

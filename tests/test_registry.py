@@ -237,6 +237,14 @@ def test_kttt_history_prints_one_cooperative(planted: tuple[Path, Path], capsys:
     lines = [line for line in out.splitlines() if line.strip().startswith("2024-Q") and "→" not in line]
     assert [line.split()[0] for line in lines] == PERIODS
     assert lines[-1].split()[1] == HEIR and "weak" in lines[-1] and "tax_code" in lines[-1]
+    assert kttt(["history", "3005342757-001", "--warehouse", str(warehouse)]) == 0  # written without -001 in Q4
+    out = capsys.readouterr().out
+    assert out.startswith("HTX-2024-Q2-18592-") and "HTX Môi trường Thạch Liên" in out
+    assert [line.split()[-1] for line in out.splitlines() if line.strip().startswith("2024-Q") and "→" not in line] == [
+        "new",
+        "tax_code",
+        "tax_code",
+    ]
     assert kttt(["history", "tiến thành", "--warehouse", str(warehouse)]) == 0
     assert "HTX CHĂN NUÔI  TIẾN THÀNH" in capsys.readouterr().out
     assert kttt(["history", "no such cooperative", "--warehouse", str(warehouse)]) == 1
