@@ -13,6 +13,7 @@ import csv
 import hashlib
 import random
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -23,11 +24,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assets.registry import every_row_has_identity, one_row_per_quarter
+from ingest.discover import period_files
+from ingest.period import process_period
 from ingest.reference import load_reference
 from pipeline.cli import main as kttt
 from pipeline.runner import run_periods
 from registry.build import build_registry
 from registry.units import unit_mapper
+from sample.generate import write_workbook
 from sample.planted import ID_COLUMN, ORIGIN, PLANTED, build_later, expected_rule, write_later
 from tests.conftest import SAMPLE_RAW
 
@@ -308,3 +312,33 @@ def test_shuffling_files_and_rows_of_a_quarter_gives_the_same_registry(planted: 
         assert getattr(got, name).equals(getattr(expected, name)), name
     where = ["source_row", "message_vi", "message_en"]  # warnings name the rows where they now stand
     assert got.warnings.drop(where).sort(pl.all()).equals(expected.warnings.drop(where).sort(pl.all()))
+
+
+def test_workbooks_with_rows_and_files_in_another_order_give_the_same_registry(
+    planted: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """2024-Q4 written again with every sheet's rows reversed and the files under other names, read again."""
+    raw, warehouse = planted
+    other = tmp_path / "raw"
+    shutil.copytree(raw / "reference", other / "reference")
+    for sub in build_later(LATER, raw / "reference" / "communes.csv"):
+        reversed_sub = replace(sub, htx=sub.htx[::-1], tht=sub.tht[::-1])
+        write_workbook(other / "2024" / "Q4" / f"{999999 - int(sub.commune_code)}.xlsx", reversed_sub)
+    files, _ = period_files(other, LATER)
+    again = process_period(files, load_reference(other), LATER).tables
+    unit_in = unit_mapper(load_reference(raw).communes)
+    tables = {t: _read(warehouse, t) for t in ("cooperatives", "coop_groups", "submission_log")}
+    earlier = {t: frame.filter(pl.col("period") != LATER) for t, frame in tables.items()}
+    expected = build_registry(tables["cooperatives"], tables["coop_groups"], tables["submission_log"], unit_in)
+    got = build_registry(
+        *(pl.concat([earlier[t], again[t].select(earlier[t].columns)]) for t in earlier), unit_in=unit_in
+    )
+    assert (
+        again["cooperatives"]["source_row"].to_list()
+        != tables["cooperatives"].filter(pl.col("period") == LATER)["source_row"].to_list()
+    )
+    for name in ("registry", "history", "figures"):
+        assert getattr(got, name).equals(getattr(expected, name)), name
+    where = ["source_file", "source_sha256", "source_row", "message_vi", "message_en"]
+    assert got.warnings.drop(where).sort(pl.all()).equals(expected.warnings.drop(where).sort(pl.all()))
+    assert got.warnings.height == expected.warnings.height == 6
