@@ -64,5 +64,8 @@ def render(registry_id: str, registry: pl.DataFrame, history: pl.DataFrame) -> s
         [("" if v is None else f"{v:g}" if isinstance(v, float) else str(v)) for v in row] for row in rows.iter_rows()
     ]
     widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(HISTORY_COLUMNS)]
-    line = lambda values: "  " + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))  # noqa: E731
+
+    def line(values: tuple[str, ...] | list[str]) -> str:
+        return "  " + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))
+
     return "\n".join([*head, line(HISTORY_COLUMNS), *(line(c) for c in cells)])

@@ -342,3 +342,21 @@ def test_workbooks_with_rows_and_files_in_another_order_give_the_same_registry(
     where = ["source_file", "source_sha256", "source_row", "message_vi", "message_en"]
     assert got.warnings.drop(where).sort(pl.all()).equals(expected.warnings.drop(where).sort(pl.all()))
     assert got.warnings.height == expected.warnings.height == 6
+
+
+def test_a_unit_without_a_report_is_not_said_to_lose_its_cooperatives(planted: tuple[Path, Path]) -> None:
+    """Nam Điền sends nothing for 2024-Q4: its cooperatives are `unit_not_reported`, none is warned missing."""
+    raw, warehouse = planted
+    silent = "18667"
+    coops, groups, log = (
+        _read(warehouse, t).filter(~((pl.col("period") == LATER) & (pl.col("commune_code") == silent)))
+        for t in ("cooperatives", "coop_groups", "submission_log")
+    )
+    tables = build_registry(coops, groups, log, unit_mapper(load_reference(raw).communes))
+    theirs = tables.registry.filter(pl.col("last_commune_code") == silent)
+    assert theirs.height == 3 + 5 and set(theirs["lifecycle"]) == {"unit_not_reported"}
+    assert tables.warnings.filter(pl.col("rule") == "registry_missing").is_empty()
+    gone = tables.figures.filter(
+        (pl.col("period") == LATER) & (pl.col("figure_id") == "registry.htx.disappeared.count")
+    )
+    assert gone["value"].item() == 1  # the dissolved one of Thạch Kênh only
