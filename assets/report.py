@@ -198,6 +198,10 @@ def indicators_yearly(indicators: pl.DataFrame) -> dg.Output[pl.DataFrame]:
         "report_figures",
         "figure_sources",
         "indicators_yearly",
+        "registry",
+        "registry_history",
+        "registry_warnings",
+        "registry_figures",
     ],
     automation_condition=dg.AutomationCondition.eager(),
 )

@@ -16,6 +16,9 @@ import duckdb
 DATABASE = "kttt.duckdb"
 STORAGE_VERSION = "v1.0.0"
 """The oldest DuckDB storage format the file is written in, so that DuckDB 1.x tools open it."""
+UNIONS = {"rejected_rows_all": ("rejected_rows", "registry_warnings")}
+"""Views over several tables of the same columns: every problem of a quarter, found in the quarter's files
+(`rejected_rows`) or across quarters by the registry (`registry_warnings`)."""
 
 
 def tables_in(warehouse: Path) -> list[str]:
@@ -28,7 +31,7 @@ def _quoted(text: str) -> str:
 
 
 def write_analyst_database(warehouse: Path) -> tuple[Path, list[str]]:
-    """(Re)write the database with one view per table; written aside, then renamed into place."""
+    """(Re)write the database with one view per table, and the union views; written aside, then renamed."""
     path = warehouse / DATABASE
     tmp = warehouse / f".{DATABASE}.tmp"
     tmp.unlink(missing_ok=True)
@@ -39,6 +42,12 @@ def write_analyst_database(warehouse: Path) -> tuple[Path, list[str]]:
         for name in names:
             pattern = _quoted((folder / name / "*.parquet").as_posix())
             con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet({pattern})')
+        for view, parts in UNIONS.items():
+            present = [p for p in parts if p in names]
+            if present:
+                union = " UNION ALL BY NAME ".join(f'SELECT * FROM "{p}"' for p in present)
+                con.execute(f'CREATE VIEW "{view}" AS {union}')
+                names.append(view)
     finally:
         con.close()
     tmp.replace(path)
