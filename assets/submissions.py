@@ -122,6 +122,7 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
     a Vietnamese and English message; every file gets a line in ``submission_log``.
     """
     period = context.partition_key
+    reference = source.reference()  # a broken reference stops the step before any file is read
     files, skipped = source.files(period)
     skipped_lines = [
         f"{say('skipped', path=path.relative_to(source.root).as_posix())}: {skip_reason(path, source.root)}"
@@ -129,7 +130,7 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
     ]
     for line in skipped_lines:
         context.log.warning(line)
-    result = process_period(files, source.reference(), period)
+    result = process_period(files, reference, period)
     tables = result.tables
     context.log.info(
         f"{period}: {len(files)} files, {tables['cooperatives'].height} cooperatives, "

@@ -291,8 +291,7 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
             first[s] = i
     for state in states:
         if state.rejected and state.commune_code is None:
-            state.commune_code = _commune_of_rejected(state, reference)
-    expected = set(reference.expected(period)["code"].to_list())
+            state.commune_code = _commune_of_rejected(state, reference, period)
     for idx, state in enumerate(states):
         if state.rejected or state.file.kind == "district":
             continue
@@ -307,9 +306,18 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
         if unknown is not None:  # the commune, period or date is a formula without a value: say so
             state.reject("formula_uncached", column=unknown[0], value=unknown[1], **where)
             continue
-        code = reference.resolve(row["commune"])
+        code = reference.resolve(row["commune"], period)
         if code is None:
-            state.reject("commune_unknown", column="commune", value=row["commune"], **where)
+            other = reference.units.elsewhere(row["commune"], period)
+            stated = parse_period(row["period_text"])
+            if other is not None and stated is not None and stated != period:  # the file is in the wrong folder
+                state.reject("period_mismatch", column="period_text", value=stated, detail=period, **where)
+            elif other is not None:  # a unit of another period: not expected in this one
+                state.reject(
+                    "commune_outside_window", column="commune", value=other.title, detail=other.window, **where
+                )
+            else:
+                state.reject("commune_unknown", column="commune", value=row["commune"], **where)
             continue
         state.commune_code = code
         stated = parse_period(row["period_text"])
@@ -323,10 +331,6 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
             state.reject("report_date_invalid", column="report_date", value=row["report_date"], **where)
             continue
         state.report_date = typed["report_date"]
-        if code not in expected:
-            state.issues.append(
-                Issue(state.file.rel, None, None, None, "commune_outside_window", value=reference.name_of(code))
-            )
     if extra:
         extra_issues = pl.DataFrame(
             {
@@ -352,12 +356,12 @@ def _identity_formula(state: FileState) -> tuple[str, str] | None:
     return next(((c, cells[c] or "") for c in ("commune", "period_text", "report_date") if c in cells), None)
 
 
-def _commune_of_rejected(state: FileState, reference: Reference) -> str | None:
+def _commune_of_rejected(state: FileState, reference: Reference, period: str) -> str | None:
     """The commune a rejected file names in TongHop, when it can be told (so completeness says "rejected")."""
     block = state.blocks.get("TongHop")
     if block is None or block.first("commune") is None:
         return None
-    return reference.resolve(block.first("commune"))
+    return reference.resolve(block.first("commune"), period)
 
 
 def resolve_resubmissions(states: list[FileState]) -> None:

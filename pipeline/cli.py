@@ -22,6 +22,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -30,6 +31,9 @@ from pipeline.locks import DEFAULT_WAIT
 from pipeline.resources import DEFAULT_RAW, DEFAULT_WAREHOUSE, RAW_ENV, WAREHOUSE_ENV
 from pipeline.storage import PARTITION_KEY
 from schemas.messages import say
+
+if TYPE_CHECKING:
+    from ingest.reference import Reference
 
 
 def _dir(value: str | None, env: str, default: str) -> Path:
@@ -76,6 +80,19 @@ def _print_summary(warehouse: str, periods: list[str]) -> None:
             print("  " + say("not_submitted", names=", ".join(missing)))
 
 
+def _reference(raw: Path) -> Reference | None:
+    """The raw directory's reference, or None after printing why its configuration is wrong (before any
+    submission is read or anything written)."""
+    from ingest.reference import load_reference
+    from ingest.units import ReferenceConfigError
+
+    try:
+        return load_reference(raw)
+    except ReferenceConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialize all assets for the chosen periods (default: every quarter folder)."""
     from pipeline.resources import SubmissionSource
@@ -85,6 +102,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
     if not (raw / "reference" / "communes.csv").exists():
         print(say("no_reference", raw=raw), file=sys.stderr)
+        return 2
+    if _reference(raw) is None:
         return 2
     periods = args.period or SubmissionSource(raw_dir=str(raw)).periods()
     bad = [p for p in periods if not PARTITION_KEY.fullmatch(p.strip().upper())]
@@ -125,7 +144,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check files as the pipeline would and print every problem; only ``--format xlsx`` writes (marked copies)."""
     from ingest.check import check_files
-    from ingest.reference import load_reference
 
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
     if not (raw / "reference" / "communes.csv").exists():
@@ -136,7 +154,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if not p.exists():
             print(say("no_file", path=p), file=sys.stderr)
             return 2
-    out = check_files(paths, load_reference(raw), raw, args.period)
+    reference = _reference(raw)
+    if reference is None:
+        return 2
+    out = check_files(paths, reference, raw, args.period)
     problems = out["rejected_rows"]
     if args.format == "json":
         payload = {"files": out["submission_log"].to_dicts(), "problems": problems.to_dicts()}
@@ -207,7 +228,6 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_template(args: argparse.Namespace) -> int:
     """Write a commune's fill-in workbook for a quarter, optionally prefilled with last quarter's units."""
     from forms.template import prefill_rows, write_template
-    from ingest.reference import load_reference
     from ingest.text import parse_period
     from pipeline.storage import read_table
     from report.indicators import previous_period
@@ -215,13 +235,15 @@ def cmd_template(args: argparse.Namespace) -> int:
     from schemas.sheets import SHEETS
 
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
-    reference = load_reference(raw)
-    code = reference.resolve(args.commune)
+    reference = _reference(raw)
+    if reference is None:
+        return 2
     period = parse_period(args.period)
+    code = reference.resolve(args.commune, period) if period else None
     if code is None or period is None:
         print(say("unknown_commune_or_period", commune=args.commune, period=args.period), file=sys.stderr)
         return 2
-    name = reference.name_of(code)
+    name = reference.name_of(code, period)
     htx: list[dict] = []
     tht: list[dict] = []
     if args.prefill:

@@ -59,6 +59,15 @@ _RULES = [
         "Commune '{value}' is not in the commune list (communes.csv)",
     ),
     Rule(
+        "commune_outside_window",
+        ERROR,
+        "file",
+        "Đơn vị «{value}» không thuộc danh sách phải báo cáo kỳ này (đơn vị chỉ có trong các kỳ {detail}); tệp không "
+        "được nhận",
+        "Unit '{value}' is not expected to report in this period (it exists in {detail} only); the file is not "
+        "taken in",
+    ),
+    Rule(
         "period_invalid",
         ERROR,
         "file",
@@ -279,13 +288,6 @@ _RULES = [
         "row",
         "«{value}» được gõ bằng phông chữ cũ (TCVN3/ABC hoặc VNI); đã chuyển sang Unicode: «{detail}»",
         "'{value}' was typed in a legacy Vietnamese font encoding (TCVN3/ABC or VNI); converted to Unicode: '{detail}'",
-    ),
-    Rule(
-        "commune_outside_window",
-        WARNING,
-        "file",
-        "Xã «{value}» không thuộc danh sách phải báo cáo kỳ này",
-        "Commune '{value}' is not expected to report in this period",
     ),
     Rule(
         "superseded",
