@@ -287,14 +287,11 @@ class Units:
         }
 
     def current(self, unit: Unit, latest: str) -> Unit | None:
-        """The unit `unit` has become by `latest` (the end of its chain), None when it left; a unit that
-        starts after `latest` is its own current unit."""
-        if unit.valid_from is not None and unit.valid_from > latest:
+        """The unit `unit` has become by `latest` (the end of its chain), None when it left; a unit valid in
+        `latest`, or starting after it, is its own current unit."""
+        if unit.valid_in(latest) or (unit.valid_from is not None and unit.valid_from > latest):
             return unit
-        if unit.valid_in(latest):
-            return unit
-        start = unit.valid_to if unit.valid_to is not None else latest
-        return self.successor_in(unit.code, start, latest) if unit.valid_to else None
+        return self.successor_in(unit.code, unit.valid_to, latest) if unit.valid_to else None
 
     def has_districts(self, period: str) -> bool:
         """Whether the units of `period` are filed by district (before the 2025 reform)."""

@@ -7,6 +7,7 @@ import dagster as dg
 from assets.feedback import feedback
 from assets.report import analyst_database, figures, indicators, indicators_restated, indicators_yearly, report
 from assets.submissions import completeness_asset, period_submissions
+from assets.units import units
 from pipeline.automation import quarterly_refresh, raw_files_sensor
 from pipeline.io_manager import ParquetWarehouse
 from pipeline.jobs import refresh_period, refresh_yearly
@@ -22,7 +23,7 @@ from pipeline.resources import (
 
 PERIOD_ASSETS = [period_submissions, completeness_asset, indicators, indicators_restated, figures, report, feedback]
 """Assets partitioned by quarter."""
-YEARLY_ASSETS = [indicators_yearly, analyst_database]
+YEARLY_ASSETS = [units, indicators_yearly, analyst_database]
 """Assets over every quarter (refreshed after the quarters)."""
 ASSETS = PERIOD_ASSETS + YEARLY_ASSETS
 

@@ -6,8 +6,8 @@ import dagster as dg
 
 from pipeline.partitions import period_partitions
 
-PERIOD_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.assets("indicators_yearly", "analyst_database")
-YEARLY_SELECTION = dg.AssetSelection.assets("indicators_yearly", "analyst_database")
+YEARLY_SELECTION = dg.AssetSelection.assets("units", "indicators_yearly", "analyst_database")
+PERIOD_SELECTION = dg.AssetSelection.all() - YEARLY_SELECTION
 
 refresh_period = dg.define_asset_job(
     name="refresh_period",
@@ -18,7 +18,7 @@ refresh_period = dg.define_asset_job(
 refresh_yearly = dg.define_asset_job(
     name="refresh_yearly",
     selection=YEARLY_SELECTION,
-    description="Yearly indicators over every stored quarter, and the analysts' DuckDB views.",
+    description="The units over time, yearly indicators over every stored quarter, and the analysts' DuckDB views.",
 )
 
 __all__ = ["period_partitions", "refresh_period", "refresh_yearly"]

@@ -299,11 +299,12 @@ def report_blocks(
     figures: pl.DataFrame,
     tables: dict[str, pl.DataFrame],
     communes: dict[str, str],
-    district: str,
-    province: str,
+    opening: str,
     period: str,
+    compared: list[Block] | None = None,
 ) -> list[Block]:
-    """The whole draft: title, part one sections 1.2 to 2.2, part two targets."""
+    """The whole draft: title, part one sections 1.2 to 2.2 (with the comparisons with earlier quarters,
+    `compared`), part two targets. `opening` names the units reporting ("các xã, phường tỉnh Hà Tĩnh")."""
     year, quarter = period_parts(period)
     values = {r["figure_id"]: r["value"] for r in figures.iter_rows(named=True) if r["value"] is not None}
     title = f"BÁO CÁO Tình hình phát triển kinh tế tập thể, hợp tác xã năm {year}"
@@ -312,13 +313,14 @@ def report_blocks(
         Block(
             "paragraph",
             (
-                f"Số liệu tổng hợp từ báo cáo của các xã, thị trấn huyện {district}, tỉnh {province}, đến hết quý "
+                f"Số liệu tổng hợp từ báo cáo của {opening}, đến hết quý "
                 f"{_ROMAN[quarter]}/{year} (bản dự thảo do hệ thống tổng hợp)."
             ),
         ),
         Block("heading", f"Phần thứ nhất — Đánh giá tình hình phát triển kinh tế tập thể, hợp tác xã năm {year}", 1),
     ]
     blocks += section_1_2(values, period)
+    blocks += compared or []
     blocks += sections_1_3_and_1_4(tables["support_disbursements"], tables["cooperatives"])
     blocks.append(Block("heading", "II. Đánh giá kết quả đạt được", 1))
     blocks += section_2_1(values, tables["cooperatives"], communes)

@@ -173,15 +173,51 @@ class IndicatorsYearly(Indicators):
 
 
 class IndicatorsRestated(PeriodKeys):
-    """Commune indicators of a period restated on today's communes (merged_into of communes.csv), additive ones."""
+    """Commune indicators of a period restated on the units of the latest period (following merged_into of
+    communes.csv): recomputed from the period's rows, each counted for the unit its chain ends at; units that
+    left the reporting unit are left out (see docs/reform.md)."""
 
-    commune_code: pl.String = field("Today's commune (after merges)", "Mã xã hiện nay")
-    commune_name: pl.String = field("Today's commune name", "Tên xã hiện nay", nullable=True)
-    from_communes: pl.String = field("Communes of the period summed into it (codes, comma-separated)", "Gồm các xã")
+    commune_code: pl.String = field("Unit of the latest period", "Mã đơn vị hiện nay")
+    commune_name: pl.String = field("Name of that unit", "Tên đơn vị hiện nay", nullable=True)
+    from_communes: pl.String = field(
+        "Units of the period restated on it (codes, comma-separated)", "Gồm các đơn vị trong kỳ"
+    )
     indicator: pl.String = field("Indicator name, as in indicators", "Chỉ tiêu")
     breakdown: pl.String = field("column=value of the breakdown, null for the total", "Phân tổ", nullable=True)
-    value: pl.Float64 = field("Sum over the original communes", "Giá trị", nullable=True)
-    unit: pl.String = field("count, persons or mvnd", "Đơn vị")
+    value: pl.Float64 = field(
+        "Value over the rows of those units: counts and amounts are their sums, means are recomputed",
+        "Giá trị",
+        nullable=True,
+    )
+    unit: pl.String = field("count, persons, mvnd, mvnd/month", "Đơn vị")
+
+    Config = SheetConfig
+
+
+class UnitsTable(pa.DataFrameModel):
+    """Every row of communes.csv: a commune-level unit and its window, and the unit it has become in the latest
+    period of the warehouse (the end of its merged_into chain)."""
+
+    code: pl.String = field("Official code (codes are reused across the 2025 reform: a unit is code + window)", "Mã")
+    name: pl.String = field("Name", "Tên")
+    kind: pl.String = field("xa, phuong, thi_tran or dac_khu", "Loại", isin=["xa", "phuong", "thi_tran", "dac_khu"])
+    valid_from: pl.String = field("First quarter it reports (null: before the data starts)", "Từ kỳ", nullable=True)
+    valid_to: pl.String = field("Last quarter it reports (null: still valid)", "Đến kỳ", nullable=True)
+    district: pl.String = field("District it belonged to during its window (null from 2025-Q3)", "Huyện", nullable=True)
+    merged_into: pl.String = field(
+        "Code of the unit taking it over after valid_to (the row of that code starting the next quarter)",
+        "Sáp nhập vào",
+        nullable=True,
+    )
+    split_into: pl.String = field(
+        "Other units that took over part of it (comma-separated; its figures go wholly to merged_into)",
+        "Chia cho",
+        nullable=True,
+    )
+    current_code: pl.String = field(
+        "Unit it has become in the latest period (null: it left the reporting unit)", "Mã hiện nay", nullable=True
+    )
+    current_name: pl.String = field("Name of that unit", "Tên hiện nay", nullable=True)
 
     Config = SheetConfig
 
@@ -224,6 +260,7 @@ TABLES: dict[str, type[pa.DataFrameModel]] = {
     "indicators": Indicators,
     "indicators_yearly": IndicatorsYearly,
     "indicators_restated": IndicatorsRestated,
+    "units": UnitsTable,
     "report_figures": ReportFigures,
     "figure_sources": FigureSources,
 }
