@@ -40,7 +40,7 @@ def _instance(periods: list[str]) -> dg.DagsterInstance:
 def test_every_asset_has_description_group_and_kinds() -> None:
     graph = defs.get_repository_def().asset_graph
     keys = {k.to_user_string(): k for k in graph.get_all_asset_keys()}
-    assert set(keys) == {*ALL_TABLES, "report", "feedback", "indicators_yearly", "analyst_database"}
+    assert set(keys) == {*ALL_TABLES, "report", "feedback", "indicators_yearly", "analyst_database", "units"}
     for name, key in keys.items():
         node = graph.get(key)
         assert node.description and len(node.description) > 20, name
