@@ -27,9 +27,11 @@ from pathlib import Path
 import polars as pl
 
 from ingest.text import fold
+from schemas.vocab import COMMUNE_KINDS
 
-KINDS = {"xa": "xã", "phuong": "phường", "thi_tran": "thị trấn", "dac_khu": "đặc khu"}
-"""Kinds of commune-level units, with the word printed before their names."""
+KINDS = {t.code: t.label_vi.lower() for t in COMMUNE_KINDS.terms}
+"""Kinds of commune-level units (`xa`, `phuong`, `thi_tran`, `dac_khu`), with the word printed before their
+names, in the order the report lists them ("các xã, phường, thị trấn")."""
 _PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
 _OFFICE = ("uy ban nhan dan ", "ubnd ")
 _KIND_WORDS = ("xa ", "phuong ", "thi tran ", "dac khu ")

@@ -2,7 +2,7 @@
 
     kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...] [--wait SECONDS] [--no-report]
     kttt validate FILE... [--raw DIR] [--period 2024-Q3] [--format text|json|xlsx] [--out DIR]
-    kttt sample [--raw DIR]
+    kttt sample [--raw DIR] [--province [NAME]]
     kttt docs [--out docs]
     kttt template --commune CODE --period 2025-Q1 [--prefill] [--out FILE]
     kttt ui [--host 127.0.0.1] [--port 3000]
@@ -207,7 +207,15 @@ def _write_marked(paths: list[Path], raw: Path, problems: pl.DataFrame, out_dir:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    """Regenerate the sample district's submissions."""
+    """Regenerate the sample district's submissions, or with `--province` the province sample."""
+    if args.province:
+        from sample.province import DEFAULT_RAW as PROVINCE_RAW
+        from sample.province import write_province_sample
+
+        raw = Path(args.raw).resolve() if args.raw else PROVINCE_RAW
+        write_province_sample(raw, args.province)
+        print(say("sample_written", raw=raw))
+        return 0
     from sample.generate import write_sample
 
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
@@ -320,7 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--out", help="folder for the marked workbooks (default: beside each file)")
     val.set_defaults(func=cmd_validate)
     smp = sub.add_parser("sample", help="regenerate the bundled sample district")
-    smp.add_argument("--raw", help="raw directory to write into")
+    smp.add_argument("--raw", help="raw directory to write into (default ./raw, or sample/ha-tinh with --province)")
+    smp.add_argument(
+        "--province",
+        nargs="?",
+        const="Hà Tĩnh",
+        help="the province sample instead: a province's real units before and after the 2025 reform (default "
+        "Hà Tĩnh), 2025-Q2 and 2025-Q4",
+    )
     smp.set_defaults(func=cmd_sample)
     tpl = sub.add_parser("template", help="write a commune's fill-in workbook (drop-down lists, number checks)")
     tpl.add_argument("--commune", required=True, help="commune code or name")

@@ -120,9 +120,15 @@ def comparisons(
     earlier: dict[str, dict[str, pl.DataFrame]],
     targets: pl.DataFrame,
 ) -> list[Comparison]:
-    """The quarter against the previous quarter and the same quarter of the previous year, when stored."""
+    """The quarter against the previous quarter (or, when it is not stored, the latest quarter that is) and the
+    same quarter of the previous year, when stored."""
     year, quarter = period_parts(period)
-    wanted = [("quý trước", previous_period(period)), ("cùng kỳ năm trước", f"{year - 1}-Q{quarter}")]
+    before = previous_period(period)
+    last_year = f"{year - 1}-Q{quarter}"
+    wanted = [("quý trước", before)] if before in earlier else []
+    if before not in earlier and earlier and max(earlier) != last_year:  # the latest quarter stored instead
+        wanted.append(("quý gần nhất có số liệu", max(earlier)))
+    wanted.append(("cùng kỳ năm trước", last_year))
     return [compare(label, units, period, tables, p, earlier[p], targets) for label, p in wanted if p in earlier]
 
 

@@ -133,8 +133,9 @@ COMMUNE_KINDS = Vocab(
     "commune_kind",
     (
         Term("xa", "Xã", "Commune"),
-        Term("thi_tran", "Thị trấn", "Township"),
         Term("phuong", "Phường", "Ward"),
+        Term("thi_tran", "Thị trấn", "Township (none after 2025-Q2)"),
+        Term("dac_khu", "Đặc khu", "Special zone (from 2025-Q3)"),
     ),
 )
 

@@ -13,7 +13,7 @@ import polars as pl
 
 from schemas.fields import field
 from schemas.sheets import HoTroSheet, HtxSheet, SheetConfig, ThtSheet, TongHopSheet
-from schemas.vocab import COMPLETENESS_STATUSES, SEVERITIES, SUBMISSION_STATUSES
+from schemas.vocab import COMMUNE_KINDS, COMPLETENESS_STATUSES, SEVERITIES, SUBMISSION_STATUSES
 
 PERIOD_KEYS = ("period", "year", "quarter")
 LINEAGE = ("source_file", "source_sha256", "source_row")
@@ -200,7 +200,7 @@ class UnitsTable(pa.DataFrameModel):
 
     code: pl.String = field("Official code (codes are reused across the 2025 reform: a unit is code + window)", "Mã")
     name: pl.String = field("Name", "Tên")
-    kind: pl.String = field("xa, phuong, thi_tran or dac_khu", "Loại", isin=["xa", "phuong", "thi_tran", "dac_khu"])
+    kind: pl.String = field("xa, phuong, thi_tran or dac_khu", "Loại", isin=COMMUNE_KINDS.codes)
     valid_from: pl.String = field("First quarter it reports (null: before the data starts)", "Từ kỳ", nullable=True)
     valid_to: pl.String = field("Last quarter it reports (null: still valid)", "Đến kỳ", nullable=True)
     district: pl.String = field("District it belonged to during its window (null from 2025-Q3)", "Huyện", nullable=True)
