@@ -57,7 +57,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "progress_yearly": ("Chỉ tiêu theo năm và cơ sở dữ liệu DuckDB …", "Yearly indicators and the DuckDB views …"),
     "skipped": ("Bỏ qua {path}", "skipped {path}"),
-    "sample_written": ("Đã ghi bộ số liệu mẫu vào {raw}", "Sample district written under {raw}"),
+    "sample_written": ("Đã ghi bộ số liệu mẫu vào {raw}", "Sample written under {raw}"),
     "warehouse_write_failed": (
         "Không ghi được vào kho dữ liệu {warehouse}: {reason_vi} ({path}); các bảng đã có vẫn giữ nguyên",
         "Cannot write to the warehouse {warehouse}: {reason_en} ({path}); the tables already there are unchanged",
