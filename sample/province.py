@@ -9,6 +9,8 @@ until 2025-Q2, `merged_into` its successor, `split_into` the others) and one per
 (valid from 2025-Q3), so codes reused across the reform (18562, the town and then the
 commune of Thạch Hà) are two rows with two windows.
 
+Island districts without communes before the reform (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn,
+Côn Đảo) have no legacy row: the special zones (`dac_khu`) they became have no predecessor.
 The legacy units have no `valid_from`: the package does not know the units merged on
 1 January 2025 or before, so the list says nothing about them (see docs/reform.md for
 how a province adds its 2024 units).
@@ -28,6 +30,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import astuple, dataclass, fields
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -64,12 +67,14 @@ class UnitRow:
     longitude: str
 
 
+@cache
 def _query(sql: str) -> list[dict]:
     from vietnamadminunits.database import query  # type: ignore[import-untyped]
 
     return query(sql)
 
 
+@cache
 def _converter() -> dict:
     import vietnamadminunits  # type: ignore[import-untyped]
 
@@ -112,7 +117,7 @@ def province_units(province: str = DEFAULT_PROVINCE) -> list[UnitRow]:
             "SELECT provinceKey, districtKey, wardKey, wardCode, wardShort, wardType, districtShort, districtType, "
             "wardLat, wardLon FROM admin_units_legacy"
         )
-        if r["provinceKey"] in legacy_provinces
+        if r["provinceKey"] in legacy_provinces and r["wardCode"]  # island districts had no commune level
     ]
     rows = []
     for r in legacy:

@@ -17,6 +17,7 @@ import pytest
 
 from ingest.completeness import completeness
 from ingest.reference import load_reference
+from ingest.units import Units
 from pipeline.runner import run_periods
 from sample.province import DEFAULT_RAW as PROVINCE_RAW
 from sample.province import PERIODS, province_units, write_quarter, write_unit_yaml, write_units_csv
@@ -191,6 +192,22 @@ def test_another_province_runs_through_the_same_code(tmp_path: Path) -> None:
     assert completeness.height == len(expected) > 30 and completeness["submitted"].all()
     assert _table(warehouse, "rejected_rows", "2025-Q3").is_empty()
     assert "các xã, phường tỉnh Lai Châu" in (warehouse / "report" / "2025-Q3" / "bao-cao.md").read_text("utf-8")
+
+
+def test_the_national_list_of_units_holds_together(tmp_path: Path) -> None:
+    """Every province's units before and after the reform in one list: 10,035 commune-level units until 2025-Q2
+    (island districts had none), 3,321 from 2025-Q3, each earlier unit restated on a later one."""
+    from vietnamadminunits.database import query
+
+    provinces = sorted({r["provinceShort"] for r in query("SELECT DISTINCT provinceShort FROM admin_units")})
+    rows = [row for province in provinces for row in province_units(province)]
+    units = Units.from_csv(write_units_csv(tmp_path / "communes.csv", rows))
+    after = units.valid_in("2025-Q3")
+    assert len(provinces) == 34 and len(after) == 3321 and len(units.valid_in("2025-Q2")) == 10035
+    assert {u.kind for u in after} == {"xa", "phuong", "dac_khu"}
+    mapping = units.restate_map("2025-Q2", "2025-Q4")
+    assert None not in mapping.values() and set(mapping.values()) <= {u.code for u in after}
+    assert all(units.resolve(u.code, "2025-Q3") == u for u in after)
 
 
 BAD_UNITS = [
