@@ -367,14 +367,15 @@ def _commune_of_rejected(state: FileState, reference: Reference, period: str) ->
 def resolve_resubmissions(states: list[FileState]) -> None:
     """Several files for one commune: the latest report date wins (ties: latest file time, then name).
 
-    Several district files: the latest file time wins (then name).
+    Several district (support) files in one folder: the latest file time wins (then name); support files of
+    different subfolders (a province's former districts) are all taken.
     """
     by_commune: dict[str, list[FileState]] = defaultdict(list)
     for s in states:
         if s.rejected:
             continue
         if s.file.kind == "district":
-            by_commune["\0district"].append(s)
+            by_commune["\0district/" + s.file.rel.rpartition("/")[0]].append(s)
         elif s.commune_code is not None:
             by_commune[s.commune_code].append(s)
     for group in by_commune.values():

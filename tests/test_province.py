@@ -258,3 +258,24 @@ def test_overlapping_windows_in_the_commune_list_stop_the_run(tmp_path: Path) ->
     assert proc.returncode == 2
     assert "communes.csv" in proc.stderr and "overlapping windows" in proc.stderr and "18562" in proc.stderr
     assert not warehouse.exists()
+
+
+def test_a_province_takes_over_its_districts_files_filed_by_district(tmp_path: Path) -> None:
+    """2024 commune workbooks and support files of two districts, each in its own subfolder of the quarter."""
+    raw = tmp_path / "raw"
+    shutil.copytree(PROVINCE_RAW / "reference", raw / "reference")
+    folder = raw / "2024" / "Q4"
+    when = {"period": "Quý 4/2024", "report_date": date(2025, 1, 10)}
+    builders.submission(folder / "thach-ha" / "thach-lien.xlsx", commune="Thạch Liên", **when)
+    builders.submission(folder / "thanh-pho" / "ha-huy-tap.xlsx", commune="Phường Hà Huy Tập", **when)
+    for sub in ("thach-ha", "thanh-pho"):
+        builders.district(folder / sub / "_district.xlsx", [builders.valid_support_row(program=f"P-{sub}")])
+    tables = builders.run(raw, "2024-Q4")
+    log = tables["submission_log"].sort("source_file")
+    assert log.select("source_file", "commune_code", "status").rows() == [
+        ("2024/Q4/thach-ha/_district.xlsx", None, "accepted"),
+        ("2024/Q4/thach-ha/thach-lien.xlsx", "18592", "accepted"),
+        ("2024/Q4/thanh-pho/_district.xlsx", None, "accepted"),
+        ("2024/Q4/thanh-pho/ha-huy-tap.xlsx", "18085", "accepted"),
+    ]
+    assert sorted(tables["support_disbursements"]["program"].to_list()) == ["P-thach-ha", "P-thanh-pho"]
