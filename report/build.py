@@ -59,7 +59,8 @@ def build_report(
     communes = _period_rows(reference, period, present)
     names = reference.names_in(period)
     opening = reference.unit.members(valid)
-    blocks = report_blocks(figures, tables, names, opening, period, comparison_blocks(found, period))
+    districts_then = reference.units.has_districts(period)
+    blocks = report_blocks(figures, tables, names, opening, period, comparison_blocks(found, period), districts_then)
     md = out_dir / MARKDOWN
     md.write_text(to_markdown(blocks), encoding="utf-8")
 
@@ -88,9 +89,7 @@ def build_report(
     docx = write_docx(out_dir / DOCX, blocks, list(made.values()), rating_rows)
     header = unit_header(valid)
     districts = (
-        {u.code: u.district or "" for u in valid}
-        if reference.unit.level == "province" and reference.units.has_districts(period)
-        else None
+        {u.code: u.district or "" for u in valid} if reference.unit.level == "province" and districts_then else None
     )
     sheets = appendix_tables(tables["cooperatives"], tables["coop_groups"], communes, header, districts)
     if found:
