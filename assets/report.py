@@ -9,17 +9,17 @@ import polars as pl
 from dagster import AssetExecutionContext
 
 from assets.metadata import definition_metadata, describe, output_metadata, table_outs
-from ingest.text import period_parts
 from pipeline.analyst_db import write_analyst_database
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource, WarehouseDir
 from pipeline.storage import WarehouseWriteError, check_partition, is_local, replaced_folder
 from report.comparison import comparisons, trend
 from report.figures import compute_figures
-from report.indicators import compute_indicators, previous_period
+from report.indicators import compute_indicators
 from report.restate import restated_indicators, restatement, restatement_note
 from report.yearly import source_quarters, yearly_indicators
 from schemas import warehouse as wh
+from schemas.periods import period_parts, previous_period
 
 GROUP = "report"
 KINDS = {"polars", "parquet"}

@@ -19,15 +19,14 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from forms.cells import write_cell
-from ingest.text import period_parts
 from schemas.fields import SheetColumn, display_value, sheet_columns
+from schemas.periods import ROMAN_QUARTERS, period_label, period_parts
 from schemas.sheets import SHEETS
 from schemas.vocab import BY_NAME, RATINGS, STATUSES, YES_NO
 
 TITLE_ROWS = 3
 HEADER_ROW = TITLE_ROWS  # 0-based: Excel row 4
 DATA_ROWS = 500
-_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 NOTES = {
     "text": "Chữ",
     "category": "Chọn trong danh sách",
@@ -162,12 +161,12 @@ def write_template(
 ) -> Path:
     """Write the fill-in workbook of a commune for a quarter, optionally prefilled with cooperatives and groups."""
     year, quarter = period_parts(period)
-    when = f"QUÝ {_ROMAN[quarter]}/{year}"
+    when = f"QUÝ {ROMAN_QUARTERS[quarter]}/{year}"
     book = _Template(path)
     hint = "Điền mỗi dòng một đơn vị; chọn giá trị trong danh sách; số tiền tính bằng triệu đồng."
     book.sheet("HTX", [f"BIỂU 01 - TÌNH HÌNH HỢP TÁC XÃ {when}", f"Xã {commune_name}", hint], htx, year)
     book.sheet("THT", [f"BIỂU 02 - TÌNH HÌNH TỔ HỢP TÁC {when}", f"Xã {commune_name}", hint], tht, year)
-    summary = {"commune": commune_name, "period_text": f"Quý {quarter}/{year}"}
+    summary = {"commune": commune_name, "period_text": period_label(period)}
     book.sheet(
         "TongHop",
         [

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from pathlib import Path
 
 import polars as pl
 
 from ingest.discover import SubmissionFile, _kind, _mtime, _sha256, display_name
-from ingest.period import process_period, read_file
+from ingest.period import process_period
 from ingest.reference import Reference
-from ingest.text import parse_period
-
-_PERIOD_DIR = re.compile(r"^(\d{4})$")
-_QUARTER_DIR = re.compile(r"^[Qq]([1-4])$")
+from ingest.submission import read_file
+from schemas.periods import folder_period, parse_period
 
 
 def describe_file(path: Path, raw_dir: Path | None = None) -> SubmissionFile:
@@ -30,9 +27,9 @@ def describe_file(path: Path, raw_dir: Path | None = None) -> SubmissionFile:
 
 def period_of(f: SubmissionFile) -> str | None:
     """The period of a file: its ``<YYYY>/Q<n>`` folder, else what its TongHop sheet says."""
-    q, y = f.path.resolve().parent.name, f.path.resolve().parent.parent.name
-    if _QUARTER_DIR.match(q) and _PERIOD_DIR.match(y):
-        return f"{y}-Q{_QUARTER_DIR.match(q).group(1)}"  # type: ignore[union-attr]
+    folder = folder_period(f.path.resolve().parent.parent.name, f.path.resolve().parent.name)
+    if folder is not None:
+        return folder
     block = read_file(f).blocks.get("TongHop")
     if block is None or not block.rows:
         return None

@@ -7,8 +7,8 @@ from datetime import timedelta
 import polars as pl
 
 from ingest.reference import Reference
-from ingest.text import period_parts, quarter_end
 from schemas import warehouse as wh
+from schemas.periods import period_parts, quarter_end
 
 ACCEPTED = ("accepted", "accepted_with_errors")
 

@@ -12,16 +12,13 @@ they are listed as skipped, never followed.
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.workbook import WORKBOOK_SUFFIXES
-
-_YEAR = re.compile(r"^\d{4}$")
-_QUARTER = re.compile(r"^[Qq]([1-4])$")
+from schemas.periods import YEAR_FOLDER, folder_period, period_folders
 
 
 @dataclass(frozen=True)
@@ -41,18 +38,18 @@ def find_periods(raw_dir: Path) -> list[str]:
     if not raw_dir.is_dir():
         return out
     for year in raw_dir.iterdir():
-        if not (year.is_dir() and not year.is_symlink() and _YEAR.match(year.name)):
+        if not (year.is_dir() and not year.is_symlink() and YEAR_FOLDER.match(year.name)):
             continue
         for q in year.iterdir():
-            m = _QUARTER.match(q.name)
-            if m and q.is_dir() and not q.is_symlink():
-                out.append(f"{year.name}-Q{m.group(1)}")
+            period = folder_period(year.name, q.name)
+            if period is not None and q.is_dir() and not q.is_symlink():
+                out.append(period)
     return sorted(out)
 
 
 def period_dir(raw_dir: Path, period: str) -> Path:
     """The folder of a period; ``q3`` is accepted as well as ``Q3``."""
-    year, q = period.split("-")
+    year, q = period_folders(period)
     folder = raw_dir / year / q
     if not folder.exists() and (raw_dir / year / q.lower()).exists():
         folder = raw_dir / year / q.lower()

@@ -14,11 +14,9 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ingest.discover import SubmissionFile
-    from ingest.period import FileState
+from ingest.discover import SubmissionFile
+from ingest.submission import FileState, read_file
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +62,7 @@ def worker_count(files: int, requested: int | None = None) -> int:
 
 
 def read_files(files: list[SubmissionFile], workers: int | None = None) -> list[FileState]:
-    """:func:`ingest.period.read_file` on every file, in order, across ``worker_count`` processes."""
-    from ingest.period import read_file
-
+    """:func:`ingest.submission.read_file` on every file, in order, across ``worker_count`` processes."""
     n = worker_count(len(files), workers)
     if n <= 1:
         return [read_file(f) for f in files]

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from ingest.text import fold
 from ingest.units import KINDS, ReferenceConfigError, Unit
+from schemas.folding import fold
 
 DEFAULT_DEADLINE_DAYS = 15
 LEVELS = {"province": "tỉnh", "district": "huyện"}

@@ -8,31 +8,15 @@ national quarter is parsed in bulk rather than cell by cell.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import polars as pl
 
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+from schemas.folding import fold
+
 _PARENS = re.compile(r"\(([^()]*)\)")
 EMPTY_MARKS = ("-", "–", "—", "x/x")
-
-
-def fold(text: object) -> str:
-    """Fold text for matching: NFC/NFD-insensitive, accent-free, lower case, punctuation as spaces.
-
-    >>> fold("  Công nghiệp -  TTCN ")
-    'cong nghiep ttcn'
-    >>> fold("ĐẠT LỘC") == fold("Đạt Lộc")
-    True
-    """
-    if text is None:
-        return ""
-    s = unicodedata.normalize("NFD", str(text))
-    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
-    s = s.replace("đ", "d").replace("Đ", "d").lower()
-    return _NON_ALNUM.sub(" ", s).strip()
 
 
 def fold_expr(expr: pl.Expr) -> pl.Expr:
@@ -232,42 +216,3 @@ def parse_date(value: object) -> date | None:
     if isinstance(value, (int, float)):
         return EXCEL_EPOCH + timedelta(days=int(value))
     return pl.select(date_expr(pl.lit(str(value), dtype=pl.String))).item()
-
-
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
-_PERIOD_PATTERNS = (
-    re.compile(r"^(?P<y>\d{4}) ?q ?0?(?P<q>[1-4])$"),
-    re.compile(r"^(?:q|quy) ?0?(?P<q>[1-4]|iv|iii|ii|i)(?: nam)? (?P<y>\d{4})$"),
-    re.compile(r"^0?(?P<q>iv|iii|ii|i|[1-4]) (?P<y>\d{4})$"),
-    re.compile(r"^(?P<y>\d{4}) (?:quy|q) ?0?(?P<q>[1-4]|iv|iii|ii|i)$"),
-)
-
-
-def parse_period(text: object) -> str | None:
-    """Normalise period text to ``YYYY-Qn``.
-
-    >>> [parse_period(t) for t in ("2024-Q3", "Quý 3/2024", "Q3 2024", "Quý III/2024", "quý 3 năm 2024")]
-    ['2024-Q3', '2024-Q3', '2024-Q3', '2024-Q3', '2024-Q3']
-    """
-    s = fold(text)
-    for pattern in _PERIOD_PATTERNS:
-        m = pattern.match(s)
-        if m:
-            q = m.group("q")
-            quarter = int(q) if q.isdigit() else _ROMAN[q]
-            return f"{m.group('y')}-Q{quarter}"
-    return None
-
-
-def period_parts(period: str) -> tuple[int, int]:
-    """Year and quarter of a ``YYYY-Qn`` key."""
-    year, q = period.split("-Q")
-    return int(year), int(q)
-
-
-def quarter_end(period: str) -> date:
-    """Last day of the quarter of a ``YYYY-Qn`` key."""
-    year, q = period_parts(period)
-    if q == 4:
-        return date(year, 12, 31)
-    return date(year, 3 * q + 1, 1) - timedelta(days=1)

@@ -26,13 +26,13 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.text import fold
+from schemas.folding import fold
+from schemas.periods import PERIOD_KEY, next_period
 from schemas.vocab import COMMUNE_KINDS
 
 KINDS = {t.code: t.label_vi.lower() for t in COMMUNE_KINDS.terms}
 """Kinds of commune-level units (`xa`, `phuong`, `thi_tran`, `dac_khu`), with the word printed before their
 names, in the order the report lists them ("các xã, phường, thị trấn")."""
-_PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
 _OFFICE = ("uy ban nhan dan ", "ubnd ")
 _KIND_WORDS = ("xa ", "phuong ", "thi tran ", "dac khu ")
 COLUMNS = ("code", "name", "kind", "valid_from", "valid_to", "district", "merged_into", "split_into")
@@ -57,12 +57,6 @@ class ReferenceConfigError(Exception):
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         return (ReferenceConfigError, (self.file, self.vi, self.en))
-
-
-def next_quarter(period: str) -> str:
-    """The quarter after `period` (`2025-Q2` → `2025-Q3`)."""
-    year, quarter = (int(x) for x in period.split("-Q"))
-    return f"{year + 1}-Q1" if quarter == 4 else f"{year}-Q{quarter + 1}"
 
 
 def bare_name(text: object) -> str:
@@ -155,7 +149,7 @@ class Units:
                 value = _text(row.get(column))
                 if value is not None:
                     value = value.upper()
-                    if not _PERIOD.match(value):
+                    if not PERIOD_KEY.match(value):
                         raise self._error(
                             f"dòng {line} ({name}): {column} «{value}» không phải một quý (ví dụ 2025-Q3)",
                             f"line {line} ({name}): {column} '{value}' is not a quarter (e.g. 2025-Q3)",
@@ -189,7 +183,7 @@ class Units:
                     f"{u.name} ({u.code}) has merged_into {u.merged_into} but no valid_to",
                 )
             if self._successor(u) is None:
-                after = next_quarter(u.valid_to)
+                after = next_period(u.valid_to)
                 raise self._error(
                     f"{u.name} ({u.code}, đến {u.valid_to}) sáp nhập vào mã {u.merged_into}, nhưng không có dòng mã "
                     f"{u.merged_into} bắt đầu từ {after}",
@@ -216,7 +210,7 @@ class Units:
     def _successor(self, unit: Unit) -> Unit | None:
         if unit.merged_into is None or unit.valid_to is None:
             return None
-        start = next_quarter(unit.valid_to)
+        start = next_period(unit.valid_to)
         return next((u for u in self._by_code.get(unit.merged_into, []) if u.valid_from == start), None)
 
     # --- questions asked for a period ---

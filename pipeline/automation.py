@@ -7,7 +7,8 @@ import dagster as dg
 from pipeline.jobs import refresh_period
 from pipeline.partitions import PERIOD_PARTITIONS
 from pipeline.resources import SubmissionSource
-from pipeline.watch import changed_periods, quarter_closed_before
+from pipeline.watch import changed_periods
+from schemas.periods import quarter_closed_before
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 QUARTERLY_CRON = "0 6 20 1,4,7,10 *"

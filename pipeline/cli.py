@@ -29,8 +29,8 @@ import polars as pl
 from forms.paths import inside, marked_name, safe_stem
 from pipeline.locks import DEFAULT_WAIT
 from pipeline.resources import DEFAULT_RAW, DEFAULT_WAREHOUSE, RAW_ENV, WAREHOUSE_ENV
-from pipeline.storage import PARTITION_KEY
 from schemas.messages import say
+from schemas.periods import is_period_key
 
 if TYPE_CHECKING:
     from ingest.reference import Reference
@@ -106,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if _reference(raw) is None:
         return 2
     periods = args.period or SubmissionSource(raw_dir=str(raw)).periods()
-    bad = [p for p in periods if not PARTITION_KEY.fullmatch(p.strip().upper())]
+    bad = [p for p in periods if not is_period_key(p.strip().upper())]
     if bad:
         print(say("bad_period", period=bad[0]), file=sys.stderr)
         return 2
@@ -236,10 +236,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_template(args: argparse.Namespace) -> int:
     """Write a commune's fill-in workbook for a quarter, optionally prefilled with last quarter's units."""
     from forms.template import prefill_rows, write_template
-    from ingest.text import parse_period
     from pipeline.storage import read_table
-    from report.indicators import previous_period
     from schemas.fields import sheet_columns
+    from schemas.periods import parse_period, previous_period
     from schemas.sheets import SHEETS
 
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)

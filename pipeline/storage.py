@@ -31,10 +31,9 @@ import polars as pl
 from upath import UPath
 
 from schemas.messages import say
+from schemas.periods import is_period_key
 
 UNPARTITIONED = "all"
-PARTITION_KEY = re.compile(r"^\d{4}-Q[1-4]$")
-"""What a partition (period) key must look like before it names a file: ``YYYY-Qn``."""
 
 _REASONS: dict[int, tuple[str, str]] = {
     errno.ENOSPC: ("ổ đĩa đã đầy", "the disk is full"),
@@ -102,7 +101,7 @@ def is_local(path: UPath | Path) -> bool:
 
 def check_partition(partition: str) -> str:
     """``partition`` when it is a period key (``YYYY-Qn``); anything else (``../x``) never names a file."""
-    if not PARTITION_KEY.fullmatch(partition):
+    if not is_period_key(partition):
         raise ValueError(say("bad_period", period=partition))
     return partition
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
 from pathlib import Path
 
 from ingest.discover import find_periods, is_skipped, period_dir, period_files
@@ -62,11 +61,3 @@ def changed_periods(raw_dir: Path, cursor: str | None) -> tuple[list[tuple[str, 
             changed.append((period, content))
         state[period] = {"stat": stats, "content": content}
     return changed, json.dumps(state, sort_keys=True)
-
-
-def quarter_closed_before(day: date) -> str:
-    """The last quarter that ended before ``day`` (``2025-01-05`` → ``2024-Q4``)."""
-    quarter = (day.month - 1) // 3 + 1
-    if quarter == 1:
-        return f"{day.year - 1}-Q4"
-    return f"{day.year}-Q{quarter - 1}"

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ingest.text import period_parts
 from ingest.units import Units
 from report.figures import compute_figures
-from report.indicators import previous_period
 from report.numbers import vn_count, vn_pct
 from report.restate import Restatement, restatement, restatement_note
 from report.text import Block
+from schemas.periods import previous_period, same_quarter_last_year
 
 TREND_FIGURES = (
     "htx.total",
@@ -122,9 +121,8 @@ def comparisons(
 ) -> list[Comparison]:
     """The quarter against the previous quarter (or, when it is not stored, the latest quarter that is) and the
     same quarter of the previous year, when stored."""
-    year, quarter = period_parts(period)
     before = previous_period(period)
-    last_year = f"{year - 1}-Q{quarter}"
+    last_year = same_quarter_last_year(period)
     wanted = [("quý trước", before)] if before in earlier else []
     if before not in earlier and earlier and max(earlier) != last_year:  # the latest quarter stored instead
         wanted.append(("quý gần nhất có số liệu", max(earlier)))

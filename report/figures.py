@@ -11,9 +11,9 @@ from decimal import ROUND_FLOOR, Decimal
 
 import polars as pl
 
-from ingest.text import period_parts
 from report.registry import HTX, STATIC_FIGURES, SUPPORT, THT, Figure, figure_by_id, support_figures
 from schemas import warehouse as wh
+from schemas.periods import period_parts
 
 TARGETS_FILE = "reference/targets.csv"
 _UNIT_ID = {HTX: "coop_id", THT: "group_id", SUPPORT: "program"}

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ingest.text import period_parts
 from report.registry import COUNT, HTX, THT, total
 from schemas import warehouse as wh
+from schemas.periods import period_parts
 
 
 @dataclass(frozen=True)
@@ -150,9 +150,3 @@ def compute_indicators(
         .cast(schema)
         .sort("geo_level", "commune_code", "indicator", "breakdown", nulls_last=False)
     )
-
-
-def previous_period(period: str) -> str:
-    """The quarter before ``period``."""
-    year, quarter = period_parts(period)
-    return f"{year - 1}-Q4" if quarter == 1 else f"{year}-Q{quarter - 1}"

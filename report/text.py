@@ -10,12 +10,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ingest.text import period_parts
 from report.numbers import vn_amount, vn_count, vn_number, vn_pct
 from report.registry import SECTION_TITLES
+from schemas.periods import ROMAN_QUARTERS, period_parts
 from schemas.vocab import SECTORS, SUBSECTORS, THT_KINDS
-
-_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,7 @@ def section_1_2(values: dict[str, float], period: str) -> list[Block]:
     year, quarter = period_parts(period)
     v = Values(values)
     blocks = [
-        Block("heading", SECTION_TITLES["1.2"] + f" (đến hết quý {_ROMAN[quarter]}/{year})", 2),
+        Block("heading", SECTION_TITLES["1.2"] + f" (đến hết quý {ROMAN_QUARTERS[quarter]}/{year})", 2),
         Block("bullet", v.fill(HTX_RATINGS, year=year)),
         Block("bullet", "Tổng hợp HTX theo từng lĩnh vực chi tiết như sau:"),
     ]
@@ -140,7 +138,7 @@ def section_1_2(values: dict[str, float], period: str) -> list[Block]:
         if t.code != "credit_fund" and values.get(f"htx.sector.{t.code}.count"):
             blocks.append(Block("paragraph", _sector_sentence(v, t.code, t.label_vi, year)))
     if values.get("htx.sector.credit_fund.count"):
-        blocks.append(Block("paragraph", v.fill(CREDIT_FUNDS, roman=_ROMAN[quarter], year=year)))
+        blocks.append(Block("paragraph", v.fill(CREDIT_FUNDS, roman=ROMAN_QUARTERS[quarter], year=year)))
     kinds = ", ".join(
         f"{vn_count(values.get(f'tht.kind.{t.code}.count'))} THT {t.label_vi.lower()}"
         for t in THT_KINDS.terms
@@ -323,7 +321,7 @@ def report_blocks(
             "paragraph",
             (
                 f"Số liệu tổng hợp từ báo cáo của {opening}, đến hết quý "
-                f"{_ROMAN[quarter]}/{year} (bản dự thảo do hệ thống tổng hợp)."
+                f"{ROMAN_QUARTERS[quarter]}/{year} (bản dự thảo do hệ thống tổng hợp)."
             ),
         ),
         Block("heading", f"Phần thứ nhất — Đánh giá tình hình phát triển kinh tế tập thể, hợp tác xã năm {year}", 1),

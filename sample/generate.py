@@ -40,6 +40,7 @@ import yaml
 from forms.cells import write_cell
 from schemas import vocab
 from schemas.fields import SheetColumn, display_value, sheet_columns
+from schemas.periods import ROMAN_QUARTERS, period_label, period_parts
 from schemas.sheets import SHEETS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -496,32 +497,6 @@ def commune_slug(commune: Commune) -> str:
 def commune_title(name: str, kind: str) -> str:
     """``Xã Thạch Liên`` / ``Thị trấn Thạch Hà``."""
     return f"{VOCABS['commune_kind'].label_vi(kind)} {name}"
-
-
-def period_parts(period: str) -> tuple[int, int]:
-    """Year and quarter of a ``YYYY-Qn`` key."""
-    year, quarter = period.split("-Q")
-    return int(year), int(quarter)
-
-
-_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
-
-
-def period_text(period: str, style: str = "quy") -> str:
-    """How a period is written in a sheet.
-
-    ``quy`` → ``Quý 3/2024``; ``roman`` → ``Quý III/2024``; ``iso`` → ``2024-Q3``; ``q`` → ``Q3 2024``.
-    """
-    year, quarter = period_parts(period)
-    styles = {
-        "quy": f"Quý {quarter}/{year}",
-        "roman": f"Quý {_ROMAN[quarter]}/{year}",
-        "iso": f"{year}-Q{quarter}",
-        "q": f"Q{quarter} {year}",
-    }
-    if style not in styles:
-        raise ValueError(f"unknown period style {style!r}; use one of {sorted(styles)}")
-    return styles[style]
 
 
 def parse_mix(mix: str, letters: dict[str, Any]) -> list[Any]:
@@ -1047,7 +1022,7 @@ def summary_row(submission: Submission, *, period_style: str = "quy") -> dict[st
 
     return {
         "commune": submission.commune_name,
-        "period_text": period_text(submission.period, period_style),
+        "period_text": period_label(submission.period, period_style),
         "report_date": submission.report_date,
         "htx_total": len(htx),
         "htx_new": count(htx, status="new"),
@@ -1079,7 +1054,7 @@ def cell_value(col: SheetColumn, value: Any) -> Any:
 def _sheet_titles(period: str) -> dict[str, str]:
     """The form title above each sheet's header."""
     year, quarter = period_parts(period)
-    when = f"QUÝ {_ROMAN[quarter]}/{year}"
+    when = f"QUÝ {ROMAN_QUARTERS[quarter]}/{year}"
     return {
         "HTX": f"PHỤ BIỂU 01 - TÌNH HÌNH HỢP TÁC XÃ {when}",
         "THT": f"PHỤ BIỂU 02 - TÌNH HÌNH TỔ HỢP TÁC {when}",
@@ -1144,7 +1119,7 @@ def write_workbook(
     """Write a commune's workbook with sheets ``HTX``, ``THT`` and ``TongHop``.
 
     ``title_rows`` puts :data:`TITLE_ROWS` rows (form title, commune, blank) above
-    each header; ``period_style`` is how the period is written (see :func:`period_text`);
+    each header; ``period_style`` is how the period is written (see :func:`schemas.periods.period_label`);
     ``total_row`` adds a "Tổng cộng" row below the detail rows, as people often do.
     """
     titles = _sheet_titles(submission.period)
@@ -1248,7 +1223,7 @@ def write_sample(raw_dir: Path) -> list[Path]:
         subs = build_district(period, communes)
         for sub in subs:
             written.append(write_workbook(folder / f"{slugs[sub.commune_code]}.xlsx", sub))
-        title = f"TỔNG HỢP HỖ TRỢ KINH TẾ TẬP THỂ QUÝ {_ROMAN[quarter]}/{year}"
+        title = f"TỔNG HỢP HỖ TRỢ KINH TẾ TẬP THỂ QUÝ {ROMAN_QUARTERS[quarter]}/{year}"
         written.append(write_district_workbook(folder / "_district.xlsx", district_support(period, subs), title=title))
     written.append(write_targets(reference / "targets.csv"))
     written.append(write_district_yaml(reference / "district.yaml"))

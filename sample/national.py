@@ -22,9 +22,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sample.generate import Commune, Submission, period_parts, write_workbook
+from sample.generate import Commune, Submission, write_workbook
 from schemas import vocab
 from schemas.fields import sheet_columns
+from schemas.periods import period_parts
 from schemas.sheets import HtxSheet, ThtSheet
 
 COMMUNES_2025 = 3321

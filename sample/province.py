@@ -35,9 +35,9 @@ from pathlib import Path
 
 import yaml
 
-from ingest.units import next_quarter
 from sample.generate import Commune, slugify, write_district_workbook, write_workbook
 from sample.national import commune_submission
+from schemas.periods import next_period
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_PROVINCE = "Hà Tĩnh"
@@ -146,7 +146,7 @@ def province_units(province: str = DEFAULT_PROVINCE) -> list[UnitRow]:
                 longitude=_coordinate(r["wardLon"]),
             )
         )
-    start = next_quarter(LAST_QUARTER_OF_DISTRICTS)
+    start = next_period(LAST_QUARTER_OF_DISTRICTS)
     rows += [
         UnitRow(
             str(r["wardCode"]),

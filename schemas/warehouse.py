@@ -12,6 +12,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.fields import field
+from schemas.periods import PERIOD_PATTERN
 from schemas.sheets import HoTroSheet, HtxSheet, SheetConfig, ThtSheet, TongHopSheet
 from schemas.vocab import COMMUNE_KINDS, COMPLETENESS_STATUSES, SEVERITIES, SUBMISSION_STATUSES
 
@@ -22,7 +23,7 @@ LINEAGE = ("source_file", "source_sha256", "source_row")
 class PeriodKeys(pa.DataFrameModel):
     """Columns every warehouse row carries."""
 
-    period: pl.String = field("Quarter, YYYY-Qn", "Kỳ báo cáo", str_matches=r"^\d{4}-Q[1-4]$")
+    period: pl.String = field("Quarter, YYYY-Qn", "Kỳ báo cáo", str_matches=PERIOD_PATTERN)
     year: pl.Int32 = field("Year of the period", "Năm")
     quarter: pl.Int8 = field("Quarter of the period (1-4)", "Quý", in_range={"min_value": 1, "max_value": 4})
 
@@ -164,7 +165,7 @@ class IndicatorsYearly(Indicators):
     """Indicators per year, from each year's latest quarter with data, with the change on the previous year."""
 
     period: pl.String = field(
-        "Quarter the yearly value is taken from (the year's latest)", "Kỳ nguồn", str_matches=r"^\d{4}-Q[1-4]$"
+        "Quarter the yearly value is taken from (the year's latest)", "Kỳ nguồn", str_matches=PERIOD_PATTERN
     )
     previous_year_value: pl.Float64 = field("Value of the previous year, if any", "Giá trị năm trước", nullable=True)
     change: pl.Float64 = field("value − previous_year_value", "Thay đổi so với năm trước", nullable=True)
@@ -264,6 +265,14 @@ TABLES: dict[str, type[pa.DataFrameModel]] = {
     "report_figures": ReportFigures,
     "figure_sources": FigureSources,
 }
+
+FACT_TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
+    "HTX": ("cooperatives", Cooperatives),
+    "THT": ("coop_groups", CoopGroups),
+    "TongHop": ("commune_summaries", CommuneSummaries),
+    "HoTro": ("support_disbursements", SupportDisbursements),
+}
+"""The fact tables, by the sheet their rows come from: sheet → (table, model)."""
 
 _FIRST = (*PERIOD_KEYS, "commune_code")
 

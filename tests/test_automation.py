@@ -14,7 +14,7 @@ import pytest
 from pipeline.automation import TIMEZONE, quarterly_refresh, raw_files_sensor
 from pipeline.partitions import PERIOD_PARTITIONS
 from pipeline.resources import SubmissionSource
-from pipeline.watch import quarter_closed_before
+from schemas.periods import quarter_closed_before
 
 HCM = ZoneInfo(TIMEZONE)
 

@@ -12,10 +12,11 @@ import pytest
 from assets.submissions import row_accounting
 from ingest.completeness import completeness
 from ingest.reference import load_reference, load_targets
-from ingest.text import parse_date, parse_period
+from ingest.text import parse_date
 from report.figures import compute_figures
 from report.indicators import quarter_changes
 from report.text import Values
+from schemas.periods import parse_period
 from tests import builders as b
 
 

@@ -16,9 +16,9 @@ from ingest.text import (
     number_expr,
     parse_date,
     parse_number,
-    parse_period,
     split_unit,
 )
+from schemas.periods import parse_period
 
 # ---------------------------------------------------------------------------------------------
 # fold
