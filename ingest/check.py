@@ -26,10 +26,13 @@ def describe_file(path: Path, raw_dir: Path | None = None) -> SubmissionFile:
 
 
 def period_of(f: SubmissionFile) -> str | None:
-    """The period of a file: its ``<YYYY>/Q<n>`` folder, else what its TongHop sheet says."""
-    folder = folder_period(f.path.resolve().parent.parent.name, f.path.resolve().parent.name)
-    if folder is not None:
-        return folder
+    """The period of a file: its ``<YYYY>/Q<n>`` folder (or that of its subfolder), else what its TongHop sheet
+    says."""
+    parents = f.path.resolve().parents
+    for quarter, year in ((parents[0], parents[1]), (parents[1], parents[2])) if len(parents) > 2 else ():
+        folder = folder_period(year.name, quarter.name)
+        if folder is not None:
+            return folder
     block = read_file(f).blocks.get("TongHop")
     if block is None or not block.rows:
         return None

@@ -262,7 +262,12 @@ def cmd_template(args: argparse.Namespace) -> int:
         except FileNotFoundError:
             print(say("nothing_stored", period=before), file=sys.stderr)
     out = Path(args.out or f"{safe_stem(code)}-{period}.xlsx")
-    write_template(out, commune_name=name, period=period, htx=htx, tht=tht)
+    unit = reference.units.unit(code, period)
+    title = unit.title[:1].upper() + unit.title[1:] if unit else None
+    recurs = unit is not None and reference.units.resolve(unit.name, period) != unit  # the name alone is ambiguous
+    write_template(
+        out, commune_name=name, period=period, htx=htx, tht=tht, title=title, commune_text=code if recurs else None
+    )
     print(say("template_written", path=out, name=name, period=period, htx=len(htx), tht=len(tht)))
     return 0
 

@@ -334,7 +334,8 @@ def test_rerun_gives_byte_identical_tables_everywhere(sample_raw: Path, sample_w
     assert sorted(p.relative_to(warehouse).as_posix() for p in warehouse.rglob("*") if p.is_file()) == files
     first = _parquet(sample_warehouse)
     assert {n.split("/")[0] for n in first} >= {"cooperatives", "rejected_rows", "indicators_yearly", "figure_sources"}
-    assert len(first) == 2 * (len(_tables(sample_warehouse)) - 1) + 1  # every period table twice, yearly once
+    # every period table twice, the tables over every quarter (indicators_yearly, units) once
+    assert len(first) == 2 * (len(_tables(sample_warehouse)) - 2) + 2
     assert _parquet(warehouse) == first
     for name in (n for n in files if n.endswith(".xlsx")):
         assert _cells(warehouse / name) == _cells(sample_warehouse / name), name
