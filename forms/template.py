@@ -6,6 +6,9 @@ column, number-only cells where the contract asks for numbers, a frozen header a
 readable widths; a fourth sheet, ``KiemTra``, counts what the detail sheets hold next
 to what TongHop says, so the clerk sees a mismatch before sending. The pipeline does
 not read ``KiemTra``.
+
+The form is the one in force in the period asked for: the columns of that period, each
+marked required or not as the law of that period says (see `schemas.law`).
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ NOTES = {
 }
 
 
-def _note(col: SheetColumn) -> str:
-    need = "Bắt buộc" if col.required else "Không bắt buộc"
+def _note(col: SheetColumn, period: str) -> str:
+    need = "Bắt buộc" if col.required_in(period) else "Không bắt buộc"
     return f"{col.header_vi}: {NOTES[col.kind]}. {need}.\n({col.description})"
 
 
@@ -79,15 +82,21 @@ class _Template:
         self.text = self.book.add_format({"num_format": "@"})
 
     def sheet(
-        self, name: str, titles: Sequence[str], rows: Sequence[dict[str, Any]], year: int, data_rows: int = DATA_ROWS
+        self,
+        name: str,
+        titles: Sequence[str],
+        rows: Sequence[dict[str, Any]],
+        period: str,
+        data_rows: int = DATA_ROWS,
     ) -> None:
-        columns = sheet_columns(SHEETS[name])
+        columns = sheet_columns(SHEETS[name], period)
+        year = period_parts(period)[0]
         ws = self.book.add_worksheet(name)
         for r, text in enumerate(titles):
             ws.write_string(r, 0, text, self.title if r == 0 else self.hint)
         for c, col in enumerate(columns):
             ws.write_string(HEADER_ROW, c, col.header_vi, self.head)
-            ws.write_comment(HEADER_ROW, c, _note(col), {"x_scale": 2, "y_scale": 1.5})
+            ws.write_comment(HEADER_ROW, c, _note(col, period), {"x_scale": 2, "y_scale": 1.5})
             width = max(12, min(30, len(col.header_vi) + 4))
             ws.set_column(c, c, width, self.text if col.kind == "text" else None)
             rule = _validation(col, year)
@@ -103,16 +112,16 @@ class _Template:
         """Write one cell with its proper type (number, Excel date or text); skip None."""
         write_cell(ws, r, c, value, self.date)
 
-    def check_sheet(self) -> None:
+    def check_sheet(self, period: str) -> None:
         """KiemTra: counts of the detail sheets beside TongHop's figures (formulas; not read by the pipeline)."""
         ws = self.book.add_worksheet("KiemTra")
         ws.write_string(0, 0, "KIỂM TRA: số đếm từ sheet HTX, THT so với sheet TongHop (chỉ để đối chiếu)", self.title)
         heads = ["Chỉ tiêu", "Theo chi tiết", "Theo TongHop", "Chênh lệch"]
         for c, h in enumerate(heads):
             ws.write_string(2, c, h, self.head)
-        htx = {c.name: xl_col_to_name(i) for i, c in enumerate(sheet_columns(SHEETS["HTX"]))}
-        tht = {c.name: xl_col_to_name(i) for i, c in enumerate(sheet_columns(SHEETS["THT"]))}
-        summ = {c.name: xl_col_to_name(i) for i, c in enumerate(sheet_columns(SHEETS["TongHop"]))}
+        htx = {c.name: xl_col_to_name(i) for i, c in enumerate(sheet_columns(SHEETS["HTX"], period))}
+        tht = {c.name: xl_col_to_name(i) for i, c in enumerate(sheet_columns(SHEETS["THT"], period))}
+        summ = {c.name: xl_col_to_name(i) for i, c in enumerate(sheet_columns(SHEETS["TongHop"], period))}
         first, last = HEADER_ROW + 2, HEADER_ROW + 1 + DATA_ROWS
         active = STATUSES.label_vi("active")
 
@@ -171,8 +180,8 @@ def write_template(
     when = f"QUÝ {ROMAN_QUARTERS[quarter]}/{year}"
     book = _Template(path)
     hint = "Điền mỗi dòng một đơn vị; chọn giá trị trong danh sách; số tiền tính bằng triệu đồng."
-    book.sheet("HTX", [f"BIỂU 01 - TÌNH HÌNH HỢP TÁC XÃ {when}", unit, hint], htx, year)
-    book.sheet("THT", [f"BIỂU 02 - TÌNH HÌNH TỔ HỢP TÁC {when}", unit, hint], tht, year)
+    book.sheet("HTX", [f"BIỂU 01 - TÌNH HÌNH HỢP TÁC XÃ {when}", unit, hint], htx, period)
+    book.sheet("THT", [f"BIỂU 02 - TÌNH HÌNH TỔ HỢP TÁC {when}", unit, hint], tht, period)
     summary = {"commune": commune_text or commune_name, "period_text": period_label(period)}
     book.sheet(
         "TongHop",
@@ -182,10 +191,10 @@ def write_template(
             "Một dòng duy nhất; các tổng phải bằng số dòng của sheet HTX, THT (xem sheet KiemTra).",
         ],
         [summary],
-        year,
+        period,
         data_rows=1,
     )
-    book.check_sheet()
+    book.check_sheet(period)
     book.close()
     return path
 

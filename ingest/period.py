@@ -15,9 +15,11 @@ import polars as pl
 from ingest.crosscheck import check_beneficiaries, drop_dead_summaries
 from ingest.discover import SubmissionFile
 from ingest.identify import identify, resolve_resubmissions
+from ingest.in_force import apply_form, issues_in_force
 from ingest.outcome import quarter_issues, rejected_rows_table, submission_log
 from ingest.parallel import read_files
 from ingest.reference import Reference
+from ingest.scale import with_scale_class
 from ingest.stacking import SheetResult, process_sheet
 from schemas.warehouse import FACT_TABLES
 
@@ -37,17 +39,21 @@ def process_period(
     The phases, in order, and what each changes:
 
     1. **Read** (`ingest.submission`, on `ingest.parallel`'s processes): one `FileState`
-       per file with its sheets cut into text blocks; unreadable files are rejected.
+       per file with its sheets cut into text blocks; unreadable files are rejected. Then
+       the form of the period is applied (`ingest.in_force`): columns outside it are
+       emptied with a warning, files missing a column it requires are rejected.
     2. **Identify** (`ingest.identify`): sets each file's commune, report date and
        rejection from its TongHop row, then marks older resubmissions `superseded_by`.
     3. **Stack, convert, validate** (`ingest.stacking`): one `SheetResult` per sheet of
        the live files, with typed rows, problems and the rejected-row mask.
     4. **Cross-check** (`ingest.crosscheck`): rejects summary rows of dead files and
-       support rows naming an unknown cooperative; the fact tables are taken after it.
-    5. **Account** (`ingest.outcome`): turns every problem into `rejected_rows` and every
-       file into a `submission_log` line.
+       support rows naming an unknown cooperative; each cooperative gets its computed
+       scale class (`ingest.scale`); the fact tables are taken after it.
+    5. **Account** (`ingest.outcome`): turns every problem of a rule in force in the period
+       into `rejected_rows` and every file into a `submission_log` line.
     """
     states = read_files(files, workers)
+    apply_form(states, period)
 
     summaries = identify(states, reference, period)
     resolve_resubmissions(states)
@@ -57,9 +63,10 @@ def process_period(
 
     drop_dead_summaries(summaries, states)
     check_beneficiaries(results["HoTro"], results["HTX"])
+    results["HTX"].typed = with_scale_class(results["HTX"].typed, reference.scale_thresholds, period)
     tables = {table: results[sheet].accepted(model) for sheet, (table, model) in FACT_TABLES.items()}
 
-    issues = quarter_issues(results, states, tables)
+    issues = issues_in_force(quarter_issues(results, states, tables), period)
     tables["rejected_rows"] = rejected_rows_table(issues, states, period)
     tables["submission_log"] = submission_log(states, results, tables["rejected_rows"], period)
     return PeriodResult(tables)

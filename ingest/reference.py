@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from ingest.reporting_unit import DEFAULT_DEADLINE_DAYS, ReportingUnit, load_reporting_unit
+from ingest.scale import THRESHOLD_FILE, load_thresholds
 from ingest.text import number_expr
 from ingest.units import Units
 
@@ -23,6 +24,8 @@ class Reference:
     units: Units
     targets: pl.DataFrame
     """targets.csv with `source_row` (its line number) for provenance."""
+    scale_thresholds: pl.DataFrame = field(default_factory=load_thresholds)
+    """Thresholds of the scale classes: reference/scale_thresholds.csv, else kttt's defaults (ingest.scale)."""
 
     @property
     def district(self) -> str:
@@ -102,7 +105,8 @@ def load_targets(path: Path) -> pl.DataFrame:
 
 def load_reference(raw_dir: Path) -> Reference:
     """Load and check `reference/`: `unit.yaml` (or `district.yaml`), `communes.csv` and the optional
-    `targets.csv`. A broken or conflicting reference raises `ReferenceConfigError` (nothing is read yet)."""
+    `targets.csv` and `scale_thresholds.csv`. A broken or conflicting unit list or reporting unit raises
+    `ReferenceConfigError` (nothing is read yet)."""
     ref = raw_dir / "reference"
     unit = load_reporting_unit(ref)
     units = Units.from_csv(ref / "communes.csv")
@@ -111,4 +115,5 @@ def load_reference(raw_dir: Path) -> Reference:
     else:
         targets = pl.DataFrame(schema={"source_row": pl.UInt32, **_TARGET_COLUMNS})
     targets = targets.with_columns(pl.col("source_row").cast(pl.Int64))
-    return Reference(unit=unit, units=units, targets=targets)
+    thresholds = load_thresholds(ref / THRESHOLD_FILE) if (ref / THRESHOLD_FILE).exists() else load_thresholds()
+    return Reference(unit=unit, units=units, targets=targets, scale_thresholds=thresholds)

@@ -74,7 +74,7 @@ class SheetBlock:
 def header_keys(sheet: str) -> dict[str, str]:
     """Folded header spelling → column name, for one sheet model."""
     keys: dict[str, str] = {}
-    for col in sheet_columns(SHEETS[sheet]):
+    for col in sheet_columns(SHEETS[sheet], every=True):
         for spelling in (col.header_vi, *col.aliases, col.name):
             keys.setdefault(split_unit(spelling)[0], col.name)
     return keys
@@ -83,7 +83,7 @@ def header_keys(sheet: str) -> dict[str, str]:
 @cache
 def columns_by_name(sheet: str) -> dict[str, SheetColumn]:
     """Column name → column description, for one sheet model."""
-    return {c.name: c for c in sheet_columns(SHEETS[sheet])}
+    return {c.name: c for c in sheet_columns(SHEETS[sheet], every=True)}
 
 
 @lru_cache(maxsize=4096)
@@ -236,7 +236,7 @@ def format_words() -> frozenset[str]:
     could be read as Unicode or as a legacy font encoding ("Khá" is a rating, "Khỏ" is nothing)."""
     texts: list[str] = list(SHEETS)
     for sheet in SHEETS:
-        for col in sheet_columns(SHEETS[sheet]):
+        for col in sheet_columns(SHEETS[sheet], every=True):
             texts += [col.header_vi, *col.aliases]
     for v in VOCABS.values():
         texts += list(v.spellings())
@@ -313,7 +313,7 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str, fonts: FileFonts = NO_CONTEX
         (c, text) for c, text in sorted(found.labels.items()) if c not in matched and fold(text) not in IGNORED_HEADERS
     ]
     for col in columns.values():
-        if col.name not in positions and (col.required or not col.optional_column):
+        if col.name not in positions and col.mandatory_always:  # the others depend on the period: ingest.in_force
             block.issues.append(Issue(file, sheet, None, col.name, "column_missing"))
             block.file_error = True
     _collect_rows(block, file, raw, original, hr, positions, found.labels)

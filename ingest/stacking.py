@@ -25,7 +25,7 @@ from schemas.warehouse import FACT_TABLES
 
 def _stack(states: list[FileState], sheet: str) -> pl.DataFrame:
     """Rows of one sheet from many files, as text, with their file index and row number."""
-    cols = [c.name for c in sheet_columns(FACT_TABLES[sheet][1])]
+    cols = [c.name for c in sheet_columns(FACT_TABLES[sheet][1], every=True)]
     data: dict[str, list] = defaultdict(list)
     factors: set[str] = {name for s in states if sheet in s.blocks for name in s.blocks[sheet].factors}
     for idx, state in enumerate(states):
@@ -84,7 +84,7 @@ def stack_sheet(states: list[FileState], sheet: str, period: str, only_live: boo
     model = FACT_TABLES[sheet][1]
     chosen = [s if (s.live or not only_live) and not s.rejected else FileState(s.file) for s in states]
     frame = _stack(chosen, sheet)
-    typed, type_issues = convert(frame, sheet_columns(model))
+    typed, type_issues = convert(frame, sheet_columns(model, every=True))
     typed = pl.concat([frame.select("_state", "source_row"), typed], how="horizontal")
     unit_issues = pl.DataFrame(
         [
@@ -153,7 +153,7 @@ def validate_sheet(result: SheetResult, states: list[FileState], sheet: str, per
     keys = keys_frame(states, period)
     typed = result.typed.drop([c for c in keys.columns if c != "_state" and c in result.typed.columns])
     typed = typed.join(keys, on="_state", how="left", maintain_order="left")
-    rule_issues = model_issues(model, typed, VOCABS)
+    rule_issues = model_issues(model, typed, VOCABS, period)
     if result.issues.height:
         # Unreadable cells are already reported; pandera saw them empty.
         rule_issues = rule_issues.join(

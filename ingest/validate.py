@@ -8,6 +8,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
+from ingest.in_force import keep_in_force
 from ingest.issues import ROW_ISSUE_SCHEMA
 from schemas.fields import sheet_columns
 from schemas.sheets import HTX_RATING_COLUMNS, THT_RATING_COLUMNS
@@ -22,6 +23,7 @@ BLAME = {
     "profit_above_revenue": "profit_mvnd",
     "qualified_above_managers": "managers",
     "credit_fields_not_credit_fund": "loans_disbursed_mvnd",
+    "member_types_above_members": "members",
     "htx_ratings_sum": "htx_total",
     "tht_ratings_sum": "tht_total",
     "founded_after_period": "founded_year",
@@ -52,7 +54,7 @@ def _detail(
     model: type[pa.DataFrameModel], column: str, rule: str, raw: str | None, vocabs: dict[str, Vocab]
 ) -> str | None:
     if rule == "domain":
-        col = next((c for c in sheet_columns(model) if c.name == column), None)
+        col = next((c for c in sheet_columns(model, every=True) if c.name == column), None)
         if col is not None and col.vocab in vocabs:
             return ", ".join(t.label_vi for t in vocabs[col.vocab].terms)
     if rule == "range" and raw:
@@ -62,9 +64,12 @@ def _detail(
     return raw
 
 
-def model_issues(model: type[pa.DataFrameModel], frame: pl.DataFrame, vocabs: dict[str, Vocab]) -> pl.DataFrame:
+def model_issues(
+    model: type[pa.DataFrameModel], frame: pl.DataFrame, vocabs: dict[str, Vocab], period: str | None = None
+) -> pl.DataFrame:
     """Every row-level failure of ``model`` on ``frame``: row position, column, rule, value, detail.
 
+    With a `period`, only what the law of that period asks is reported (see `ingest.in_force`).
     A failure without a row (a schema-level problem such as a wrong dtype) means the
     pipeline built the frame wrongly, and is raised.
     """
@@ -102,4 +107,5 @@ def model_issues(model: type[pa.DataFrameModel], frame: pl.DataFrame, vocabs: di
                 "detail": _detail(model, column, rule, raw, vocabs),
             }
         )
-    return pl.DataFrame(rows, schema=ISSUE_SCHEMA)
+    found = pl.DataFrame(rows, schema=ISSUE_SCHEMA)
+    return found if period is None else keep_in_force(found, model, frame, period)

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from ingest.issues import Issue
+from schemas.vocab import SCALES
 
 MEMBER_MINIMUM = {"HTX": ("cooperatives", 5), "THT": ("coop_groups", 2)}
 OUTLIER_FACTOR = 1000.0
@@ -138,6 +139,30 @@ def reconciliation_warnings(tables: dict[str, pl.DataFrame]) -> list[Issue]:
     return out
 
 
+def scale_warnings(tables: dict[str, pl.DataFrame]) -> list[Issue]:
+    """Cooperatives whose reported scale class differs from the one computed from the decree's thresholds."""
+    coops = tables["cooperatives"]
+    if "scale_computed" not in coops.columns:
+        return []
+    differ = coops.filter(
+        pl.col("scale_reported").is_not_null()
+        & pl.col("scale_computed").is_not_null()
+        & (pl.col("scale_reported") != pl.col("scale_computed"))
+    )
+    return [
+        Issue(
+            r["source_file"],
+            "HTX",
+            r["source_row"],
+            "scale_reported",
+            "scale_mismatch",
+            value=SCALES.label_vi(r["scale_reported"]),
+            detail=SCALES.label_vi(r["scale_computed"]),
+        )
+        for r in differ.select("source_file", "source_row", "scale_reported", "scale_computed").iter_rows(named=True)
+    ]
+
+
 def warnings(tables: dict[str, pl.DataFrame]) -> list[Issue]:
     """All warnings of a period's accepted rows."""
-    return member_warnings(tables) + outlier_warnings(tables) + reconciliation_warnings(tables)
+    return member_warnings(tables) + outlier_warnings(tables) + reconciliation_warnings(tables) + scale_warnings(tables)

@@ -81,14 +81,16 @@ def _print_summary(warehouse: str, periods: list[str]) -> None:
 
 
 def _reference(raw: Path) -> Reference | None:
-    """The raw directory's reference, or None after printing why its configuration is wrong (before any
-    submission is read or anything written)."""
+    """The raw directory's reference, or None after printing why its configuration is wrong (a broken unit
+    list or reporting unit, a scale-thresholds file that cannot be read), before any submission is read or
+    anything written."""
     from ingest.reference import load_reference
+    from ingest.scale import ThresholdError
     from ingest.units import ReferenceConfigError
 
     try:
         return load_reference(raw)
-    except ReferenceConfigError as exc:
+    except (ReferenceConfigError, ThresholdError) as exc:
         print(str(exc), file=sys.stderr)
         return None
 
@@ -149,14 +151,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if not (raw / "reference" / "communes.csv").exists():
         print(say("no_reference", raw=raw), file=sys.stderr)
         return 2
+    reference = _reference(raw)
+    if reference is None:
+        return 2
     paths = [Path(p) for p in args.files]
     for p in paths:
         if not p.exists():
             print(say("no_file", path=p), file=sys.stderr)
             return 2
-    reference = _reference(raw)
-    if reference is None:
-        return 2
     out = check_files(paths, reference, raw, args.period)
     problems = out["rejected_rows"]
     if args.format == "json":
@@ -257,8 +259,12 @@ def cmd_template(args: argparse.Namespace) -> int:
         warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
         before = previous_period(period)
         try:
-            htx = prefill_rows(read_table(warehouse, "cooperatives", [before]), code, sheet_columns(SHEETS["HTX"]))
-            tht = prefill_rows(read_table(warehouse, "coop_groups", [before]), code, sheet_columns(SHEETS["THT"]))
+            htx = prefill_rows(
+                read_table(warehouse, "cooperatives", [before]), code, sheet_columns(SHEETS["HTX"], period)
+            )
+            tht = prefill_rows(
+                read_table(warehouse, "coop_groups", [before]), code, sheet_columns(SHEETS["THT"], period)
+            )
         except FileNotFoundError:
             print(say("nothing_stored", period=before), file=sys.stderr)
     out = Path(args.out or f"{safe_stem(code)}-{period}.xlsx")
@@ -354,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=3000, help="port (default 3000)")
     ui.set_defaults(func=cmd_ui)
     docs = sub.add_parser(
-        "docs", help="regenerate docs/data-dictionary.md, rules.md and figures.md from the schemas and registry"
+        "docs", help="regenerate docs/data-dictionary.md, rules.md, figures.md and law.md from the schemas and registry"
     )
     docs.add_argument("--out", default="docs", help="folder to write into (default docs)")
     docs.set_defaults(func=cmd_docs)

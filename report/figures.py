@@ -11,7 +11,17 @@ from decimal import ROUND_FLOOR, Decimal
 
 import polars as pl
 
-from report.registry import HTX, STATIC_FIGURES, SUPPORT, THT, Figure, figure_by_id, support_figures
+from report.registry import (
+    HTX,
+    LAW_2023_SUMS,
+    STATIC_FIGURES,
+    SUPPORT,
+    THT,
+    Figure,
+    commune_figures,
+    figure_by_id,
+    support_figures,
+)
 from schemas import warehouse as wh
 from schemas.periods import period_parts
 
@@ -111,6 +121,17 @@ def _target_figures(
     return rows, provenance
 
 
+def _reporting_communes(coops: pl.DataFrame) -> dict[str, list[str]]:
+    """New column → communes with a cooperative reporting it (their figures exist only then)."""
+    out = {}
+    for col, _, _ in LAW_2023_SUMS:
+        if col in coops.columns:
+            codes = coops.filter(pl.col(col).is_not_null())["commune_code"].unique().sort().to_list()
+            if codes:
+                out[col] = codes
+    return out
+
+
 def compute_figures(tables: dict[str, pl.DataFrame], period: str, targets: pl.DataFrame) -> FigureResult:
     """Every figure of the registry for ``period``, the targets and progress, with their sources.
 
@@ -119,8 +140,10 @@ def compute_figures(tables: dict[str, pl.DataFrame], period: str, targets: pl.Da
     """
     year, quarter = period_parts(period)
     support = tables[SUPPORT]
-    figures = list(STATIC_FIGURES) + support_figures(
-        sorted(support["program"].unique().to_list()), sorted(support["level"].unique().to_list())
+    figures = (
+        list(STATIC_FIGURES)
+        + support_figures(sorted(support["program"].unique().to_list()), sorted(support["level"].unique().to_list()))
+        + commune_figures(_reporting_communes(tables[HTX]))
     )
     rows: list[dict] = []
     provenance: list[pl.DataFrame] = []

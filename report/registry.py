@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from schemas.vocab import RATINGS, SECTORS, SUBSECTORS, THT_KINDS
+from schemas.vocab import RATINGS, SCALES, SECTORS, SUBSECTORS, THT_KINDS
 
 HTX = "cooperatives"
 THT = "coop_groups"
@@ -24,6 +24,7 @@ SECTION_TITLES = {
     "1.4": "1.4. Kết quả thực hiện các Nghị quyết và chính sách liên quan đến KTTT, HTX",
     "2.1": "2.1. Về Hợp tác xã",
     "2.2": "2.2. Tổ hợp tác",
+    "2.3": "2.3. Quy mô, tài sản, nguồn vốn, lao động và thành viên của HTX (Luật Hợp tác xã 2023)",
     "II.3": "Phần thứ hai, 3. Một số mục tiêu cụ thể",
 }
 
@@ -427,7 +428,109 @@ def _tht_figures() -> list[Figure]:
     return f
 
 
-STATIC_FIGURES: tuple[Figure, ...] = tuple(_htx_figures() + _tht_figures())
+LAW_2023_SUMS: tuple[tuple[str, str, str], ...] = (
+    ("total_assets_mvnd", "Tổng tài sản", "mvnd"),
+    ("total_capital_mvnd", "Tổng nguồn vốn", "mvnd"),
+    ("total_workers", "Tổng số lao động", "persons"),
+    ("members_individuals", "Thành viên là cá nhân", "persons"),
+    ("members_households", "Thành viên là hộ gia đình", "persons"),
+    ("members_legal_entities", "Thành viên là pháp nhân", "persons"),
+    ("member_services_revenue_mvnd", "Doanh thu cung ứng cho thành viên", "mvnd"),
+)
+"""Columns of sheet HTX the 2023 Law and its texts added (docs/law.md): their sums and shares are figures."""
+
+
+def share(col: str, part: pl.Expr) -> pl.Expr:
+    """Percentage (two decimals) of the column's sum that the rows matching `part` hold; null when the sum is 0."""
+    whole = pl.col(col).sum()
+    return pl.when(whole > 0).then((100 * pl.col(col).filter(part).sum() / whole).round(2)).otherwise(None)
+
+
+def _law_figures() -> list[Figure]:
+    """Sums of the new columns for the district and by sector, each sector's share, and the scale classes."""
+    f: list[Figure] = []
+    for col, label, unit in LAW_2023_SUMS:
+        told = pl.col(col).is_not_null()
+        f.append(
+            Figure(
+                f"htx.{col}",
+                "2.3",
+                f"{label} của các HTX",
+                unit,
+                f"Sum of {col} over the cooperatives that report it (null when none does).",
+                HTX,
+                told,
+                total(col),
+                empty=None,
+            )
+        )
+        for t in SECTORS.terms:
+            sector = pl.col("sector") == t.code
+            f += [
+                Figure(
+                    f"htx.sector.{t.code}.{col}",
+                    "2.3",
+                    f"{label} HTX lĩnh vực {t.label_vi}",
+                    unit,
+                    f"Sum of {col} over cooperatives of sector {t.code} that report it.",
+                    HTX,
+                    told & sector,
+                    total(col),
+                    empty=None,
+                ),
+                Figure(
+                    f"htx.sector.{t.code}.{col}.pct",
+                    "2.3",
+                    f"Tỷ trọng {label[0].lower() + label[1:]} của HTX lĩnh vực {t.label_vi}",
+                    "pct",
+                    f"Share of sector {t.code} in the district's {col}, % (over the cooperatives that report it).",
+                    HTX,
+                    told,
+                    share(col, sector),
+                    empty=None,
+                ),
+            ]
+    for t in SCALES.terms:
+        f += [
+            Figure(
+                f"htx.scale.{t.code}.count",
+                "2.3",
+                f"HTX quy mô {t.label_vi.lower()} (theo tiêu chí)",
+                "count",
+                f"Cooperatives whose scale computed from the thresholds of Decree 113/2024 is {t.code}.",
+                HTX,
+                pl.col("scale_computed") == t.code,
+                COUNT,
+            ),
+            Figure(
+                f"htx.scale_reported.{t.code}.count",
+                "2.3",
+                f"HTX quy mô {t.label_vi.lower()} (xã báo cáo)",
+                "count",
+                f"Cooperatives the commune reports as {t.code}.",
+                HTX,
+                pl.col("scale_reported") == t.code,
+                COUNT,
+            ),
+        ]
+    f.append(
+        Figure(
+            "htx.scale.mismatch.count",
+            "2.3",
+            "HTX có quy mô báo cáo khác quy mô theo tiêu chí",
+            "count",
+            "Cooperatives whose reported scale differs from the computed one (each has a scale_mismatch warning).",
+            HTX,
+            pl.col("scale_reported").is_not_null()
+            & pl.col("scale_computed").is_not_null()
+            & (pl.col("scale_reported") != pl.col("scale_computed")),
+            COUNT,
+        )
+    )
+    return f
+
+
+STATIC_FIGURES: tuple[Figure, ...] = tuple(_htx_figures() + _tht_figures() + _law_figures())
 """Figures whose ids do not depend on the data."""
 
 
@@ -470,6 +573,43 @@ def support_figures(programs: list[str], levels: list[str]) -> list[Figure]:
                     SUPPORT,
                     cond & pl.col("coop_id").is_not_null(),
                     pl.col("coop_id").n_unique().cast(pl.Float64),
+                ),
+            ]
+    return out
+
+
+def commune_figures(reporting: dict[str, list[str]]) -> list[Figure]:
+    """Per reporting unit (commune), for each new column some of its cooperatives report: the sum and the
+    commune's share of the district (ids `htx.commune.<code>.<column>` and `….pct`)."""
+    labels = {col: (label, unit) for col, label, unit in LAW_2023_SUMS}
+    out = []
+    for col, codes in reporting.items():
+        label, unit = labels[col]
+        told = pl.col(col).is_not_null()
+        for code in codes:
+            mine = pl.col("commune_code") == code
+            out += [
+                Figure(
+                    f"htx.commune.{code}.{col}",
+                    "2.3",
+                    f"{label} của các HTX xã {code}",
+                    unit,
+                    f"Sum of {col} over the cooperatives of commune {code} that report it.",
+                    HTX,
+                    told & mine,
+                    total(col),
+                    empty=None,
+                ),
+                Figure(
+                    f"htx.commune.{code}.{col}.pct",
+                    "2.3",
+                    f"Tỷ trọng {label[0].lower() + label[1:]} của xã {code}",
+                    "pct",
+                    f"Share of commune {code} in the district's {col}, %.",
+                    HTX,
+                    told,
+                    share(col, mine),
+                    empty=None,
                 ),
             ]
     return out

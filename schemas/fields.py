@@ -5,9 +5,13 @@ Each column of a sheet model carries, in its pandera ``Field``:
 * ``title``: the Vietnamese header of the contract (also the label in the docs);
 * ``description``: the English meaning;
 * ``metadata``: how the cell is parsed (``kind``), the vocabulary of a category
-  column, extra header spellings, and whether the column may be absent.
+  column, extra header spellings, whether the column may be absent, and the periods
+  the column is in force (`valid_from`, `valid_to`), the last period it is required
+  (`required_to`) and its legal basis (a key of `schemas.law.TEXTS`).
 
-Readers, validation, docs and templates all take these from the models.
+Readers, validation, docs and templates all take these from the models. The form of a
+period is the columns in force then; a column outside its window is read, ignored and
+reported, so that nothing written is lost.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 import pandera.polars as pa
 
+from schemas.in_force import in_window
 from schemas.vocab import Vocab
 
 # Kinds of cell: how raw text becomes a typed value.
@@ -33,13 +38,19 @@ def column(
     required: bool = False,
     optional_column: bool | None = None,
     signed: bool = False,
+    valid_from: str | None = None,
+    valid_to: str | None = None,
+    required_to: str | None = None,
+    basis: tuple[str, ...] = (),
     **checks: Any,
 ) -> Any:
     """A pandera field for a sheet column.
 
-    ``required`` forbids empty cells; ``optional_column`` (default: not required)
-    says whether the whole column may be missing from a sheet. Amounts and counts
-    must be ≥ 0 unless ``signed``.
+    ``required`` forbids empty cells (up to `required_to` when the law stops asking for
+    the value; optional after it); ``optional_column`` (default: not required) says
+    whether the whole column may be missing from a sheet. Amounts and counts must be ≥ 0
+    unless ``signed``. `valid_from` / `valid_to` bound the periods the column belongs
+    to the form; `basis` names the legal texts behind it.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
@@ -53,6 +64,10 @@ def column(
         "aliases": aliases,
         "optional_column": (not required) if optional_column is None else optional_column,
         "sheet_column": True,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "required_to": required_to,
+        "basis": basis,
     }
     return pa.Field(nullable=not required, title=header_vi, description=description, metadata=metadata, **checks)
 
@@ -74,10 +89,41 @@ class SheetColumn:
     aliases: tuple[str, ...]
     required: bool
     optional_column: bool
+    valid_from: str | None = None
+    valid_to: str | None = None
+    required_to: str | None = None
+    basis: tuple[str, ...] = ()
+
+    @property
+    def standing(self) -> bool:
+        """In the form of every period (no window)."""
+        return self.valid_from is None and self.valid_to is None
+
+    @property
+    def mandatory_always(self) -> bool:
+        """Must be present in a sheet of any period: a file without it can be rejected before its period is known."""
+        return (self.required or not self.optional_column) and self.standing and self.required_to is None
+
+    def in_force(self, period: str) -> bool:
+        """Whether the column belongs to the form of `period`."""
+        return in_window(period, self.valid_from, self.valid_to)
+
+    def required_in(self, period: str) -> bool:
+        """Whether an empty cell is an error in `period`."""
+        return self.required and self.in_force(period) and in_window(period, None, self.required_to)
+
+    def mandatory_in(self, period: str) -> bool:
+        """Whether a sheet of `period` must have the column."""
+        return self.in_force(period) and (
+            self.required_in(period) or (not self.optional_column and in_window(period, None, self.required_to))
+        )
 
 
-def sheet_columns(model: type[pa.DataFrameModel]) -> list[SheetColumn]:
-    """The sheet columns of a model, in order."""
+def sheet_columns(
+    model: type[pa.DataFrameModel], period: str | None = None, *, every: bool = False
+) -> list[SheetColumn]:
+    """The sheet columns of a model, in order: those of the form of `period`; without a period, the standing
+    columns (in every period's form); with `every`, all columns of every period (what readers recognise)."""
     out = []
     for name, col in model.to_schema().columns.items():
         meta = col.metadata or {}
@@ -93,9 +139,17 @@ def sheet_columns(model: type[pa.DataFrameModel]) -> list[SheetColumn]:
                 aliases=tuple(meta["aliases"]),
                 required=not col.nullable,
                 optional_column=meta["optional_column"],
+                valid_from=meta.get("valid_from"),
+                valid_to=meta.get("valid_to"),
+                required_to=meta.get("required_to"),
+                basis=tuple(meta.get("basis") or ()),
             )
         )
-    return out
+    if every:
+        return out
+    if period is None:
+        return [c for c in out if c.standing]
+    return [c for c in out if c.in_force(period)]
 
 
 def display_value(col: SheetColumn, value: Any) -> Any:

@@ -4,11 +4,20 @@ Every problem the pipeline reports comes from one entry here. Messages are
 templates filled with the column's Vietnamese header (``{col}``), the offending value
 (``{value}``) and details (``{detail}``); :func:`message` prefixes the location
 (file, sheet, row, column) in both languages.
+
+A rule carries the periods it is in force (`valid_from`, `valid_to`, quarter keys,
+inclusive) and its legal basis (keys of `schemas.law.TEXTS`); `exempt` names rows the
+law takes out of it (column → values) with the basis of the exemption. Validating a
+period applies the rules in force then: a change of the law is a change of these
+entries, not of the checks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from schemas.in_force import in_window
+from schemas.law import DECREE_113_FROM, LAW_2023_FROM, RATING_LAST
 
 ERROR = "error"
 WARNING = "warning"
@@ -23,6 +32,16 @@ class Rule:
     scope: str  # file, sheet, row
     vi: str
     en: str
+    valid_from: str | None = None
+    valid_to: str | None = None
+    basis: tuple[str, ...] = ()
+    exempt: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Rows the rule does not apply to: (column, values) pairs."""
+    exempt_basis: tuple[str, ...] = ()
+
+    def in_force(self, period: str) -> bool:
+        """Whether the rule applies to `period`."""
+        return in_window(period, self.valid_from, self.valid_to)
 
 
 _RULES = [
@@ -165,7 +184,17 @@ _RULES = [
         "Chỉ HTX nông nghiệp mới ghi Ngành; để trống với lĩnh vực khác",
         "Only agricultural cooperatives have a subsector; leave it empty for other sectors",
     ),
-    Rule("rating_required", ERROR, "row", "Đơn vị đang hoạt động phải có Xếp loại", "An active unit needs a rating"),
+    Rule(
+        "rating_required",
+        ERROR,
+        "row",
+        "Đơn vị đang hoạt động phải có Xếp loại",
+        "An active unit needs a rating",
+        valid_to=RATING_LAST,
+        basis=("circular_01_2020", "circular_78_2025"),
+        exempt=(("sector", ("credit_fund",)),),
+        exempt_basis=("circular_01_2020", "sbv_credit_funds"),
+    ),
     Rule(
         "rating_unexpected",
         ERROR,
@@ -188,6 +217,15 @@ _RULES = [
         "Managers with a degree plus vocational training exceed the number of managers",
     ),
     Rule(
+        "member_types_above_members",
+        ERROR,
+        "row",
+        "Thành viên là cá nhân + hộ gia đình + pháp nhân lớn hơn Số thành viên",
+        "Members who are individuals + households + legal entities exceed the members",
+        valid_from=LAW_2023_FROM,
+        basis=("law_2023", "circular_09_2024"),
+    ),
+    Rule(
         "credit_fields_not_credit_fund",
         ERROR,
         "row",
@@ -200,6 +238,8 @@ _RULES = [
         "row",
         "HTX tốt + khá + trung bình + yếu + tạm dừng + mới thành lập ({detail}) khác Tổng số HTX ({value})",
         "Cooperatives good + fair + average + weak + suspended + new ({detail}) differ from the total ({value})",
+        valid_to=RATING_LAST,
+        basis=("circular_01_2020", "circular_78_2025"),
     ),
     Rule(
         "tht_ratings_sum",
@@ -207,6 +247,8 @@ _RULES = [
         "row",
         "THT tốt + khá + trung bình + yếu + mới thành lập ({detail}) khác Tổng số THT ({value})",
         "Groups good + fair + average + weak + new ({detail}) differ from the total ({value})",
+        valid_to=RATING_LAST,
+        basis=("circular_01_2020", "circular_78_2025"),
     ),
     Rule(
         "summary_extra_row",
@@ -276,6 +318,24 @@ _RULES = [
         "kept with this warning",
     ),
     Rule(
+        "column_not_in_force",
+        WARNING,
+        "sheet",
+        "Cột «{col}» không thuộc mẫu báo cáo kỳ {value} (áp dụng {detail}); số liệu cột này không được nhận, "
+        "chỉ lưu kèm cảnh báo này",
+        "Column '{col}' is not part of the form of {value} (in force {detail}); its values are not taken in, only "
+        "kept with this warning",
+    ),
+    Rule(
+        "scale_mismatch",
+        WARNING,
+        "row",
+        "Quy mô ghi «{value}» khác quy mô tính theo tiêu chí của Nghị định 113/2024/NĐ-CP ({detail})",
+        "Reported scale '{value}' differs from the scale computed by the criteria of Decree 113/2024/ND-CP ({detail})",
+        valid_from=DECREE_113_FROM,
+        basis=("decree_113_2024",),
+    ),
+    Rule(
         "unit_converted",
         WARNING,
         "sheet",
@@ -299,6 +359,11 @@ _RULES = [
 ]
 
 RULES: dict[str, Rule] = {r.name: r for r in _RULES}
+
+
+def rules_in_force(period: str) -> dict[str, Rule]:
+    """The rules that apply to `period`."""
+    return {name: r for name, r in RULES.items() if r.in_force(period)}
 
 
 def message(

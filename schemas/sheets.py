@@ -3,6 +3,12 @@
 Column order, Vietnamese headers, English meanings, parsing kinds and row rules of
 ``submission-format.md`` are written here once. A row that fails a check of these
 models is rejected; the check's name is the rule name reported to the commune.
+
+Columns the law added later carry the periods they are in force and their legal basis
+(see `schemas.law`) and come last in each sheet, after the standing form; they are typed
+`X | None` because a frame of the standing form may lack them (the pipeline always adds
+them, empty where not in force). The periods of the row rules are in the rule catalogue
+(`schemas.rules`).
 """
 
 from __future__ import annotations
@@ -12,7 +18,12 @@ import polars as pl
 from pandera.api.polars.model_config import BaseConfig
 
 from schemas.fields import column
-from schemas.vocab import LEVELS, RATINGS, SECTORS, STATUSES, SUBSECTORS, THT_KINDS
+from schemas.law import DECREE_113_FROM, GROUP_REGISTRATION_FROM, LAW_2023_FROM, RATING_LAST
+from schemas.vocab import LEVELS, RATINGS, SCALES, SECTORS, STATUSES, SUBSECTORS, THT_KINDS
+
+_RATING_BASIS = ("circular_01_2020", "circular_78_2025")
+_INFO_BASIS = ("law_2023", "circular_09_2024")
+_MEMBER_KINDS = ("members_individuals", "members_households", "members_legal_entities")
 
 
 def _ok_when_null(*cols: str) -> pl.Expr:
@@ -66,10 +77,13 @@ class HtxSheet(pa.DataFrameModel):
     )
     rating: pl.String = column(
         "Xếp loại",
-        "Rating; required when active, empty when new or suspended",
+        "Rating; required when active (until the rating was repealed, except credit funds), empty when new or "
+        "suspended",
         kind="category",
         vocab=RATINGS,
         optional_column=False,
+        required_to=RATING_LAST,
+        basis=_RATING_BASIS,
         aliases=("Đánh giá", "Xếp loại hoạt động"),
     )
     members: pl.Int64 = column("Số thành viên", "Members (fewer than 5 is a warning)", kind="int", required=True)
@@ -132,6 +146,71 @@ class HtxSheet(pa.DataFrameModel):
     loan_contracts: pl.Int64 = column(
         "Số hợp đồng tín dụng", "Credit contracts year to date (credit funds only)", kind="int"
     )
+    total_assets_mvnd: pl.Float64 | None = column(
+        "Tổng tài sản",
+        "Total assets at the end of the period, million VND",
+        kind="money",
+        valid_from=LAW_2023_FROM,
+        basis=_INFO_BASIS,
+        aliases=("Tổng giá trị tài sản",),
+    )
+    total_capital_mvnd: pl.Float64 | None = column(
+        "Tổng nguồn vốn",
+        "Total capital (sources of funds) at the end of the period, million VND; a criterion of the scale class",
+        kind="money",
+        valid_from=LAW_2023_FROM,
+        basis=(*_INFO_BASIS, "decree_113_2024"),
+        aliases=("Nguồn vốn",),
+    )
+    total_workers: pl.Int64 | None = column(
+        "Tổng số lao động",
+        "Workers in total, insured or not",
+        kind="int",
+        valid_from=LAW_2023_FROM,
+        basis=_INFO_BASIS,
+        aliases=("Tổng lao động", "Số lao động"),
+    )
+    members_individuals: pl.Int64 | None = column(
+        "Thành viên là cá nhân",
+        "Members who are individuals",
+        kind="int",
+        valid_from=LAW_2023_FROM,
+        basis=_INFO_BASIS,
+        aliases=("Thành viên cá nhân", "Số thành viên cá nhân"),
+    )
+    members_households: pl.Int64 | None = column(
+        "Thành viên là hộ gia đình",
+        "Members who are households",
+        kind="int",
+        valid_from=LAW_2023_FROM,
+        basis=_INFO_BASIS,
+        aliases=("Thành viên hộ gia đình", "Số thành viên hộ gia đình"),
+    )
+    members_legal_entities: pl.Int64 | None = column(
+        "Thành viên là pháp nhân",
+        "Members who are legal entities; individuals + households + legal entities ≤ members",
+        kind="int",
+        valid_from=LAW_2023_FROM,
+        basis=_INFO_BASIS,
+        aliases=("Thành viên pháp nhân", "Số thành viên pháp nhân"),
+    )
+    member_services_revenue_mvnd: pl.Float64 | None = column(
+        "Doanh thu cung ứng cho thành viên",
+        "Revenue from products and services supplied to members (internal transactions), year to date, million VND",
+        kind="money",
+        valid_from=DECREE_113_FROM,
+        basis=("decree_113_2024",),
+        aliases=("Doanh thu dịch vụ cho thành viên", "Doanh thu giao dịch nội bộ"),
+    )
+    scale_reported: pl.String | None = column(
+        "Quy mô",
+        "Scale class as the commune reports it (kttt also computes it: scale_computed)",
+        kind="category",
+        vocab=SCALES,
+        valid_from=DECREE_113_FROM,
+        basis=("decree_113_2024",),
+        aliases=("Quy mô HTX", "Phân loại quy mô"),
+    )
 
     @pa.dataframe_check(name="subsector_required")
     def subsector_required(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -166,6 +245,13 @@ class HtxSheet(pa.DataFrameModel):
         qualified = pl.col("managers_college").fill_null(0) + pl.col("managers_vocational").fill_null(0)
         return data.lazyframe.select(pl.col("managers").is_null() | (qualified <= pl.col("managers")))
 
+    @pa.dataframe_check(name="member_types_above_members")
+    def member_types_above_members(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Members by type do not add up to more than the members."""
+        kinds = [c for c in _MEMBER_KINDS if c in data.lazyframe.collect_schema().names()]
+        typed = pl.sum_horizontal(pl.col(c) for c in kinds) if kinds else pl.lit(0)
+        return data.lazyframe.select(pl.col("members").is_null() | (typed <= pl.col("members")))
+
     @pa.dataframe_check(name="credit_fields_not_credit_fund")
     def credit_fields_not_credit_fund(cls, data: pa.PolarsData) -> pl.LazyFrame:
         """Loans and credit contracts are reported by people's credit funds only."""
@@ -190,10 +276,12 @@ class ThtSheet(pa.DataFrameModel):
     status: pl.String = column("Tình trạng", "Status", kind="category", vocab=STATUSES, required=True)
     rating: pl.String = column(
         "Xếp loại",
-        "Rating; required when active, empty when new or suspended",
+        "Rating; required when active (until the rating was repealed), empty when new or suspended",
         kind="category",
         vocab=RATINGS,
         optional_column=False,
+        required_to=RATING_LAST,
+        basis=_RATING_BASIS,
         aliases=("Đánh giá",),
     )
     members: pl.Int64 = column("Số thành viên", "Members (fewer than 2 is a warning)", kind="int", required=True)
@@ -207,6 +295,21 @@ class ThtSheet(pa.DataFrameModel):
         kind="int",
         in_range={"min_value": 1, "max_value": 5},
         aliases=("OCOP",),
+    )
+    registration_no: pl.String | None = column(
+        "Số đăng ký THT",
+        "Registration number of the group (registered with the commune)",
+        valid_from=GROUP_REGISTRATION_FROM,
+        basis=("law_2023", "decree_92_2024"),
+        aliases=("Số giấy chứng nhận đăng ký THT", "Số đăng ký tổ hợp tác", "Số đăng ký"),
+    )
+    registration_date: pl.Date | None = column(
+        "Ngày đăng ký THT",
+        "Registration date of the group",
+        kind="date",
+        valid_from=GROUP_REGISTRATION_FROM,
+        basis=("law_2023", "decree_92_2024"),
+        aliases=("Ngày đăng ký tổ hợp tác", "Ngày đăng ký"),
     )
 
     @pa.dataframe_check(name="rating_required")
@@ -250,10 +353,23 @@ class TongHopSheet(pa.DataFrameModel):
     report_date: pl.Date = column("Ngày báo cáo", "Report date", kind="date", required=True)
     htx_total: pl.Int64 = column("Tổng số HTX", "Cooperatives in total", kind="int", required=True)
     htx_new: pl.Int64 = column("HTX mới thành lập", "New cooperatives", kind="int", required=True)
-    htx_good: pl.Int64 = column("HTX tốt", "Cooperatives rated good", kind="int", required=True)
-    htx_fair: pl.Int64 = column("HTX khá", "Cooperatives rated fair", kind="int", required=True)
-    htx_average: pl.Int64 = column("HTX trung bình", "Cooperatives rated average", kind="int", required=True)
-    htx_weak: pl.Int64 = column("HTX yếu", "Cooperatives rated weak", kind="int", required=True)
+    htx_good: pl.Int64 = column(
+        "HTX tốt", "Cooperatives rated good", kind="int", required=True, required_to=RATING_LAST, basis=_RATING_BASIS
+    )
+    htx_fair: pl.Int64 = column(
+        "HTX khá", "Cooperatives rated fair", kind="int", required=True, required_to=RATING_LAST, basis=_RATING_BASIS
+    )
+    htx_average: pl.Int64 = column(
+        "HTX trung bình",
+        "Cooperatives rated average",
+        kind="int",
+        required=True,
+        required_to=RATING_LAST,
+        basis=_RATING_BASIS,
+    )
+    htx_weak: pl.Int64 = column(
+        "HTX yếu", "Cooperatives rated weak", kind="int", required=True, required_to=RATING_LAST, basis=_RATING_BASIS
+    )
     htx_suspended: pl.Int64 = column("HTX tạm dừng", "Cooperatives suspended", kind="int", required=True)
     htx_members: pl.Int64 = column("Tổng số thành viên HTX", "Members of all cooperatives", kind="int")
     htx_capital_mvnd: pl.Float64 = column(
@@ -261,10 +377,28 @@ class TongHopSheet(pa.DataFrameModel):
     )
     tht_total: pl.Int64 = column("Tổng số THT", "Cooperative groups in total", kind="int", required=True)
     tht_new: pl.Int64 = column("THT mới thành lập", "New cooperative groups", kind="int", required=True)
-    tht_good: pl.Int64 = column("THT tốt", "Groups rated good", kind="int", required=True)
-    tht_fair: pl.Int64 = column("THT khá", "Groups rated fair", kind="int", required=True)
-    tht_average: pl.Int64 = column("THT trung bình", "Groups rated average", kind="int", required=True)
-    tht_weak: pl.Int64 = column("THT yếu", "Groups rated weak (suspended groups count here)", kind="int", required=True)
+    tht_good: pl.Int64 = column(
+        "THT tốt", "Groups rated good", kind="int", required=True, required_to=RATING_LAST, basis=_RATING_BASIS
+    )
+    tht_fair: pl.Int64 = column(
+        "THT khá", "Groups rated fair", kind="int", required=True, required_to=RATING_LAST, basis=_RATING_BASIS
+    )
+    tht_average: pl.Int64 = column(
+        "THT trung bình",
+        "Groups rated average",
+        kind="int",
+        required=True,
+        required_to=RATING_LAST,
+        basis=_RATING_BASIS,
+    )
+    tht_weak: pl.Int64 = column(
+        "THT yếu",
+        "Groups rated weak (suspended groups count here)",
+        kind="int",
+        required=True,
+        required_to=RATING_LAST,
+        basis=_RATING_BASIS,
+    )
 
     @pa.dataframe_check(name="htx_ratings_sum")
     def htx_ratings_sum(cls, data: pa.PolarsData) -> pl.LazyFrame:

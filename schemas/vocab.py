@@ -99,6 +99,17 @@ RATINGS = Vocab(
     ),
 )
 
+SCALES = Vocab(
+    "scale",
+    (
+        Term("micro", "Siêu nhỏ", "Micro", ("Quy mô siêu nhỏ", "HTX siêu nhỏ")),
+        Term("small", "Nhỏ", "Small", ("Quy mô nhỏ", "HTX nhỏ")),
+        Term("medium", "Vừa", "Medium", ("Quy mô vừa", "HTX vừa")),
+        Term("large", "Lớn", "Large", ("Quy mô lớn", "HTX lớn")),
+    ),
+)
+"""Scale classes of a cooperative (Decree 113/2024/NĐ-CP), smallest first."""
+
 THT_KINDS = Vocab(
     "kind",
     (
@@ -174,6 +185,7 @@ BY_NAME: dict[str, Vocab] = {
         SUBSECTORS,
         STATUSES,
         RATINGS,
+        SCALES,
         THT_KINDS,
         LEVELS,
         YES_NO,

@@ -14,7 +14,7 @@ import polars as pl
 from schemas.fields import field
 from schemas.periods import PERIOD_PATTERN
 from schemas.sheets import HoTroSheet, HtxSheet, SheetConfig, ThtSheet, TongHopSheet
-from schemas.vocab import COMMUNE_KINDS, COMPLETENESS_STATUSES, SEVERITIES, SUBMISSION_STATUSES
+from schemas.vocab import COMMUNE_KINDS, COMPLETENESS_STATUSES, SCALES, SEVERITIES, SUBMISSION_STATUSES
 
 PERIOD_KEYS = ("period", "year", "quarter")
 LINEAGE = ("source_file", "source_sha256", "source_row")
@@ -46,6 +46,14 @@ def _duplicated(id_col: str) -> pl.Expr:
 
 class Cooperatives(HtxSheet, PeriodKeys, _CommuneKey, Lineage):
     """Accepted cooperative rows (sheet HTX), one per cooperative per period."""
+
+    scale_computed: pl.String | None = field(  # "| None": added after validation (ingest.scale)
+        "Scale class computed from the thresholds of Decree 113/2024/NĐ-CP in force in the period "
+        "(reference/scale_thresholds.csv); null where they do not tell",
+        "Quy mô theo tiêu chí",
+        nullable=True,
+        isin=SCALES.codes,
+    )
 
     @pa.dataframe_check(name="founded_after_period")
     def founded_after_period(cls, data: pa.PolarsData) -> pl.LazyFrame:

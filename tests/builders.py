@@ -54,8 +54,8 @@ def columns(sheet: str) -> list[str]:
 
 
 def header(sheet: str, column: str) -> str:
-    """The Vietnamese header of a column (an unknown column is its own header)."""
-    for c in sheet_columns(SHEETS[sheet]):
+    """The Vietnamese header of a column of any period's form (an unknown column is its own header)."""
+    for c in sheet_columns(SHEETS[sheet], every=True):
         if c.name == column:
             return c.header_vi
     return column
