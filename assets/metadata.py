@@ -59,7 +59,9 @@ def output_metadata(frame: pl.DataFrame) -> dict[str, object]:
 TABLE_KINDS = {"polars", "parquet"}
 
 
-def table_outs(names: tuple[str, ...] | list[str], group: str) -> dict[str, dg.AssetOut]:
+def table_outs(
+    names: tuple[str, ...] | list[str], group: str, automation_condition: dg.AutomationCondition | None = None
+) -> dict[str, dg.AssetOut]:
     """Outputs of a multi-asset writing warehouse tables: description and column schema from the models."""
     return {
         name: dg.AssetOut(
@@ -67,6 +69,7 @@ def table_outs(names: tuple[str, ...] | list[str], group: str) -> dict[str, dg.A
             group_name=group,
             kinds=TABLE_KINDS,
             metadata=definition_metadata(TABLES[name]),
+            automation_condition=automation_condition,
         )
         for name in names
     }

@@ -247,6 +247,10 @@ def indicators_yearly(
         "indicators_yearly",
         "indicators_restated",
         "units",
+        "registry",
+        "registry_history",
+        "registry_warnings",
+        "registry_figures",
     ],
     automation_condition=dg.AutomationCondition.eager(),
 )

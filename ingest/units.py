@@ -186,9 +186,9 @@ class Units:
                 after = next_period(u.valid_to)
                 raise self._error(
                     f"{u.name} ({u.code}, đến {u.valid_to}) sáp nhập vào mã {u.merged_into}, nhưng không có dòng mã "
-                    f"{u.merged_into} bắt đầu từ {after}",
+                    f"{u.merged_into} có hiệu lực từ {after}",
                     f"{u.name} ({u.code}, until {u.valid_to}) is merged into code {u.merged_into}, but no row with "
-                    f"that code starts in {after}",
+                    f"that code is valid in {after}",
                 )
 
     @cached_property
@@ -208,10 +208,15 @@ class Units:
         return out
 
     def _successor(self, unit: Unit) -> Unit | None:
+        """The row of `merged_into` starting the quarter after `valid_to`; failing that, the row of that code
+        valid then (a unit that absorbed this one and went on under its own window)."""
         if unit.merged_into is None or unit.valid_to is None:
             return None
         start = next_period(unit.valid_to)
-        return next((u for u in self._by_code.get(unit.merged_into, []) if u.valid_from == start), None)
+        rows = self._by_code.get(unit.merged_into, [])
+        return next((u for u in rows if u.valid_from == start), None) or next(
+            (u for u in rows if u.valid_in(start)), None
+        )
 
     # --- questions asked for a period ---
 

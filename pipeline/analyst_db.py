@@ -12,6 +12,9 @@ from pathlib import Path
 import duckdb
 
 DATABASE = "kttt.duckdb"
+UNIONS = {"rejected_rows_all": ("rejected_rows", "registry_warnings")}
+"""Views over several tables of the same columns: every problem of a quarter, found in the quarter's files
+(`rejected_rows`) or across quarters by the registry (`registry_warnings`)."""
 
 
 def tables_in(warehouse: Path) -> list[str]:
@@ -20,7 +23,7 @@ def tables_in(warehouse: Path) -> list[str]:
 
 
 def write_analyst_database(warehouse: Path) -> tuple[Path, list[str]]:
-    """(Re)write the database with one view per table; written aside, then renamed into place."""
+    """(Re)write the database with one view per table, and the union views; written aside, then renamed."""
     path = warehouse / DATABASE
     tmp = warehouse / f".{DATABASE}.tmp"
     tmp.unlink(missing_ok=True)
@@ -31,6 +34,12 @@ def write_analyst_database(warehouse: Path) -> tuple[Path, list[str]]:
         con.execute(f"SET file_search_path = '{folder}'")
         for name in names:
             con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet('{name}/*.parquet')")
+        for view, parts in UNIONS.items():
+            present = [p for p in parts if p in names]
+            if present:
+                union = " UNION ALL BY NAME ".join(f'SELECT * FROM "{p}"' for p in present)
+                con.execute(f'CREATE VIEW "{view}" AS {union}')
+                names.append(view)
     finally:
         con.close()
     tmp.replace(path)

@@ -2,7 +2,8 @@
 
     kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...] [--wait SECONDS] [--no-report]
     kttt validate FILE... [--raw DIR] [--period 2024-Q3] [--format text|json|xlsx] [--out DIR]
-    kttt sample [--raw DIR] [--province [NAME]]
+    kttt sample [--raw DIR] [--later] [--province [NAME]]
+    kttt history TAX_CODE_OR_NAME [--warehouse DIR]
     kttt docs [--out docs]
     kttt template --commune CODE --period 2025-Q1 [--prefill] [--out FILE]
     kttt ui [--host 127.0.0.1] [--port 3000]
@@ -222,7 +223,31 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
     write_sample(raw)
+    if args.later:
+        from sample.planted import write_later
+
+        write_later(raw)
     print(say("sample_written", raw=raw))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Print one cooperative's (or group's) quarters from the registry; exit 1 when nothing matches."""
+    from pipeline.storage import read_table
+    from registry.lookup import find_identities, render
+
+    warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+    try:
+        registry = read_table(warehouse, "registry")
+        history = read_table(warehouse, "registry_history")
+    except FileNotFoundError:
+        print(say("no_registry", warehouse=warehouse), file=sys.stderr)
+        return 1
+    found = find_identities(args.query, registry, history)
+    if not found:
+        print(say("history_not_found", query=args.query), file=sys.stderr)
+        return 1
+    print("\n\n".join(render(rid, registry, history) for rid in found))
     return 0
 
 
@@ -340,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     smp = sub.add_parser("sample", help="regenerate the bundled sample district")
     smp.add_argument("--raw", help="raw directory to write into (default ./raw, or sample/ha-tinh with --province)")
     smp.add_argument(
+        "--later", action="store_true", help="also write 2024-Q4, with planted changes for the cooperative registry"
+    )
+    smp.add_argument(
         "--province",
         nargs="?",
         const="Hà Tĩnh",
@@ -359,6 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", help=f"address to listen on (default ${UI_HOST_ENV} or {DEFAULT_UI_HOST})")
     ui.add_argument("--port", type=int, default=3000, help="port (default 3000)")
     ui.set_defaults(func=cmd_ui)
+    his = sub.add_parser("history", help="print one cooperative's quarters from the registry (by tax code or name)")
+    his.add_argument("query", metavar="TAX_CODE_OR_NAME", help="tax code (with or without branch suffix) or name")
+    his.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV} or ./{DEFAULT_WAREHOUSE})")
+    his.set_defaults(func=cmd_history)
     docs = sub.add_parser(
         "docs", help="regenerate docs/data-dictionary.md, rules.md, figures.md and law.md from the schemas and registry"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.feedback import feedback
+from assets.registry import cooperative_registry
 from assets.report import analyst_database, figures, indicators, indicators_restated, indicators_yearly, report
 from assets.submissions import completeness_asset, period_submissions
 from assets.units import units
@@ -23,7 +24,7 @@ from pipeline.resources import (
 
 PERIOD_ASSETS = [period_submissions, completeness_asset, indicators, indicators_restated, figures, report, feedback]
 """Assets partitioned by quarter."""
-YEARLY_ASSETS = [units, indicators_yearly, analyst_database]
+YEARLY_ASSETS = [units, indicators_yearly, cooperative_registry, analyst_database]
 """Assets over every quarter (refreshed after the quarters)."""
 ASSETS = PERIOD_ASSETS + YEARLY_ASSETS
 

@@ -10,12 +10,14 @@ from pathlib import Path
 
 from assets.metadata import describe
 from pipeline.law_doc import render_law
+from registry.figures import CLASSES as REGISTRY_CLASSES
+from registry.figures import FIGURES as REGISTRY_FIGURES
 from report.registry import LAW_2023_SUMS, SECTION_TITLES, STATIC_FIGURES
 from schemas import vocab
 from schemas.fields import SheetColumn, sheet_columns
 from schemas.in_force import window_text
 from schemas.law import TEXTS
-from schemas.rules import RULES, Rule
+from schemas.rules import REGISTRY_RULES, RULES, Rule
 from schemas.sheets import SHEETS
 from schemas.warehouse import TABLES, column_order
 
@@ -131,6 +133,10 @@ def render_data_dictionary() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _rule_row(r: Rule) -> str:
+    return f"| `{r.name}` | {r.severity} | {r.scope} | {_escape(r.vi)} | {_escape(r.en)} |"
+
+
 def render_rules() -> str:
     """Markdown: every validation rule with its severity, scope and both messages."""
     out = [GENERATED, "", "# Validation rules", ""]
@@ -150,6 +156,19 @@ def render_rules() -> str:
         for r in RULES.values()
     ]
     out += ["", "## Rules and fields by period and legal basis", "", *legal_basis_table()]
+    out += [
+        "",
+        "## Warnings across quarters",
+        "",
+        "The cooperative registry compares each cooperative's and group's quarters and writes these warnings to",
+        "`registry_warnings` (the columns of `rejected_rows`; the DuckDB view `rejected_rows_all` shows both). Each",
+        "concerns the later quarter's file (its row, or the file itself for one gone missing) and gives both",
+        "quarters' values. The rows are kept.",
+        "",
+        "| rule | severity | scope | message (Vietnamese) | message (English) |",
+        "|---|---|---|---|---|",
+    ]
+    out += [_rule_row(r) for r in REGISTRY_RULES.values()]
     return "\n".join(out) + "\n"
 
 
@@ -190,6 +209,26 @@ def render_figures() -> str:
         "period's year (the year part two announces). |",
         "| `progress.<indicator>` | II.3 | pct | The period's value of `<indicator>` as a percentage of the target "
         "for the period's own year, where one exists. |",
+        "",
+        "## Figures from the registry (`registry_figures`)",
+        "",
+        "The figures above count what clerks wrote in the quarter's workbooks: `htx.new` is the number of",
+        'cooperatives whose status says "Mới thành lập", the ratings are this quarter\'s. The registry follows each',
+        "cooperative and group across the stored quarters (matched by tax code, id in the unit or its successor,",
+        "or name) and counts what it saw: which ones appear for the first time, which ones are gone, how ratings",
+        "moved. They are in `registry_figures` (same columns as `report_figures`), one row per figure and",
+        "quarter; `{kind}` is `htx` or `tht`, `{from}` and `{to}` one of "
+        + ", ".join(f"`{c}`" for c in REGISTRY_CLASSES)
+        + ".",
+        "",
+        "| figure_id | unit | label (Vietnamese) | definition | from the clerks' statuses, beside it |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| `{f.id}` | count | {_escape(f.label_vi)} | {_escape(f.definition)} | " + (f.report_twin or "") + " |"
+        for f in REGISTRY_FIGURES
+    ]
+    out += [
         "",
         "## Sections",
         "",

@@ -55,7 +55,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "[{n}/{total}] {period}: không chạy (kỳ này đang được một lần chạy khác ghi)",
         "[{n}/{total}] {period}: not run (another run is writing this period)",
     ),
-    "progress_yearly": ("Chỉ tiêu theo năm và cơ sở dữ liệu DuckDB …", "Yearly indicators and the DuckDB views …"),
+    "progress_yearly": (
+        "Chỉ tiêu theo năm, sổ theo dõi HTX và cơ sở dữ liệu DuckDB …",
+        "Yearly indicators, the cooperative registry and the DuckDB views …",
+    ),
     "skipped": ("Bỏ qua {path}", "skipped {path}"),
     "sample_written": ("Đã ghi bộ số liệu mẫu vào {raw}", "Sample written under {raw}"),
     "warehouse_write_failed": (
@@ -85,6 +88,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "các bảng của kỳ được ghi lại toàn bộ (đã xoá {removed} tệp tạm)",
         "{period}: the previous run (process {pid}, since {started}) was interrupted; "
         "every table of the period is written again ({removed} temporary files removed)",
+    ),
+    "no_registry": (
+        "Kho dữ liệu {warehouse} chưa có sổ theo dõi HTX (chạy kttt run trước)",
+        "The warehouse {warehouse} has no registry yet (run kttt run first)",
+    ),
+    "history_not_found": (
+        "Không tìm thấy HTX hoặc THT nào có mã số thuế hoặc tên «{query}»",
+        "No cooperative or group has the tax code or name '{query}'",
     ),
     "ui_starting": (
         "Giao diện Dagster: http://{host}:{port} (DAGSTER_HOME={home})",

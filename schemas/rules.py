@@ -360,6 +360,49 @@ _RULES = [
 
 RULES: dict[str, Rule] = {r.name: r for r in _RULES}
 
+_REGISTRY_RULES = [
+    # Warnings across quarters (table registry_warnings): the later quarter's row or file is kept.
+    Rule(
+        "registry_missing",
+        WARNING,
+        "row",
+        "«{value}» có trong báo cáo kỳ trước ({detail}) nhưng không có trong báo cáo kỳ này, "
+        "cũng không ghi tạm dừng chờ giải thể",
+        "'{value}' was in last quarter's report ({detail}) but is missing from this one, without a suspended status",
+    ),
+    Rule(
+        "registry_tax_code_two_units",
+        WARNING,
+        "row",
+        "Mã số thuế {value} cũng có ở {detail} trong cùng kỳ",
+        "Tax code {value} also appears in {detail} in the same quarter",
+    ),
+    Rule(
+        "registry_new_seen_before",
+        WARNING,
+        "row",
+        "Tình trạng {value} nhưng đơn vị đã có trong báo cáo của năm trước ({detail})",
+        "Status {value} but the unit was already in an earlier year's report ({detail})",
+    ),
+    Rule(
+        "registry_rating_jump",
+        WARNING,
+        "row",
+        "Xếp loại {value} thay đổi từ hai bậc trở lên so với kỳ trước ({detail})",
+        "Rating {value} moved two grades or more since the previous quarter ({detail})",
+    ),
+    Rule(
+        "registry_drop",
+        WARNING,
+        "row",
+        "Giá trị {value} giảm từ 90% trở lên so với kỳ trước ({detail}); kiểm tra đơn vị và số liệu",
+        "Value {value} fell by 90% or more since the previous quarter ({detail}); check the unit and the figure",
+    ),
+]
+
+REGISTRY_RULES: dict[str, Rule] = {r.name: r for r in _REGISTRY_RULES}
+"""Warnings the registry raises by comparing quarters (table `registry_warnings`, not `rejected_rows`)."""
+
 
 def rules_in_force(period: str) -> dict[str, Rule]:
     """The rules that apply to `period`."""
@@ -377,7 +420,7 @@ def message(
     detail: object = None,
 ) -> tuple[str, str]:
     """Both messages of a rule, each starting with where the problem is."""
-    r = RULES[rule]
+    r = RULES[rule] if rule in RULES else REGISTRY_RULES[rule]
     fields = {"col": col or "", "value": "" if value is None else value, "detail": "" if detail is None else detail}
     where_vi = [f"Tệp {file}"]
     where_en = [f"File {file}"]

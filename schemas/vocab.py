@@ -178,6 +178,31 @@ SEVERITIES = Vocab(
     ),
 )
 
+MATCH_RULES = Vocab(
+    "match_rule",
+    (
+        Term("tax_code", "Cùng mã số thuế", "Same tax code (digits, with or without the branch suffix)"),
+        Term(
+            "row_id",
+            "Cùng mã HTX/THT, cùng xã hoặc xã kế thừa",
+            "Same coop_id or group_id in the same unit or its successor",
+        ),
+        Term("name", "Cùng tên, cùng xã hoặc xã kế thừa", "Same folded name in the same unit or its successor"),
+        Term("new", "Lần đầu xuất hiện", "First seen: a new identity"),
+    ),
+)
+
+LIFECYCLES = Vocab(
+    "lifecycle",
+    (
+        Term("reporting", "Đang có trong báo cáo", "In the latest quarter's report"),
+        Term("suspended", "Tạm dừng chờ giải thể", "In the latest quarter's report, suspended"),
+        Term("dissolved", "Đã giải thể", "Gone after a quarter with status suspended"),
+        Term("vanished", "Không còn trong báo cáo", "Gone without a suspended status while its unit reported"),
+        Term("unit_not_reported", "Xã chưa báo cáo", "Gone while its unit (or successor) sent no accepted report"),
+    ),
+)
+
 BY_NAME: dict[str, Vocab] = {
     v.name: v
     for v in (
@@ -193,6 +218,8 @@ BY_NAME: dict[str, Vocab] = {
         SUBMISSION_STATUSES,
         COMPLETENESS_STATUSES,
         SEVERITIES,
+        MATCH_RULES,
+        LIFECYCLES,
     )
 }
 """Every vocabulary by name (the ``vocab`` of a sheet column names one of them)."""

@@ -14,7 +14,16 @@ import polars as pl
 from schemas.fields import field
 from schemas.periods import PERIOD_PATTERN
 from schemas.sheets import HoTroSheet, HtxSheet, SheetConfig, ThtSheet, TongHopSheet
-from schemas.vocab import COMMUNE_KINDS, COMPLETENESS_STATUSES, SCALES, SEVERITIES, SUBMISSION_STATUSES
+from schemas.vocab import (
+    COMMUNE_KINDS,
+    COMPLETENESS_STATUSES,
+    LIFECYCLES,
+    MATCH_RULES,
+    SCALES,
+    SEVERITIES,
+    STATUSES,
+    SUBMISSION_STATUSES,
+)
 
 PERIOD_KEYS = ("period", "year", "quarter")
 LINEAGE = ("source_file", "source_sha256", "source_row")
@@ -258,6 +267,87 @@ class FigureSources(PeriodKeys):
     Config = SheetConfig
 
 
+class Registry(PeriodKeys):
+    """The registry: one row per cooperative or group identity followed across every stored quarter.
+
+    Rebuilt whole from the stored quarters (a corrected quarter changes it deterministically).
+    `period` is the latest stored quarter, the one the registry describes the state at.
+    """
+
+    registry_id: pl.String = field(
+        "Stable identity: kind, first quarter, unit and id of the first row seen", "Mã theo dõi"
+    )
+    kind: pl.String = field("HTX (cooperative) or THT (cooperative group)", "Loại", isin=["HTX", "THT"])
+    name: pl.String = field("Latest name", "Tên")
+    names_seen: pl.String = field("Every name written for it, in order of first appearance, ' | '-separated", "Các tên")
+    tax_code: pl.String = field("Latest tax code, digits only (branch suffix kept)", "Mã số thuế", nullable=True)
+    first_period: pl.String = field("First quarter it appears in", "Kỳ đầu tiên")
+    last_period: pl.String = field("Latest quarter it appears in", "Kỳ gần nhất")
+    quarters_seen: pl.Int64 = field("Quarters it appears in", "Số kỳ có mặt", ge=1)
+    last_commune_code: pl.String = field("Unit of its latest row", "Mã xã (lần cuối)")
+    current_commune_code: pl.String = field(
+        "Unit it belongs to in the latest stored quarter (after merges)", "Mã xã hiện nay"
+    )
+    last_row_id: pl.String = field("coop_id or group_id of its latest row", "Mã HTX/THT (lần cuối)")
+    last_status: pl.String = field("Status of its latest row", "Tình trạng (lần cuối)", isin=STATUSES.codes)
+    last_rating: pl.String = field("Rating of its latest row", "Xếp loại (lần cuối)", nullable=True)
+    lifecycle: pl.String = field(
+        "reporting, suspended, dissolved, vanished or unit_not_reported", "Vòng đời", isin=LIFECYCLES.codes
+    )
+
+    Config = SheetConfig
+
+
+class RegistryHistory(PeriodKeys):
+    """One row per identity and quarter: every stored cooperative and group row, with the rule that matched it."""
+
+    commune_code: pl.String = field("Unit of the row", "Mã xã")
+    registry_id: pl.String = field("Identity in registry", "Mã theo dõi")
+    kind: pl.String = field("HTX (cooperative) or THT (cooperative group)", "Loại", isin=["HTX", "THT"])
+    row_id: pl.String = field("coop_id or group_id of the quarter's row", "Mã HTX/THT")
+    name: pl.String = field("Name written this quarter", "Tên")
+    tax_code: pl.String = field("Tax code, digits only (branch suffix kept)", "Mã số thuế", nullable=True)
+    match_rule: pl.String = field(
+        "What joined the row to the identity: tax_code, row_id, name, or new", "Quy tắc ghép", isin=MATCH_RULES.codes
+    )
+    previous_period: pl.String = field(
+        "The identity's quarter before this one (null when new)", "Kỳ trước", nullable=True
+    )
+    previous_commune_code: pl.String = field("Unit of that earlier row", "Mã xã kỳ trước", nullable=True)
+    status: pl.String = field("Status", "Tình trạng", isin=STATUSES.codes)
+    rating: pl.String = field("Rating", "Xếp loại", nullable=True)
+    members: pl.Int64 = field("Members", "Số thành viên", nullable=True)
+    charter_capital_mvnd: pl.Float64 = field(
+        "Charter capital, million VND (null for groups)", "Vốn điều lệ", nullable=True
+    )
+    revenue_mvnd: pl.Float64 = field("Revenue, million VND", "Doanh thu", nullable=True)
+
+    Config = SheetConfig
+
+
+class RegistryWarnings(RejectedRows):
+    """Warnings across quarters (severity warning, rows kept), in the columns of rejected_rows.
+
+    `period` is the later quarter, whose file the warning concerns. Written by the registry
+    alone, never into a quarter's own rejected_rows; the analysts' view `rejected_rows_all`
+    unions both.
+    """
+
+    Config = SheetConfig
+
+
+class RegistryFigures(PeriodKeys):
+    """Figures per quarter from the registry (first seen, disappeared, rating transitions), beside report_figures."""
+
+    figure_id: pl.String = field("Figure id (docs/figures.md)", "Mã chỉ tiêu")
+    section: pl.String = field("Section of the report the figure belongs to", "Mục")
+    label_vi: pl.String = field("Vietnamese label", "Tên chỉ tiêu")
+    value: pl.Float64 = field("Value (null when the warehouse cannot tell)", "Giá trị", nullable=True)
+    unit: pl.String = field("count", "Đơn vị")
+
+    Config = SheetConfig
+
+
 TABLES: dict[str, type[pa.DataFrameModel]] = {
     "submission_log": SubmissionLog,
     "cooperatives": Cooperatives,
@@ -272,6 +362,10 @@ TABLES: dict[str, type[pa.DataFrameModel]] = {
     "units": UnitsTable,
     "report_figures": ReportFigures,
     "figure_sources": FigureSources,
+    "registry": Registry,
+    "registry_history": RegistryHistory,
+    "registry_warnings": RegistryWarnings,
+    "registry_figures": RegistryFigures,
 }
 
 FACT_TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
@@ -289,7 +383,7 @@ def column_order(model: type[pa.DataFrameModel]) -> list[str]:
     """Output column order: period keys and commune first, lineage last."""
     names = list(model.to_schema().columns)
     first = [c for c in _FIRST if c in names]
-    last = [c for c in LINEAGE if c in names and model is not SubmissionLog and model is not RejectedRows]
+    last = [c for c in LINEAGE if c in names and not issubclass(model, (SubmissionLog, RejectedRows))]
     middle = [c for c in names if c not in first and c not in last]
     return first + middle + last
 

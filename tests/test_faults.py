@@ -31,7 +31,7 @@ import pytest
 
 from pipeline.definitions import ASSETS, build_resources
 from pipeline.io_manager import ParquetWarehouse
-from pipeline.jobs import PERIOD_SELECTION
+from pipeline.jobs import PERIOD_SELECTION, REGISTRY_TABLES
 from pipeline.partitions import PERIOD_PARTITIONS
 from pipeline.runner import run_periods
 from pipeline.storage import table_files
@@ -323,10 +323,10 @@ def _cells(path: Path) -> dict[str, list[tuple[object, ...]]]:
 
 def test_rerun_gives_byte_identical_tables_everywhere(sample_raw: Path, sample_warehouse: Path, tmp_path: Path) -> None:
     """Both quarters run again over a copy of the sample warehouse (from another copy of the raw folder): every
-    Parquet file (the period tables of both quarters, ``indicators_yearly``) is the same, byte for byte, and no
-    file appears or goes. No table holds a run time: ``received_at`` is the submission's modification time, which
-    the copy keeps. Only the workbooks' and the DOCX's own creation stamps change between runs, so workbooks are
-    compared by content (every cell of every sheet), and the Markdown report byte for byte."""
+    Parquet file (the period tables of both quarters, ``indicators_yearly``, the registry's) is the same, byte for
+    byte, and no file appears or goes. No table holds a run time: ``received_at`` is the submission's modification
+    time, which the copy keeps. Only the workbooks' and the DOCX's own creation stamps change between runs, so
+    workbooks are compared by content (every cell of every sheet), and the Markdown report byte for byte."""
     warehouse = tmp_path / "wh"
     shutil.copytree(sample_warehouse, warehouse)
     files = sorted(p.relative_to(sample_warehouse).as_posix() for p in sample_warehouse.rglob("*") if p.is_file())
@@ -334,8 +334,9 @@ def test_rerun_gives_byte_identical_tables_everywhere(sample_raw: Path, sample_w
     assert sorted(p.relative_to(warehouse).as_posix() for p in warehouse.rglob("*") if p.is_file()) == files
     first = _parquet(sample_warehouse)
     assert {n.split("/")[0] for n in first} >= {"cooperatives", "rejected_rows", "indicators_yearly", "figure_sources"}
-    # every period table twice, the tables over every quarter (indicators_yearly, units) once
-    assert len(first) == 2 * (len(_tables(sample_warehouse)) - 2) + 2
+    yearly = {n.split("/")[0] for n in first if n.endswith("/all.parquet")}
+    assert yearly == {"indicators_yearly", "units", *REGISTRY_TABLES}
+    assert len(first) == 2 * (len(_tables(sample_warehouse)) - len(yearly)) + len(yearly)  # period tables twice
     assert _parquet(warehouse) == first
     for name in (n for n in files if n.endswith(".xlsx")):
         assert _cells(warehouse / name) == _cells(sample_warehouse / name), name

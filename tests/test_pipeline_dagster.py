@@ -15,7 +15,7 @@ import pytest
 
 from assets.submissions import PERIOD_TABLES
 from pipeline.definitions import ASSETS, build_resources, defs
-from pipeline.jobs import PERIOD_SELECTION
+from pipeline.jobs import PERIOD_SELECTION, REGISTRY_TABLES
 from pipeline.partitions import PERIOD_PARTITIONS
 from pipeline.runner import run_periods
 from schemas.warehouse import TABLES, polars_schema
@@ -40,11 +40,19 @@ def _instance(periods: list[str]) -> dg.DagsterInstance:
 def test_every_asset_has_description_group_and_kinds() -> None:
     graph = defs.get_repository_def().asset_graph
     keys = {k.to_user_string(): k for k in graph.get_all_asset_keys()}
-    assert set(keys) == {*ALL_TABLES, "report", "feedback", "indicators_yearly", "analyst_database", "units"}
+    assert set(keys) == {
+        *ALL_TABLES,
+        *REGISTRY_TABLES,
+        "report",
+        "feedback",
+        "indicators_yearly",
+        "analyst_database",
+        "units",
+    }
     for name, key in keys.items():
         node = graph.get(key)
         assert node.description and len(node.description) > 20, name
-        assert node.group_name in {"submissions", "report", "analysts", "communes"}, name
+        assert node.group_name in {"submissions", "report", "analysts", "communes", "registry"}, name
         assert node.kinds, name
         if name in TABLES:
             assert {"polars", "parquet"} <= set(node.kinds), name

@@ -31,6 +31,12 @@ CHAIN = _units(
 )
 
 
+def test_a_unit_absorbed_by_one_that_goes_on_is_followed_to_it() -> None:
+    units = _units("A,An,xa,,2024-Q3,,B,\nB,Bình,xa,,,,,\n")
+    assert units.successor_in("A", "2024-Q3", "2024-Q4").name == "Bình"
+    assert units.restate_map("2024-Q3", "2025-Q3") == {"A": "B", "B": "B"}
+
+
 def test_chains_are_followed_to_the_unit_of_the_later_period() -> None:
     assert CHAIN.successor_in("A", "2024-Q3", "2025-Q4").name == "Cường Mới"
     assert CHAIN.successor_in("A", "2024-Q3", "2025-Q1").name == "Cường"
@@ -80,10 +86,11 @@ def test_means_are_recomputed_from_restated_rows_not_averaged() -> None:
     ("rows", "problem"),
     [
         ("A,An,xa,,2025-Q2,,,\nA,An Mới,xa,2025-Q2,,,,\n", "overlapping"),
-        ("A,An,xa,,2025-Q2,,Z,\n", "no row with that code starts in 2025-Q3"),
+        ("A,An,xa,,2025-Q2,,Z,\n", "no row with that code is valid in 2025-Q3"),
         ("A,An,huyen,,,,,\n", "unknown kind"),
         ("A,An,xa,2025-Q5,,,,\n", "is not a quarter"),
         ("A,An,xa,,,,B,\nB,Bình,xa,,,,,\n", "but no valid_to"),
+        ("A,An,xa,,2024-Q4,,B,\nB,Bình,xa,2025-Q3,,,,\n", "no row with that code is valid in 2025-Q1"),
     ],
 )
 def test_a_broken_commune_list_is_a_configuration_error(rows: str, problem: str) -> None:
