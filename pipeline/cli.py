@@ -28,19 +28,28 @@ import polars as pl
 
 from forms.paths import inside, marked_name, safe_stem
 from pipeline.locks import DEFAULT_WAIT
-from pipeline.resources import DEFAULT_RAW, DEFAULT_WAREHOUSE, RAW_ENV, WAREHOUSE_ENV
+from pipeline.resources import (
+    DEFAULT_RAW,
+    DEFAULT_WAREHOUSE,
+    RAW_ENV,
+    WAREHOUSE_ENV,
+    SubmissionSource,
+    resolved_resources,
+)
 from schemas.messages import say
 from schemas.periods import is_period_key
 
 
-def _dir(value: str | None, env: str, default: str) -> Path:
-    return Path(value or os.environ.get(env) or default).resolve()
-
-
-def _location(value: str | None, env: str, default: str) -> str:
+def _absolute(location: str) -> str:
     """A folder made absolute, or an object-store URL (``s3://…``) kept as it is."""
-    chosen = value or os.environ.get(env) or default
-    return chosen if "://" in chosen else str(Path(chosen).resolve())
+    return location if "://" in location else str(Path(location).resolve())
+
+
+def _settings(args: argparse.Namespace) -> tuple[SubmissionSource, Path, str]:
+    """The `source` resource, the raw directory and the warehouse location, exactly as the pipeline's resources
+    have them (the arguments, else the environment, else the defaults)."""
+    source, warehouse = resolved_resources(getattr(args, "raw", None), getattr(args, "warehouse", None))
+    return source, Path(source.raw_dir).resolve(), _absolute(warehouse.path)
 
 
 def _print_summary(warehouse: str, periods: list[str]) -> None:
@@ -92,11 +101,9 @@ def _reference_problem(raw: Path) -> str | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialize all assets for the chosen periods (default: every quarter folder)."""
-    from pipeline.resources import SubmissionSource
     from pipeline.runner import run_periods
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
-    warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+    _, raw, warehouse = _settings(args)
     if not (raw / "reference" / "communes.csv").exists():
         print(say("no_reference", raw=raw), file=sys.stderr)
         return 2
@@ -144,7 +151,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ingest.check import check_files
     from ingest.reference import load_reference
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    source, raw, _ = _settings(args)
     if not (raw / "reference" / "communes.csv").exists():
         print(say("no_reference", raw=raw), file=sys.stderr)
         return 2
@@ -156,7 +163,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if not p.exists():
             print(say("no_file", path=p), file=sys.stderr)
             return 2
-    out = check_files(paths, load_reference(raw), raw, args.period)
+    out = check_files(paths, load_reference(raw), raw, args.period, source.read_workers, source.workbook_password)
     problems = out["rejected_rows"]
     if args.format == "json":
         payload = {"files": out["submission_log"].to_dicts(), "problems": problems.to_dicts()}
@@ -209,7 +216,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     """Regenerate the sample district's submissions."""
     from sample.generate import write_sample
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    _, raw, _ = _settings(args)
     write_sample(raw)
     if args.later:
         from sample.planted import write_later
@@ -224,7 +231,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from pipeline.storage import read_table
     from registry.lookup import find_identities, render
 
-    warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+    _, _, warehouse = _settings(args)
     try:
         registry = read_table(warehouse, "registry")
         history = read_table(warehouse, "registry_history")
@@ -257,7 +264,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     from schemas.periods import parse_period, previous_period
     from schemas.sheets import SHEETS
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    _, raw, warehouse = _settings(args)
     reference = load_reference(raw)
     code = reference.resolve(args.commune)
     period = parse_period(args.period)
@@ -268,7 +275,6 @@ def cmd_template(args: argparse.Namespace) -> int:
     htx: list[dict] = []
     tht: list[dict] = []
     if args.prefill:
-        warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
         before = previous_period(period)
         try:
             htx = prefill_rows(

@@ -29,10 +29,12 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipeline.definitions import ASSETS, build_resources
+from assets.registry import TABLES as REGISTRY_TABLES
+from pipeline.definitions import ASSETS
 from pipeline.io_manager import ParquetWarehouse
-from pipeline.jobs import PERIOD_SELECTION, REGISTRY_TABLES
+from pipeline.jobs import PERIOD_SELECTION
 from pipeline.partitions import PERIOD_PARTITIONS
+from pipeline.resources import build_resources
 from pipeline.runner import run_periods
 from pipeline.storage import table_files
 from tests.conftest import REPO, SAMPLE_PERIODS

@@ -13,10 +13,12 @@ import duckdb
 import polars as pl
 import pytest
 
+from assets.registry import TABLES as REGISTRY_TABLES
 from assets.submissions import PERIOD_TABLES
-from pipeline.definitions import ASSETS, build_resources, defs
-from pipeline.jobs import PERIOD_SELECTION, REGISTRY_TABLES
+from pipeline.definitions import ASSETS, defs
+from pipeline.jobs import PERIOD_SELECTION
 from pipeline.partitions import PERIOD_PARTITIONS
+from pipeline.resources import build_resources
 from pipeline.runner import run_periods
 from schemas.warehouse import TABLES, polars_schema
 from tests.conftest import REPO, SAMPLE_PERIODS
@@ -222,3 +224,17 @@ def test_warehouse_on_an_object_store(sample_raw: Path) -> None:
     report = UPath(base) / "report" / "2024-Q3"
     assert (report / "bao-cao.docx").read_bytes().startswith(b"PK")
     assert sorted(p.name for p in (UPath(base) / "cooperatives").iterdir()) == ["2024-Q3.parquet"]
+
+
+def test_every_warehouse_table_is_an_analyst_view(sample_warehouse: Path) -> None:
+    """The analysts' DuckDB database has a view of every table of the warehouse registry, and is refreshed when any
+    of them is."""
+    graph = defs.get_repository_def().asset_graph
+    deps = {k.to_user_string() for k in graph.get(dg.AssetKey("analyst_database")).parent_keys}
+    assert deps == set(TABLES)
+    con = duckdb.connect(str(sample_warehouse / "kttt.duckdb"), read_only=True)
+    try:
+        views = {name for (name,) in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    finally:
+        con.close()
+    assert views == set(TABLES)

@@ -803,3 +803,19 @@ def test_file_errors_do_not_stop_other_files(raw_dir: Path) -> None:
     assert t["cooperatives"].height == 2
     rules = dict(issues(t, severity="error").select("source_file", "rule").iter_rows())
     assert rules == {"2024/Q3/hong.xlsx": "file_unreadable", "2024/Q3/mat-khau.xlsx": "file_encrypted"}
+
+
+def test_every_row_check_of_a_table_blames_one_of_its_columns() -> None:
+    """Each dataframe-level check of a warehouse model is a rule of the catalogue that names the column its
+    message points at, and that column is one of the table's."""
+    from schemas.warehouse import FACT_TABLES
+
+    seen = set()
+    for _, model in FACT_TABLES.values():
+        schema = model.to_schema()
+        for check in schema.checks:
+            rule = RULES[check.name]
+            assert rule.scope == "row", check.name
+            assert any(c in schema.columns for c in rule.blames), (model.__name__, check.name, rule.blames)
+            seen.add(check.name)
+    assert {"duplicate_id", "founded_after_period", "htx_ratings_sum"} <= seen
