@@ -63,8 +63,9 @@ def process_period(
     summaries = identify(states, reference, period)
     resolve_resubmissions(states)
     results: dict[str, SheetResult] = {"TongHop": summaries}
-    for sheet in ("HTX", "THT", "HoTro"):
-        results[sheet] = process_sheet(states, sheet, period)
+    for sheet in FACT_TABLES:
+        if sheet not in results:
+            results[sheet] = process_sheet(states, sheet, period)
 
     drop_dead_summaries(summaries, states)
     check_beneficiaries(results["HoTro"], results["HTX"])
