@@ -41,7 +41,7 @@ from forms.cells import write_cell
 from sample.words import HTX_NAME_TEMPLATES, NAME_WORDS, THT_NAME_TEMPLATES, VILLAGE_FIRST, VILLAGE_SECOND
 from schemas import vocab
 from schemas.fields import SheetColumn, display_value, sheet_columns
-from schemas.periods import ROMAN_QUARTERS, period_label, period_parts
+from schemas.periods import ROMAN_QUARTERS, period_folders, period_label, period_parts
 from schemas.sheets import SHEETS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -1040,7 +1040,7 @@ def write_sample(raw_dir: Path) -> list[Path]:
         communes = load_communes(period=period)
         slugs = {c.code: commune_slug(c) for c in communes}
         year, quarter = period_parts(period)
-        folder = raw_dir / str(year) / f"Q{quarter}"
+        folder = raw_dir.joinpath(*period_folders(period))
         subs = build_district(period, communes)
         for sub in subs:
             written.append(write_workbook(folder / f"{slugs[sub.commune_code]}.xlsx", sub))
