@@ -15,13 +15,15 @@ from pipeline.resources import SubmissionSource, WarehouseDir
 from pipeline.storage import WarehouseWriteError, check_partition, is_local, replaced_folder
 from report.figures import compute_figures
 from report.indicators import compute_indicators
+from report.registry import HTX, SUPPORT, THT
 from report.restate import restate
 from report.yearly import yearly_indicators
 from schemas import warehouse as wh
 from schemas.periods import period_parts, previous_period
 
 GROUP = "report"
-FACTS = ("cooperatives", "coop_groups", "support_disbursements")
+FACTS = (HTX, THT, SUPPORT)
+"""The tables the report's figures are computed from."""
 
 
 @dg.asset(
