@@ -31,7 +31,7 @@ DEFAULT_WAREHOUSE = "warehouse"
 
 
 class SubmissionSource(dg.ConfigurableResource):
-    """The raw directory: ``reference/`` plus one folder per quarter (``<YYYY>/Q<n>/``), and how it is read."""
+    """The raw directory: `reference/` plus one folder per quarter (`<YYYY>/Q<n>/`), and how it is read."""
 
     raw_dir: str = Field(description=f"Raw directory (${RAW_ENV}, default ./{DEFAULT_RAW})")
     deadline_days: int | None = Field(
@@ -59,7 +59,7 @@ class SubmissionSource(dg.ConfigurableResource):
         return period_files(self.root, period)
 
     def reference(self) -> Reference:
-        """District, communes and targets from ``reference/``."""
+        """District, communes and targets from `reference/`."""
         return load_reference(self.root)
 
     def process(self, files: list[SubmissionFile], period: str) -> PeriodResult:
@@ -68,12 +68,12 @@ class SubmissionSource(dg.ConfigurableResource):
 
 
 def env_or(name: str, default: str | None) -> str | dg.EnvVar | None:
-    """``EnvVar(name)`` when the variable is set (shown as such in the UI), else ``default``."""
+    """`EnvVar(name)` when the variable is set (shown as such in the UI), else `default`."""
     return dg.EnvVar(name) if os.environ.get(name) else default
 
 
 def _int_env(name: str) -> int | None:
-    """``EnvVar.int(name)`` when the variable is set to something, else None."""
+    """`EnvVar.int(name)` when the variable is set to something, else None."""
     return dg.EnvVar.int(name) if os.environ.get(name, "").strip() else None
 
 
@@ -100,7 +100,7 @@ class WarehouseDir(dg.ConfigurableResource):
 
 
 def build_resources(raw_dir: str | None = None, warehouse_dir: str | None = None) -> dict[str, object]:
-    """Resources for a raw and a warehouse directory (defaults: environment, then ``raw/`` and ``warehouse/``); the
+    """Resources for a raw and a warehouse directory (defaults: environment, then `raw/` and `warehouse/`); the
     workbook password and the reader count come from the environment."""
     warehouse = warehouse_dir or env_or(WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
     source = SubmissionSource(

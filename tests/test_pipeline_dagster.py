@@ -238,3 +238,30 @@ def test_every_warehouse_table_is_an_analyst_view(sample_warehouse: Path) -> Non
     finally:
         con.close()
     assert views == set(TABLES)
+
+
+def test_settings_are_resource_fields_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workbook password, the reader count and the directories are fields of the resources: set from the
+    environment as `EnvVar`s (the UI shows the variable's name, not the value), read only when a run or a command
+    resolves them, with the defaults when unset."""
+    from ingest.workbook import PASSWORD_ENV
+    from pipeline.resources import RAW_ENV, WAREHOUSE_ENV, WORKERS_ENV, resolved_resources
+
+    for name in (PASSWORD_ENV, RAW_ENV, WAREHOUSE_ENV, WORKERS_ENV):
+        monkeypatch.delenv(name, raising=False)
+    source, warehouse = resolved_resources()
+    assert (source.raw_dir, warehouse.path, source.workbook_password, source.read_workers) == (
+        "raw",
+        "warehouse",
+        None,
+        None,
+    )
+    monkeypatch.setenv(PASSWORD_ENV, "thu-nghiem")
+    monkeypatch.setenv(WORKERS_ENV, "3")
+    monkeypatch.setenv(RAW_ENV, "/srv/kttt/raw")
+    shown = build_resources()["source"]
+    assert isinstance(shown.workbook_password, dg.EnvVar) and shown.workbook_password == PASSWORD_ENV
+    source, _ = resolved_resources()
+    assert (source.raw_dir, source.workbook_password, source.read_workers) == ("/srv/kttt/raw", "thu-nghiem", 3)
+    source, _ = resolved_resources("/elsewhere")
+    assert source.raw_dir == "/elsewhere"
