@@ -21,10 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
 import polars as pl
+from dagster import DagsterInvalidConfigError
 
 from forms.paths import inside, marked_name, safe_stem
 from pipeline.locks import DEFAULT_WAIT
@@ -47,8 +49,18 @@ def _absolute(location: str) -> str:
 
 def _settings(args: argparse.Namespace) -> tuple[SubmissionSource, Path, str]:
     """The `source` resource, the raw directory and the warehouse location, exactly as the pipeline's resources
-    have them (the arguments, else the environment, else the defaults)."""
-    source, warehouse = resolved_resources(getattr(args, "raw", None), getattr(args, "warehouse", None))
+    have them (the arguments, else the environment, else the defaults).
+
+    A setting the resources cannot take (`KTTT_READ_WORKERS=abc`) stops the command here, exit 2, before
+    anything is written.
+    """
+    try:
+        source, warehouse = resolved_resources(getattr(args, "raw", None), getattr(args, "warehouse", None))
+    except DagsterInvalidConfigError as exc:
+        found = re.search(r'env variable "([A-Za-z0-9_]+)"', str(exc))
+        name = found.group(1) if found else "KTTT_*"
+        print(say("bad_setting", name=name, value=os.environ.get(name, "")), file=sys.stderr)
+        raise SystemExit(2) from exc
     return source, Path(source.raw_dir).resolve(), _absolute(warehouse.path)
 
 
