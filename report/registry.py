@@ -475,14 +475,14 @@ def _law_figures() -> list[Figure]:
         told = pl.col(col).is_not_null()
         f.append(
             Figure(
-                f"htx.{col}",
-                "2.3",
-                f"{label} của các HTX",
-                unit,
-                f"Sum of {col} over the cooperatives that report it (null when none does).",
-                HTX,
-                told,
-                total(col),
+                id=f"htx.{col}",
+                section="2.3",
+                label_vi=f"{label} của các HTX",
+                unit=unit,
+                definition=f"Sum of {col} over the cooperatives that report it (null when none does).",
+                table=HTX,
+                where=told,
+                value=total(col),
                 empty=None,
             )
         )
@@ -490,63 +490,67 @@ def _law_figures() -> list[Figure]:
             sector = pl.col("sector") == t.code
             f += [
                 Figure(
-                    f"htx.sector.{t.code}.{col}",
-                    "2.3",
-                    f"{label} HTX lĩnh vực {t.label_vi}",
-                    unit,
-                    f"Sum of {col} over cooperatives of sector {t.code} that report it.",
-                    HTX,
-                    told & sector,
-                    total(col),
+                    id=f"htx.sector.{t.code}.{col}",
+                    section="2.3",
+                    label_vi=f"{label} HTX lĩnh vực {t.label_vi}",
+                    unit=unit,
+                    definition=f"Sum of {col} over cooperatives of sector {t.code} that report it.",
+                    table=HTX,
+                    where=told & sector,
+                    value=total(col),
                     empty=None,
                 ),
                 Figure(
-                    f"htx.sector.{t.code}.{col}.pct",
-                    "2.3",
-                    f"Tỷ trọng {label[0].lower() + label[1:]} của HTX lĩnh vực {t.label_vi}",
-                    "pct",
-                    f"Share of sector {t.code} in the district's {col}, % (over the cooperatives that report it).",
-                    HTX,
-                    told,
-                    share(col, sector),
+                    id=f"htx.sector.{t.code}.{col}.pct",
+                    section="2.3",
+                    label_vi=f"Tỷ trọng {label[0].lower() + label[1:]} của HTX lĩnh vực {t.label_vi}",
+                    unit="pct",
+                    definition=(
+                        f"Share of sector {t.code} in the district's {col}, % (over the cooperatives that report it)."
+                    ),
+                    table=HTX,
+                    where=told,
+                    value=share(col, sector),
                     empty=None,
                 ),
             ]
     for t in SCALES.terms:
         f += [
             Figure(
-                f"htx.scale.{t.code}.count",
-                "2.3",
-                f"HTX quy mô {t.label_vi.lower()} (theo tiêu chí)",
-                "count",
-                f"Cooperatives whose scale computed from the thresholds of Decree 113/2024 is {t.code}.",
-                HTX,
-                pl.col("scale_computed") == t.code,
-                COUNT,
+                id=f"htx.scale.{t.code}.count",
+                section="2.3",
+                label_vi=f"HTX quy mô {t.label_vi.lower()} (theo tiêu chí)",
+                unit="count",
+                definition=f"Cooperatives whose scale computed from the thresholds of Decree 113/2024 is {t.code}.",
+                table=HTX,
+                where=pl.col("scale_computed") == t.code,
+                value=COUNT,
             ),
             Figure(
-                f"htx.scale_reported.{t.code}.count",
-                "2.3",
-                f"HTX quy mô {t.label_vi.lower()} (xã báo cáo)",
-                "count",
-                f"Cooperatives the commune reports as {t.code}.",
-                HTX,
-                pl.col("scale_reported") == t.code,
-                COUNT,
+                id=f"htx.scale_reported.{t.code}.count",
+                section="2.3",
+                label_vi=f"HTX quy mô {t.label_vi.lower()} (xã báo cáo)",
+                unit="count",
+                definition=f"Cooperatives the commune reports as {t.code}.",
+                table=HTX,
+                where=pl.col("scale_reported") == t.code,
+                value=COUNT,
             ),
         ]
     f.append(
         Figure(
-            "htx.scale.mismatch.count",
-            "2.3",
-            "HTX có quy mô báo cáo khác quy mô theo tiêu chí",
-            "count",
-            "Cooperatives whose reported scale differs from the computed one (each has a scale_mismatch warning).",
-            HTX,
-            pl.col("scale_reported").is_not_null()
+            id="htx.scale.mismatch.count",
+            section="2.3",
+            label_vi="HTX có quy mô báo cáo khác quy mô theo tiêu chí",
+            unit="count",
+            definition=(
+                "Cooperatives whose reported scale differs from the computed one (each has a scale_mismatch warning)."
+            ),
+            table=HTX,
+            where=pl.col("scale_reported").is_not_null()
             & pl.col("scale_computed").is_not_null()
             & (pl.col("scale_reported") != pl.col("scale_computed")),
-            COUNT,
+            value=COUNT,
         )
     )
     return f
@@ -612,25 +616,25 @@ def commune_figures(reporting: dict[str, list[str]]) -> list[Figure]:
             mine = pl.col("commune_code") == code
             out += [
                 Figure(
-                    f"htx.commune.{code}.{col}",
-                    "2.3",
-                    f"{label} của các HTX xã {code}",
-                    unit,
-                    f"Sum of {col} over the cooperatives of commune {code} that report it.",
-                    HTX,
-                    told & mine,
-                    total(col),
+                    id=f"htx.commune.{code}.{col}",
+                    section="2.3",
+                    label_vi=f"{label} của các HTX xã {code}",
+                    unit=unit,
+                    definition=f"Sum of {col} over the cooperatives of commune {code} that report it.",
+                    table=HTX,
+                    where=told & mine,
+                    value=total(col),
                     empty=None,
                 ),
                 Figure(
-                    f"htx.commune.{code}.{col}.pct",
-                    "2.3",
-                    f"Tỷ trọng {label[0].lower() + label[1:]} của xã {code}",
-                    "pct",
-                    f"Share of commune {code} in the district's {col}, %.",
-                    HTX,
-                    told,
-                    share(col, mine),
+                    id=f"htx.commune.{code}.{col}.pct",
+                    section="2.3",
+                    label_vi=f"Tỷ trọng {label[0].lower() + label[1:]} của xã {code}",
+                    unit="pct",
+                    definition=f"Share of commune {code} in the district's {col}, %.",
+                    table=HTX,
+                    where=told,
+                    value=share(col, mine),
                     empty=None,
                 ),
             ]
