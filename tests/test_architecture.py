@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import REPO
 
 PAGE = REPO / "docs" / "architecture.md"
-PACKAGES = ("schemas", "ingest", "report", "forms", "sample", "pipeline", "assets")
+PACKAGES = ("schemas", "ingest", "report", "forms", "registry", "sample", "pipeline", "assets")
 
 
 def _modules() -> list[str]:
@@ -31,7 +31,7 @@ def _names(text: str) -> list[str]:
     return [
         name
         for code in re.findall(r"`([^`]+)`", text)
-        for name in re.findall(r"\b(?:" + "|".join(PACKAGES) + r")(?:\.[A-Za-z_][A-Za-z0-9_]*)+", code)
+        for name in re.findall(r"(?<![\w/.])(?:" + "|".join(PACKAGES) + r")(?:\.[A-Za-z_][A-Za-z0-9_]*)+", code)
     ]
 
 
