@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 from dagster import AssetExecutionContext
 
-from assets.metadata import definition_metadata, describe, output_metadata, table_outs
+from assets.metadata import TABLE_KINDS, definition_metadata, describe, output_metadata, table_outs
 from pipeline.analyst_db import write_analyst_database
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource, WarehouseDir
@@ -16,19 +16,20 @@ from pipeline.storage import WarehouseWriteError, check_partition, is_local, rep
 from report.comparison import comparisons, trend
 from report.figures import compute_figures
 from report.indicators import compute_indicators
+from report.registry import HTX, SUPPORT, THT
 from report.restate import restated_indicators, restatement, restatement_note
 from report.yearly import source_quarters, yearly_indicators
 from schemas import warehouse as wh
 from schemas.periods import period_parts, previous_period
 
 GROUP = "report"
-KINDS = {"polars", "parquet"}
-FACTS = ("cooperatives", "coop_groups", "support_disbursements")
+FACTS = (HTX, THT, SUPPORT)
+"""The tables the report's figures are computed from."""
 
 
 @dg.asset(
     group_name=GROUP,
-    kinds=KINDS,
+    kinds=TABLE_KINDS,
     partitions_def=period_partitions,
     description=describe(wh.Indicators),
     metadata=definition_metadata(wh.Indicators),
@@ -59,7 +60,7 @@ def indicators(
 
 @dg.asset(
     group_name=GROUP,
-    kinds=KINDS,
+    kinds=TABLE_KINDS,
     partitions_def=period_partitions,
     description=describe(wh.IndicatorsRestated),
     metadata=definition_metadata(wh.IndicatorsRestated),
@@ -207,7 +208,7 @@ def report(
 
 @dg.asset(
     group_name=GROUP,
-    kinds=KINDS,
+    kinds=TABLE_KINDS,
     description=describe(wh.IndicatorsYearly),
     metadata=definition_metadata(wh.IndicatorsYearly),
     automation_condition=dg.AutomationCondition.eager(),
@@ -233,30 +234,13 @@ def indicators_yearly(
 @dg.asset(
     group_name="analysts",
     kinds={"duckdb"},
-    deps=[
-        "cooperatives",
-        "coop_groups",
-        "commune_summaries",
-        "support_disbursements",
-        "rejected_rows",
-        "submission_log",
-        "completeness",
-        "indicators",
-        "report_figures",
-        "figure_sources",
-        "indicators_yearly",
-        "indicators_restated",
-        "units",
-        "registry",
-        "registry_history",
-        "registry_warnings",
-        "registry_figures",
-    ],
+    deps=list(wh.TABLES),
     automation_condition=dg.AutomationCondition.eager(),
 )
 def analyst_database(warehouse: WarehouseDir) -> dg.MaterializeResult:
     """``warehouse/kttt.duckdb``: one view per table over its Parquet files, by paths relative to the warehouse
-    folder (open it from inside the folder, or ``SET file_search_path``)."""
+    folder (open it from inside the folder, or ``SET file_search_path``). It depends on every table of the
+    warehouse registry (`schemas.warehouse.TABLES`), so a refreshed table refreshes it."""
     if not is_local(warehouse.root):
         # DuckDB views over relative paths need the Parquet files on a local (or mounted) folder.
         return dg.MaterializeResult(metadata={"skipped": "the warehouse is on an object store"})

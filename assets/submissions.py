@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
 
-from assets.metadata import definition_metadata, describe, output_metadata, table_outs
+from assets.metadata import TABLE_KINDS, definition_metadata, describe, output_metadata, table_outs
 from ingest.completeness import ACCEPTED, completeness
 from ingest.discover import skip_reason
 from ingest.period import process_period
@@ -18,15 +18,9 @@ from schemas import warehouse as wh
 from schemas.messages import say
 
 GROUP = "submissions"
-KINDS = {"polars", "parquet"}
-PERIOD_TABLES = (
-    "submission_log",
-    "cooperatives",
-    "coop_groups",
-    "commune_summaries",
-    "support_disbursements",
-    "rejected_rows",
-)
+FACT_TABLES = tuple(table for table, _ in wh.FACT_TABLES.values())
+PERIOD_TABLES = ("submission_log", *FACT_TABLES, "rejected_rows")
+"""The tables one quarter's submissions become, in the order they are written."""
 
 ROW_ACCOUNTING = dg.AssetCheckSpec(
     "row_accounting",
@@ -47,9 +41,6 @@ REJECTED_FILES = dg.AssetCheckSpec(
     asset="submission_log",
     description="Warns when whole files were rejected (unreadable, wrong commune or period, missing sheets).",
 )
-
-
-FACT_TABLES = ("cooperatives", "coop_groups", "commune_summaries", "support_disbursements")
 
 
 def row_accounting(log: pl.DataFrame, rejected: pl.DataFrame, facts: dict[str, pl.DataFrame]) -> dg.AssetCheckResult:
@@ -130,7 +121,7 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
     ]
     for line in skipped_lines:
         context.log.warning(line)
-    result = process_period(files, reference, period)
+    result = process_period(files, reference, period, source.read_workers, source.workbook_password)
     tables = result.tables
     context.log.info(
         f"{period}: {len(files)} files, {tables['cooperatives'].height} cooperatives, "
@@ -150,7 +141,7 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
 @dg.asset(
     name="completeness",
     group_name=GROUP,
-    kinds=KINDS,
+    kinds=TABLE_KINDS,
     partitions_def=period_partitions,
     description=describe(wh.Completeness),
     metadata=definition_metadata(wh.Completeness),

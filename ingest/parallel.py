@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from pathlib import Path
 
 from ingest.discover import SubmissionFile
@@ -20,7 +21,6 @@ from ingest.submission import FileState, read_file
 
 log = logging.getLogger(__name__)
 
-WORKERS_ENV = "KTTT_READ_WORKERS"
 MIN_FILES_PER_WORKER = 150
 """Below this many files per extra process, starting the process costs more than it saves."""
 
@@ -50,22 +50,22 @@ def available_cores() -> int:
 def worker_count(files: int, requested: int | None = None) -> int:
     """How many processes read ``files`` files.
 
-    ``requested`` (or ``KTTT_READ_WORKERS``) is taken as given, up to one process per
-    file; otherwise one per core, but no more than one per :data:`MIN_FILES_PER_WORKER`
-    files, so a district's quarter is read in the calling process.
+    ``requested`` (the `read_workers` of the `source` resource) is taken as given, up to
+    one process per file; otherwise one per core, but no more than one per
+    :data:`MIN_FILES_PER_WORKER` files, so a district's quarter is read in the calling process.
     """
-    if requested is None and os.environ.get(WORKERS_ENV, "").strip():
-        requested = int(os.environ[WORKERS_ENV])
     if requested and requested > 0:
         return max(1, min(requested, files))
     return max(1, min(available_cores(), files // MIN_FILES_PER_WORKER))
 
 
-def read_files(files: list[SubmissionFile], workers: int | None = None) -> list[FileState]:
-    """:func:`ingest.submission.read_file` on every file, in order, across ``worker_count`` processes."""
+def read_files(files: list[SubmissionFile], workers: int | None = None, password: str | None = None) -> list[FileState]:
+    """:func:`ingest.submission.read_file` on every file, in order, across ``worker_count`` processes; `password`
+    opens encrypted workbooks."""
+    read = partial(read_file, password=password)
     n = worker_count(len(files), workers)
     if n <= 1:
-        return [read_file(f) for f in files]
+        return [read(f) for f in files]
     chunk = max(1, len(files) // (n * 8))
     pool: ProcessPoolExecutor | None = None
     try:
@@ -75,7 +75,7 @@ def read_files(files: list[SubmissionFile], workers: int | None = None) -> list[
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         log.warning("reading %d files in one process: the process pool failed (%s)", len(files), exc)
-        return [read_file(f) for f in files]
+        return [read(f) for f in files]
     with pool:
         # A reader that dies later is not retried here: the same file would take this process down with it.
-        return list(pool.map(read_file, files, chunksize=chunk))
+        return list(pool.map(read, files, chunksize=chunk))

@@ -32,9 +32,14 @@ class PeriodResult:
 
 
 def process_period(
-    files: list[SubmissionFile], reference: Reference, period: str, workers: int | None = None
+    files: list[SubmissionFile],
+    reference: Reference,
+    period: str,
+    workers: int | None = None,
+    password: str | None = None,
 ) -> PeriodResult:
-    """Build every table of `period` from its submission files (read on `workers` processes; default: auto).
+    """Build every table of `period` from its submission files (read on `workers` processes, default: auto;
+    `password` opens encrypted workbooks).
 
     The phases, in order, and what each changes:
 
@@ -52,14 +57,15 @@ def process_period(
     5. **Account** (`ingest.outcome`): turns every problem of a rule in force in the period
        into `rejected_rows` and every file into a `submission_log` line.
     """
-    states = read_files(files, workers)
+    states = read_files(files, workers, password)
     apply_form(states, period)
 
     summaries = identify(states, reference, period)
     resolve_resubmissions(states)
     results: dict[str, SheetResult] = {"TongHop": summaries}
-    for sheet in ("HTX", "THT", "HoTro"):
-        results[sheet] = process_sheet(states, sheet, period)
+    for sheet in FACT_TABLES:
+        if sheet not in results:
+            results[sheet] = process_sheet(states, sheet, period)
 
     drop_dead_summaries(summaries, states)
     check_beneficiaries(results["HoTro"], results["HTX"])

@@ -188,6 +188,6 @@ def process_sheet(states: list[FileState], sheet: str, period: str) -> SheetResu
 
 
 def row_mask(n: int, rows: list[int]) -> pl.Series:
-    """Boolean series of length ``n``, true at ``rows``."""
+    """Boolean series of length `n`, true at `rows`."""
     marked = set(rows)
     return pl.Series("rejected", [i in marked for i in range(n)], dtype=pl.Boolean)

@@ -54,8 +54,8 @@ class FileState:
         self.rejected = True
 
 
-def read_file(f: SubmissionFile) -> FileState:
-    """Read one submission and cut its sheets; file errors reject it."""
+def read_file(f: SubmissionFile, password: str | None = None) -> FileState:
+    """Read one submission and cut its sheets; file errors reject it. `password` opens an encrypted workbook."""
     state = FileState(f)
     if f.kind == "other":
         state.reject("file_unreadable", detail="không phải tệp Excel hoặc thư mục CSV / not a workbook or CSV folder")
@@ -63,7 +63,7 @@ def read_file(f: SubmissionFile) -> FileState:
     wanted = DISTRICT_SHEETS if f.kind == "district" else COMMUNE_SHEETS
     required = DISTRICT_SHEETS if f.kind == "district" else REQUIRED_SHEETS
     try:
-        raw = read_submission(f.path, wanted)
+        raw = read_submission(f.path, wanted, password)
     except SubmissionReadError as exc:
         state.reject(exc.rule, detail=exc.detail)
         return state

@@ -10,8 +10,9 @@ uncompressed size announced by the zip's central directory, on the sheet dimensi
 and on one streaming pass over each worksheet's XML (the cells really there, whatever
 the declared dimension says), so a zip bomb or a far cell is refused before it costs
 memory. The same pass finds formula cells saved without a computed value, which
-calamine would read as empty. A password-protected workbook is opened in memory when
-``KTTT_WORKBOOK_PASSWORD`` holds its password.
+calamine would read as empty. A password-protected workbook is opened in memory with
+the password the caller passes (the `workbook_password` of the `source` resource, set
+by ``KTTT_WORKBOOK_PASSWORD``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import re
 import unicodedata
 import zipfile
@@ -117,11 +117,6 @@ def column_letters(n: int) -> str:
         n, rem = divmod(n - 1, 26)
         out = chr(65 + rem) + out
     return out
-
-
-def configured_password() -> str | None:
-    """The workbook password of ``KTTT_WORKBOOK_PASSWORD``, or None when unset or empty."""
-    return os.environ.get(PASSWORD_ENV) or None
 
 
 def _is_encrypted(data: bytes) -> bool:
@@ -575,8 +570,7 @@ def read_csv_folder(folder: Path, wanted: tuple[str, ...]) -> RawSubmission:
 
 
 def read_submission(path: Path, wanted: tuple[str, ...], password: str | None = None) -> RawSubmission:
-    """Read a workbook file or a CSV folder; ``password`` (default: ``KTTT_WORKBOOK_PASSWORD``) opens an
-    encrypted workbook."""
+    """Read a workbook file or a CSV folder; ``password`` opens an encrypted workbook."""
     if path.is_dir():
         return read_csv_folder(path, wanted)
-    return read_workbook(path, wanted, password if password is not None else configured_password())
+    return read_workbook(path, wanted, password)

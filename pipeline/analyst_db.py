@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from schemas.warehouse import TABLES
+
 DATABASE = "kttt.duckdb"
 UNIONS = {"rejected_rows_all": ("rejected_rows", "registry_warnings")}
 """Views over several tables of the same columns: every problem of a quarter, found in the quarter's files
@@ -18,8 +20,8 @@ UNIONS = {"rejected_rows_all": ("rejected_rows", "registry_warnings")}
 
 
 def tables_in(warehouse: Path) -> list[str]:
-    """Folders of the warehouse that hold Parquet files."""
-    return sorted(p.name for p in warehouse.iterdir() if p.is_dir() and any(p.glob("*.parquet")))
+    """Tables of the warehouse registry (`schemas.warehouse.TABLES`) that have Parquet files in the folder."""
+    return sorted(name for name in TABLES if any((warehouse / name).glob("*.parquet")))
 
 
 def write_analyst_database(warehouse: Path) -> tuple[Path, list[str]]:

@@ -21,15 +21,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
+from dagster import DagsterInvalidConfigError
 
 from forms.paths import inside, marked_name, safe_stem
 from pipeline.locks import DEFAULT_WAIT
-from pipeline.resources import DEFAULT_RAW, DEFAULT_WAREHOUSE, RAW_ENV, WAREHOUSE_ENV
+from pipeline.resources import (
+    DEFAULT_RAW,
+    DEFAULT_WAREHOUSE,
+    RAW_ENV,
+    WAREHOUSE_ENV,
+    SubmissionSource,
+    resolved_resources,
+)
 from schemas.messages import say
 from schemas.periods import is_period_key
 
@@ -37,14 +46,26 @@ if TYPE_CHECKING:
     from ingest.reference import Reference
 
 
-def _dir(value: str | None, env: str, default: str) -> Path:
-    return Path(value or os.environ.get(env) or default).resolve()
-
-
-def _location(value: str | None, env: str, default: str) -> str:
+def _absolute(location: str) -> str:
     """A folder made absolute, or an object-store URL (``s3://…``) kept as it is."""
-    chosen = value or os.environ.get(env) or default
-    return chosen if "://" in chosen else str(Path(chosen).resolve())
+    return location if "://" in location else str(Path(location).resolve())
+
+
+def _settings(args: argparse.Namespace) -> tuple[SubmissionSource, Path, str]:
+    """The `source` resource, the raw directory and the warehouse location, exactly as the pipeline's resources
+    have them (the arguments, else the environment, else the defaults).
+
+    A setting the resources cannot take (`KTTT_READ_WORKERS=abc`) stops the command here, exit 2, before
+    anything is written.
+    """
+    try:
+        source, warehouse = resolved_resources(getattr(args, "raw", None), getattr(args, "warehouse", None))
+    except DagsterInvalidConfigError as exc:
+        found = re.search(r'env variable "([A-Za-z0-9_]+)"', str(exc))
+        name = found.group(1) if found else "KTTT_*"
+        print(say("bad_setting", name=name, value=os.environ.get(name, "")), file=sys.stderr)
+        raise SystemExit(2) from exc
+    return source, Path(source.raw_dir).resolve(), _absolute(warehouse.path)
 
 
 def _print_summary(warehouse: str, periods: list[str]) -> None:
@@ -98,11 +119,9 @@ def _reference(raw: Path) -> Reference | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialize all assets for the chosen periods (default: every quarter folder)."""
-    from pipeline.resources import SubmissionSource
     from pipeline.runner import run_periods
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
-    warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+    _, raw, warehouse = _settings(args)
     if not (raw / "reference" / "communes.csv").exists():
         print(say("no_reference", raw=raw), file=sys.stderr)
         return 2
@@ -148,7 +167,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Check files as the pipeline would and print every problem; only ``--format xlsx`` writes (marked copies)."""
     from ingest.check import check_files
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    source, raw, _ = _settings(args)
     if not (raw / "reference" / "communes.csv").exists():
         print(say("no_reference", raw=raw), file=sys.stderr)
         return 2
@@ -160,7 +179,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if not p.exists():
             print(say("no_file", path=p), file=sys.stderr)
             return 2
-    out = check_files(paths, reference, raw, args.period)
+    out = check_files(paths, reference, raw, args.period, source.read_workers, source.workbook_password)
     problems = out["rejected_rows"]
     if args.format == "json":
         payload = {"files": out["submission_log"].to_dicts(), "problems": problems.to_dicts()}
@@ -221,7 +240,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         return 0
     from sample.generate import write_sample
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    _, raw, _ = _settings(args)
     write_sample(raw)
     if args.later:
         from sample.planted import write_later
@@ -236,7 +255,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from pipeline.storage import read_table
     from registry.lookup import find_identities, render
 
-    warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+    _, _, warehouse = _settings(args)
     try:
         registry = read_table(warehouse, "registry")
         history = read_table(warehouse, "registry_history")
@@ -268,7 +287,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     from schemas.periods import parse_period, previous_period
     from schemas.sheets import SHEETS
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    _, raw, warehouse = _settings(args)
     reference = _reference(raw)
     if reference is None:
         return 2
@@ -281,7 +300,6 @@ def cmd_template(args: argparse.Namespace) -> int:
     htx: list[dict] = []
     tht: list[dict] = []
     if args.prefill:
-        warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
         before = previous_period(period)
         try:
             htx = prefill_rows(

@@ -1,14 +1,30 @@
-"""Jobs: refreshing a quarter, and refreshing what spans every quarter."""
+"""Jobs: refreshing a quarter, and refreshing what spans every quarter.
+
+The two asset lists here are the one place that says which assets are per quarter and
+which span every quarter; the code location, the jobs and `kttt run` all take them from here.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from assets.registry import TABLES as REGISTRY_TABLES
+from assets.feedback import feedback
+from assets.registry import cooperative_registry
+from assets.report import analyst_database, figures, indicators, indicators_restated, indicators_yearly, report
+from assets.submissions import completeness_asset, period_submissions
+from assets.units import units
 from pipeline.partitions import period_partitions
 
-YEARLY_SELECTION = dg.AssetSelection.assets("units", "indicators_yearly", *REGISTRY_TABLES, "analyst_database")
-PERIOD_SELECTION = dg.AssetSelection.all() - YEARLY_SELECTION
+PERIOD_ASSETS = [period_submissions, completeness_asset, indicators, indicators_restated, figures, report, feedback]
+"""Assets partitioned by quarter."""
+YEARLY_ASSETS = [units, indicators_yearly, cooperative_registry, analyst_database]
+"""Assets over every quarter (refreshed after the quarters)."""
+ASSETS = PERIOD_ASSETS + YEARLY_ASSETS
+
+PERIOD_SELECTION = dg.AssetSelection.assets(*PERIOD_ASSETS)
+YEARLY_SELECTION = dg.AssetSelection.assets(*YEARLY_ASSETS)
+REPORT_SELECTION = dg.AssetSelection.assets(report)
+"""The rendered report, which `kttt run --no-report` leaves out."""
 
 refresh_period = dg.define_asset_job(
     name="refresh_period",
@@ -25,4 +41,4 @@ refresh_yearly = dg.define_asset_job(
     ),
 )
 
-__all__ = ["period_partitions", "refresh_period", "refresh_yearly"]
+__all__ = ["ASSETS", "period_partitions", "refresh_period", "refresh_yearly"]

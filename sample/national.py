@@ -25,7 +25,7 @@ from typing import Any
 from sample.generate import Commune, Submission, write_workbook
 from schemas import vocab
 from schemas.fields import sheet_columns
-from schemas.periods import period_parts
+from schemas.periods import period_folders, period_parts
 from schemas.sheets import HtxSheet, ThtSheet
 
 COMMUNES_2025 = 3321
@@ -222,8 +222,7 @@ def write_national(
     """Write ``raw/<year>/Q<n>/<code>.xlsx`` for ``communes`` communes and ``reference/communes.csv``."""
     people = national_communes(communes)
     write_communes_csv(raw_dir / "reference" / "communes.csv", people)
-    year, quarter = period_parts(period)
-    folder = raw_dir / str(year) / f"Q{quarter}"
+    folder = raw_dir.joinpath(*period_folders(period))
     folder.mkdir(parents=True, exist_ok=True)
     jobs = [(folder, c, period, seed) for c in people]
     if workers <= 1:

@@ -11,6 +11,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{raw} has no reference/communes.csv (use --raw)",
     ),
     "no_file": ("Không có tệp {path}", "{path} does not exist"),
+    "bad_setting": (
+        "Biến môi trường {name} có giá trị không dùng được: «{value}»; không có gì được ghi",
+        "The environment variable {name} holds an unusable value: '{value}'; nothing was written",
+    ),
     "no_periods": ("Không có thư mục quý (<YYYY>/Q<n>) trong {raw}", "No quarter folders (<YYYY>/Q<n>) under {raw}"),
     "period_summary": (
         "{period}: {submitted}/{expected} xã đã nộp, {on_time} đúng hạn",

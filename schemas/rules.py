@@ -38,6 +38,9 @@ class Rule:
     exempt: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Rows the rule does not apply to: (column, values) pairs."""
     exempt_basis: tuple[str, ...] = ()
+    blames: tuple[str, ...] = ()
+    """For a rule checked on whole rows (a pandera dataframe check), the column its message points at: the first
+    of these the table has."""
 
     def in_force(self, period: str) -> bool:
         """Whether the rule applies to `period`."""
@@ -162,6 +165,7 @@ _RULES = [
         "row",
         "Năm thành lập {value} sau năm của kỳ báo cáo",
         "Founding year {value} is after the report year",
+        blames=("founded_year",),
     ),
     Rule(
         "duplicate_id",
@@ -169,6 +173,7 @@ _RULES = [
         "row",
         "Mã «{value}» bị trùng trong cùng tệp; mọi dòng trùng mã đều bị loại",
         "Id '{value}' appears more than once in the file; every row with it is rejected",
+        blames=("coop_id", "group_id"),
     ),
     Rule(
         "subsector_required",
@@ -176,6 +181,7 @@ _RULES = [
         "row",
         "HTX nông nghiệp phải ghi Ngành (Trồng trọt, Chăn nuôi, ...)",
         "An agricultural cooperative needs a subsector (crops, livestock, ...)",
+        blames=("subsector",),
     ),
     Rule(
         "subsector_only_agriculture",
@@ -183,6 +189,7 @@ _RULES = [
         "row",
         "Chỉ HTX nông nghiệp mới ghi Ngành; để trống với lĩnh vực khác",
         "Only agricultural cooperatives have a subsector; leave it empty for other sectors",
+        blames=("subsector",),
     ),
     Rule(
         "rating_required",
@@ -194,6 +201,7 @@ _RULES = [
         basis=("circular_01_2020", "circular_78_2025"),
         exempt=(("sector", ("credit_fund",)),),
         exempt_basis=("circular_01_2020", "sbv_credit_funds"),
+        blames=("rating",),
     ),
     Rule(
         "rating_unexpected",
@@ -201,6 +209,7 @@ _RULES = [
         "row",
         "Đơn vị mới thành lập hoặc tạm dừng không xếp loại; để trống Xếp loại",
         "A new or suspended unit is not rated; leave the rating empty",
+        blames=("rating",),
     ),
     Rule(
         "profit_above_revenue",
@@ -208,6 +217,7 @@ _RULES = [
         "row",
         "Lợi nhuận {value} lớn hơn doanh thu",
         "Profit {value} is larger than revenue",
+        blames=("profit_mvnd",),
     ),
     Rule(
         "qualified_above_managers",
@@ -215,6 +225,7 @@ _RULES = [
         "row",
         "Số cán bộ trình độ ĐH, CĐ cộng trung cấp lớn hơn số cán bộ quản lý",
         "Managers with a degree plus vocational training exceed the number of managers",
+        blames=("managers",),
     ),
     Rule(
         "member_types_above_members",
@@ -224,6 +235,7 @@ _RULES = [
         "Members who are individuals + households + legal entities exceed the members",
         valid_from=LAW_2023_FROM,
         basis=("law_2023", "circular_09_2024"),
+        blames=("members",),
     ),
     Rule(
         "credit_fields_not_credit_fund",
@@ -231,6 +243,7 @@ _RULES = [
         "row",
         "Chỉ Quỹ tín dụng nhân dân mới ghi Giải ngân cho vay và Số hợp đồng tín dụng",
         "Only people's credit funds report loans disbursed and credit contracts",
+        blames=("loans_disbursed_mvnd",),
     ),
     Rule(
         "htx_ratings_sum",
@@ -240,6 +253,7 @@ _RULES = [
         "Cooperatives good + fair + average + weak + suspended + new ({detail}) differ from the total ({value})",
         valid_to=RATING_LAST,
         basis=("circular_01_2020", "circular_78_2025"),
+        blames=("htx_total",),
     ),
     Rule(
         "tht_ratings_sum",
@@ -249,6 +263,7 @@ _RULES = [
         "Groups good + fair + average + weak + new ({detail}) differ from the total ({value})",
         valid_to=RATING_LAST,
         basis=("circular_01_2020", "circular_78_2025"),
+        blames=("tht_total",),
     ),
     Rule(
         "summary_extra_row",

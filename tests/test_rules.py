@@ -10,6 +10,7 @@ rejects the file (the commune counts as not submitted), a warning keeps the row.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from ingest.legacy_fonts import to_tcvn3
 from ingest.reference import load_reference
 from schemas import vocab
 from schemas.rules import RULES
+from tests import builders as b
 from tests.builders import (
     PERIOD,
     column_letter,
@@ -814,3 +816,60 @@ def test_file_errors_do_not_stop_other_files(raw_dir: Path) -> None:
     assert t["cooperatives"].height == 2
     rules = dict(issues(t, severity="error").select("source_file", "rule").iter_rows())
     assert rules == {"2024/Q3/hong.xlsx": "file_unreadable", "2024/Q3/mat-khau.xlsx": "file_encrypted"}
+
+
+def test_every_row_check_of_a_table_blames_one_of_its_columns() -> None:
+    """Each dataframe-level check of a warehouse model is a rule of the catalogue that names the column its
+    message points at, and that column is one of the table's."""
+    from schemas.warehouse import FACT_TABLES
+
+    seen = set()
+    for _, model in FACT_TABLES.values():
+        schema = model.to_schema()
+        for check in schema.checks:
+            rule = RULES[check.name]
+            assert rule.scope == "row", check.name
+            assert any(c in schema.columns for c in rule.blames), (model.__name__, check.name, rule.blames)
+            seen.add(check.name)
+    assert {"duplicate_id", "founded_after_period", "htx_ratings_sum"} <= seen
+
+
+def test_rows_of_a_file_rejected_for_a_missing_column_are_all_kept(raw_dir: Path) -> None:
+    b.submission(
+        b.q3(raw_dir) / "thach-lien.xlsx",
+        htx=b.htx_rows(3),
+        tht=[b.valid_tht_row(group_id=f"T{i}") for i in range(4)],
+        cols={"THT": [c for c in b.columns("THT") if c != "kind"]},
+    )
+    tables = b.run(raw_dir)
+    log = b.log_row(tables, "2024/Q3/thach-lien.xlsx")
+    assert log["status"] == "rejected" and log["rows_in"] == 3 + 4 + 1
+    lines = b.issues(tables, source_file="2024/Q3/thach-lien.xlsx").filter(pl.col("source_row").is_not_null())
+    assert lines.select("sheet", "source_row").unique().height == log["rows_rejected"]
+    assert lines.filter(pl.col("sheet") == "HTX")["column"].null_count() == 3  # the cause is in THT, not HTX
+    assert lines["raw_values"].null_count() == 0
+    # The commune is still known from TongHop: completeness says rejected, not missing.
+    status = completeness(tables["submission_log"], load_reference(raw_dir), "2024-Q3")
+    assert status.filter(pl.col("commune_code") == b.COMMUNE_CODE)["status"].item() == "rejected"
+
+
+def test_support_for_a_cooperative_whose_own_row_has_an_error_is_kept(raw_dir: Path) -> None:
+    b.submission(b.q3(raw_dir) / "thach-lien.xlsx", htx=[b.valid_htx_row(coop_id="HTX-001", tax_code="123")])
+    b.district(b.q3(raw_dir) / "_district.xlsx", [b.valid_support_row(coop_id="HTX-001", disbursed_mvnd=450)])
+    tables = b.run(raw_dir)
+    assert tables["cooperatives"].is_empty()
+    assert tables["support_disbursements"]["disbursed_mvnd"].to_list() == [450]
+
+
+def test_a_second_district_file_supersedes_the_first(raw_dir: Path) -> None:
+    b.submission(b.q3(raw_dir) / "thach-lien.xlsx", htx=b.htx_rows(1))
+    old = b.district(b.q3(raw_dir) / "_district.xlsx", [b.valid_support_row(coop_id=None, disbursed_mvnd=100)])
+    new = b.district(b.q3(raw_dir) / "_district_v2.xlsx", [b.valid_support_row(coop_id=None, disbursed_mvnd=150)])
+    os.utime(old, (1_700_000_000, 1_700_000_000))
+    os.utime(new, (1_700_000_100, 1_700_000_100))
+    tables = b.run(raw_dir)
+    assert tables["support_disbursements"]["disbursed_mvnd"].to_list() == [150]
+    superseded = b.log_row(tables, "2024/Q3/_district.xlsx")
+    assert superseded["status"] == "superseded" and superseded["superseded_by"] == "2024/Q3/_district_v2.xlsx"
+    assert superseded["rows_in"] == superseded["rows_accepted"] + superseded["rows_rejected"] == 0
+    assert superseded["rows_read"] == 1
