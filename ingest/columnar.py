@@ -215,7 +215,7 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
             block.headers[name] = labels[c]
             resolve_units(block, file, hr + 1, columns[name], labels[c])
         for col in columns.values():
-            if col.name not in pos and (col.required or not col.optional_column):
+            if col.name not in pos and col.mandatory_always:  # the others depend on the period: ingest.in_force
                 block.issues.append(Issue(file, sheet, None, col.name, "column_missing"))
                 block.file_error = True
         unknown = [(c, t) for c, t in sorted(labels.items()) if c not in matched and fold(t) not in IGNORED_HEADERS]

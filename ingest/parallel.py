@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from ingest.discover import SubmissionFile
+from ingest.models import SheetModels, sheet_models
 from ingest.submission import FileState, read_batch
 
 log = logging.getLogger(__name__)
@@ -83,12 +84,15 @@ def worker_count(files: int, requested: int | None = None) -> int:
     return max(1, min(available_cores(), files // MIN_FILES_PER_WORKER))
 
 
-def _isolate() -> None:
-    """Initializer of a reader process: import the reading modules, then cap the memory it may add."""
+def _isolate(models: SheetModels) -> None:
+    """Initializer of a reader process: take the sheet models, import the reading modules, then cap the memory
+    the process may add."""
     import resource
 
+    from ingest import models as known
     from ingest import workbook
 
+    known.install(models)
     workbook.ISOLATED = True
     try:
         pages = Path("/proc/self/statm").read_text().split()[0]  # size, once the modules are loaded
@@ -121,8 +125,9 @@ def read_files(
     if n <= 1:
         return [s for batch in _batches(files, 1) for s in read_batch(batch, on_file)]
     context = multiprocessing.get_context("spawn")
+    start = {"mp_context": context, "initializer": _isolate, "initargs": (sheet_models(),)}
     try:
-        pool = ProcessPoolExecutor(n, mp_context=context, initializer=_isolate)
+        pool = ProcessPoolExecutor(n, **start)
         pool.submit(os.getpid).result()
     except (BrokenProcessPool, OSError) as exc:  # no process can start here (limits, no interpreter)
         log.warning("reading %d files in one process: the process pool failed (%s)", len(files), exc)
@@ -131,9 +136,7 @@ def read_files(
     queue = _numbered(_batches(files, n))
     first: ProcessPoolExecutor | None = pool
     while queue:
-        failed = _run_round(
-            first or ProcessPoolExecutor(n, mp_context=context, initializer=_isolate), queue, done, on_file
-        )
+        failed = _run_round(first or ProcessPoolExecutor(n, **start), queue, done, on_file)
         first, queue, singles = None, [], []
         for start, batch in failed:
             if len(batch) > 1:
@@ -144,9 +147,7 @@ def read_files(
             else:
                 singles.append((start, batch))
         for start, batch in singles:  # failed beside others: read alone to tell which one is at fault
-            if _run_round(
-                ProcessPoolExecutor(1, mp_context=context, initializer=_isolate), [(start, batch)], done, on_file
-            ):
+            if _run_round(ProcessPoolExecutor(1, **start), [(start, batch)], done, on_file):
                 done[start] = _stopped(batch)
     return [s for start in sorted(done) for s in done[start]]
 

@@ -25,10 +25,10 @@ from functools import cache, lru_cache
 
 from ingest.issues import Issue
 from ingest.legacy_fonts import NO_CONTEXT, CellText, FileFonts, needs_check, read_cell, words_of
+from ingest.models import sheet_models
 from ingest.text import EMPTY_MARKS, PLAIN_UNITS, fold, looks_like_money_unit, money_factor, parse_number, split_unit
 from ingest.workbook import RawSheet, column_letters
-from schemas.fields import SheetColumn, sheet_columns
-from schemas.sheets import SHEETS
+from schemas.columns import SheetColumn
 from schemas.vocab import BY_NAME as VOCABS
 
 HEADER_SCAN_ROWS = 30
@@ -75,7 +75,7 @@ class SheetBlock:
 def header_keys(sheet: str) -> dict[str, str]:
     """Folded header spelling → column name, for one sheet model."""
     keys: dict[str, str] = {}
-    for col in sheet_columns(SHEETS[sheet], every=True):
+    for col in sheet_models().columns[sheet]:
         for spelling in (col.header_vi, *col.aliases, col.name):
             keys.setdefault(split_unit(spelling)[0], col.name)
     return keys
@@ -84,7 +84,7 @@ def header_keys(sheet: str) -> dict[str, str]:
 @cache
 def columns_by_name(sheet: str) -> dict[str, SheetColumn]:
     """Column name → column description, for one sheet model."""
-    return {c.name: c for c in sheet_columns(SHEETS[sheet], every=True)}
+    return {c.name: c for c in sheet_models().columns[sheet]}
 
 
 @lru_cache(maxsize=4096)
@@ -241,9 +241,10 @@ def sheet_texts(raw: RawSheet) -> list[str]:
 def format_words() -> frozenset[str]:
     """Words of the format's headers, aliases and category labels: known to be right when a cell
     could be read as Unicode or as a legacy font encoding ("Khá" is a rating, "Khỏ" is nothing)."""
-    texts: list[str] = list(SHEETS)
-    for sheet in SHEETS:
-        for col in sheet_columns(SHEETS[sheet], every=True):
+    columns = sheet_models().columns
+    texts: list[str] = list(columns)
+    for sheet in columns:
+        for col in columns[sheet]:
             texts += [col.header_vi, *col.aliases]
     for v in VOCABS.values():
         texts += list(v.spellings())

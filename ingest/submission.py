@@ -21,9 +21,9 @@ from ingest.columnar import Cut, cut_many
 from ingest.discover import SubmissionFile
 from ingest.issues import Issue
 from ingest.legacy_fonts import file_fonts
+from ingest.models import sheet_models
 from ingest.sheet import SheetBlock, cut_sheet, format_words, sheet_texts
 from ingest.workbook import RawSheet, SubmissionReadError, read_submission
-from schemas.sheets import REQUIRED_SHEETS
 
 COMMUNE_SHEETS = ("HTX", "THT", "TongHop")
 DISTRICT_SHEETS = ("HoTro",)
@@ -110,7 +110,7 @@ def read_batch(
         if any(cut.suspect for cut in done.values()):
             done = {sheet: Cut(empty=cut.empty) for sheet, cut in done.items()}
         fonts = None
-        required = DISTRICT_SHEETS if state.file.kind == "district" else REQUIRED_SHEETS
+        required = DISTRICT_SHEETS if state.file.kind == "district" else sheet_models().required
         for sheet, found in present.items():
             cut = done.get(sheet)
             if found is None or (sheet not in required and (cut.empty if cut else found.holds_no_table())):
