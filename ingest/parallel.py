@@ -32,7 +32,7 @@ from ingest.submission import FileState, read_batch
 log = logging.getLogger(__name__)
 
 WORKERS_ENV = "KTTT_READ_WORKERS"
-BATCH_FILES = 200
+BATCH_FILES = 400
 """At most this many files are cut in one columnar pass."""
 READER_MEMORY_MIB = 1536
 """Memory a reader process may take beyond what it holds once its modules are imported."""
@@ -196,7 +196,7 @@ def _run_round(
 
 
 def _batches(files: list[SubmissionFile], workers: int) -> list[list[SubmissionFile]]:
-    """Batches of files for the columnar cut: large enough to pay for its fixed cost, and at least four per
-    worker so that the workers finish together."""
-    size = max(1, min(BATCH_FILES, -(-len(files) // (workers * 4))))
+    """Batches of files for the columnar cut: as large as `BATCH_FILES` (the cut's cost per file halves from 40
+    files to 300), and two per reader process so that the readers finish together."""
+    size = BATCH_FILES if workers <= 1 else max(1, min(BATCH_FILES, -(-len(files) // (workers * 2))))
     return [files[i : i + size] for i in range(0, len(files), size)]

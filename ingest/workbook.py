@@ -25,6 +25,7 @@ import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree
@@ -139,11 +140,17 @@ class RawSubmission:
 
     def find(self, wanted: str) -> RawSheet | None:
         """The sheet whose name matches ``wanted`` ignoring case, accents and spaces."""
-        key = fold(wanted).replace(" ", "")
+        key = sheet_key(wanted)
         for name, sheet in self.sheets.items():
-            if fold(name).replace(" ", "") == key:
+            if sheet_key(name) == key:
                 return sheet
         return None
+
+
+@lru_cache(maxsize=1024)
+def sheet_key(name: str) -> str:
+    """A sheet name as matched: folded, without spaces (the same few names recur in every file)."""
+    return fold(name).replace(" ", "")
 
 
 def _col_number(letters: str) -> int:
@@ -486,10 +493,10 @@ def read_workbook(path: Path, wanted: tuple[str, ...], password: str | None = No
         reader = fastexcel.read_excel(source)
     except Exception as exc:  # calamine reports every kind of damage the same way
         raise SubmissionReadError("file_unreadable", str(exc).splitlines()[0][:300]) from exc
-    keys = {fold(w).replace(" ", "") for w in wanted}
+    keys = {sheet_key(w) for w in wanted}
     out = RawSubmission()
     for name in reader.sheet_names:
-        if fold(name).replace(" ", "") not in keys:
+        if sheet_key(name) not in keys:
             continue
         try:
             text = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_arrow()
