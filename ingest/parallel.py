@@ -5,10 +5,11 @@ does. Workers are started with `spawn` (never `fork`: polars' thread pool does n
 a fork) and each imports the reading modules only (not pandera, Dagster or the report),
 which still costs about a second, so small quarters are read in the calling process.
 
-Safety is paid by isolation rather than by pre-scans: a reader process runs under a memory
-limit (`RLIMIT_AS`: what it holds after its imports, plus `READER_MEMORY_MIB`) and a
-watchdog (readers that finish no batch for `BATCH_SECONDS` plus `FILE_SECONDS` per file
-are killed). So the zip guard of `ingest.workbook` need not inflate every part of every file
+Safety is paid by isolation rather than by pre-scans: a watchdog in the calling process
+stops a reader whose resident memory goes over `READER_MEMORY_MIB`, and every reader when
+none has finished a batch for `BATCH_SECONDS` plus `FILE_SECONDS` per file; `RLIMIT_AS` is
+a backstop (polars and calamine reserve gigabytes of address space they never use, so the
+address space cannot be the measure). So the zip guard of `ingest.workbook` need not inflate every part of every file
 before calamine does: a part that lies about its size, or any other file that makes a reader
 blow up, kills one reader. Its batch is then read again, split in halves, until the file
 at fault is alone: that file is rejected (`file_too_large`), the others are read as usual.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -35,9 +37,14 @@ WORKERS_ENV = "KTTT_READ_WORKERS"
 BATCH_FILES = 400
 """At most this many files are cut in one columnar pass."""
 READER_MEMORY_MIB = 1536
-"""Memory a reader process may take beyond what it holds once its modules are imported."""
+"""Resident memory a reader process may use (it uses about 300 MiB); the watchdog stops one that uses more."""
+ADDRESS_SPACE_MIB = 8192
+"""Address space a reader may reserve beyond its imports (`RLIMIT_AS`; polars and calamine reserve far more than
+they use, so this is only a backstop)."""
 BATCH_SECONDS = 60.0
 FILE_SECONDS = 1.0
+WATCH_SECONDS = 0.1
+"""How often the watchdog looks at the readers' memory."""
 """When no batch has finished for `BATCH_SECONDS` plus this per file of a batch, the watchdog stops the readers
 (a file takes milliseconds to read)."""
 STOPPED = (
@@ -85,8 +92,8 @@ def worker_count(files: int, requested: int | None = None) -> int:
 
 
 def _isolate(models: SheetModels) -> None:
-    """Initializer of a reader process: take the sheet models, import the reading modules, then cap the memory
-    the process may add."""
+    """Initializer of a reader process: take the sheet models, leave the non-worksheet parts to calamine, and cap
+    the address space (a backstop: the watchdog of `_run_round` watches the memory really used)."""
     import resource
 
     from ingest import models as known
@@ -95,14 +102,21 @@ def _isolate(models: SheetModels) -> None:
     known.install(models)
     workbook.ISOLATED = True
     try:
-        pages = Path("/proc/self/statm").read_text().split()[0]  # size, once the modules are loaded
-        held = int(pages) * os.sysconf("SC_PAGE_SIZE")
-        limit = held + READER_MEMORY_MIB * 2**20
+        held = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = held + ADDRESS_SPACE_MIB * 2**20
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard == resource.RLIM_INFINITY or limit < hard:
             resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (OSError, ValueError):  # not Linux: the watchdog still bounds the time
-        log.warning("reader processes run without a memory limit here")
+    except (OSError, ValueError):  # not Linux
+        log.warning("reader processes run without an address-space limit here")
+
+
+def _resident_mib(pid: int) -> float:
+    """Resident memory of a process (0 when it cannot be read: not Linux, or gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _stopped(files: list[SubmissionFile]) -> list[FileState]:
@@ -125,9 +139,9 @@ def read_files(
     if n <= 1:
         return [s for batch in _batches(files, 1) for s in read_batch(batch, on_file)]
     context = multiprocessing.get_context("spawn")
-    start = {"mp_context": context, "initializer": _isolate, "initargs": (sheet_models(),)}
+    options = {"mp_context": context, "initializer": _isolate, "initargs": (sheet_models(),)}
     try:
-        pool = ProcessPoolExecutor(n, **start)
+        pool = ProcessPoolExecutor(n, **options)
         pool.submit(os.getpid).result()
     except (BrokenProcessPool, OSError) as exc:  # no process can start here (limits, no interpreter)
         log.warning("reading %d files in one process: the process pool failed (%s)", len(files), exc)
@@ -136,7 +150,7 @@ def read_files(
     queue = _numbered(_batches(files, n))
     first: ProcessPoolExecutor | None = pool
     while queue:
-        failed = _run_round(first or ProcessPoolExecutor(n, **start), queue, done, on_file)
+        failed = _run_round(first or ProcessPoolExecutor(n, **options), queue, done, on_file)
         first, queue, singles = None, [], []
         for start, batch in failed:
             if len(batch) > 1:
@@ -147,7 +161,7 @@ def read_files(
             else:
                 singles.append((start, batch))
         for start, batch in singles:  # failed beside others: read alone to tell which one is at fault
-            if _run_round(ProcessPoolExecutor(1, **start), [(start, batch)], done, on_file):
+            if _run_round(ProcessPoolExecutor(1, **options), [(start, batch)], done, on_file):
                 done[start] = _stopped(batch)
     return [s for start in sorted(done) for s in done[start]]
 
@@ -170,16 +184,24 @@ def _run_round(
     futures: dict[Future, tuple[int, list[SubmissionFile]]] = {}
     for start, batch in queue:
         futures[pool.submit(read_batch, batch)] = (start, batch)
-    # The watchdog: no batch finished for this long, a reader hangs or runs away.
+    # The watchdog: a reader over its memory is stopped; when no batch has finished for this long, all are.
     stall = BATCH_SECONDS + FILE_SECONDS * max(len(b) for _, b in queue)
     pending = set(futures)
     broken = False
+    progress = time.monotonic()
     while pending and not broken:
-        finished, pending = wait(pending, timeout=stall, return_when=FIRST_EXCEPTION)
-        if not finished:
+        finished, pending = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_EXCEPTION)
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            if process.pid is not None and _resident_mib(process.pid) > READER_MEMORY_MIB:
+                log.warning("a reader process went over %d MiB: stopped", READER_MEMORY_MIB)
+                process.kill()
+        if finished:
+            progress = time.monotonic()
+        elif time.monotonic() - progress > stall:
             break
         for future in finished:
-            if future.exception() is not None:
+            if (error := future.exception()) is not None:
+                log.warning("a reader process stopped (%s: %s)", type(error).__name__, error)
                 broken = True
                 continue
             start, batch = futures[future]
@@ -189,7 +211,7 @@ def _run_round(
                     on_file(f)
     failed = [futures[f] for f in futures if futures[f][0] not in done]
     if failed:
-        for process in list(getattr(pool, "_processes", {}).values()):  # stop what still runs
+        for process in list((getattr(pool, "_processes", None) or {}).values()):  # stop what still runs
             process.kill()
     pool.shutdown(wait=True, cancel_futures=True)
     return sorted(failed, key=lambda item: item[0])
