@@ -133,4 +133,4 @@ def read_batch(
 
 def read_file(f: SubmissionFile, password: str | None = None) -> FileState:
     """Read one submission and cut its sheets; file errors reject it. `password` opens an encrypted workbook."""
-    return read_batch([f], password=password)[0]
+    return read_batch([f], None, password)[0]
