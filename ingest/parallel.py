@@ -33,7 +33,6 @@ from ingest.submission import FileState, read_batch
 
 log = logging.getLogger(__name__)
 
-WORKERS_ENV = "KTTT_READ_WORKERS"
 BATCH_FILES = 400
 """At most this many files are cut in one columnar pass."""
 READER_MEMORY_MIB = 1536
@@ -80,12 +79,10 @@ def available_cores() -> int:
 def worker_count(files: int, requested: int | None = None) -> int:
     """How many processes read ``files`` files.
 
-    ``requested`` (or ``KTTT_READ_WORKERS``) is taken as given, up to one process per
-    file; otherwise one per core, but no more than one per :data:`MIN_FILES_PER_WORKER`
-    files, so a district's quarter is read in the calling process.
+    ``requested`` (the `read_workers` of the `source` resource) is taken as given, up to
+    one process per file; otherwise one per core, but no more than one per
+    :data:`MIN_FILES_PER_WORKER` files, so a district's quarter is read in the calling process.
     """
-    if requested is None and os.environ.get(WORKERS_ENV, "").strip():
-        requested = int(os.environ[WORKERS_ENV])
     if requested and requested > 0:
         return max(1, min(requested, files))
     return max(1, min(available_cores(), files // MIN_FILES_PER_WORKER))
@@ -129,15 +126,19 @@ def _stopped(files: list[SubmissionFile]) -> list[FileState]:
 
 
 def read_files(
-    files: list[SubmissionFile], workers: int | None = None, on_file: Callable[[SubmissionFile], None] | None = None
+    files: list[SubmissionFile],
+    workers: int | None = None,
+    password: str | None = None,
+    on_file: Callable[[SubmissionFile], None] | None = None,
 ) -> list[FileState]:
-    """:func:`ingest.submission.read_batch` on every file, in order, across ``worker_count`` isolated processes.
+    """:func:`ingest.submission.read_batch` on every file, in order, across ``worker_count`` isolated processes;
+    `password` opens encrypted workbooks.
 
     `on_file` is called in this process as files are read (per batch when the files are read elsewhere).
     """
     n = worker_count(len(files), workers)
     if n <= 1:
-        return [s for batch in _batches(files, 1) for s in read_batch(batch, on_file)]
+        return [s for batch in _batches(files, 1) for s in read_batch(batch, on_file, password)]
     context = multiprocessing.get_context("spawn")
     options = {"mp_context": context, "initializer": _isolate, "initargs": (sheet_models(),)}
     try:
@@ -145,12 +146,12 @@ def read_files(
         pool.submit(os.getpid).result()
     except (BrokenProcessPool, OSError) as exc:  # no process can start here (limits, no interpreter)
         log.warning("reading %d files in one process: the process pool failed (%s)", len(files), exc)
-        return [s for batch in _batches(files, 1) for s in read_batch(batch, on_file)]
+        return [s for batch in _batches(files, 1) for s in read_batch(batch, on_file, password)]
     done: dict[int, list[FileState]] = {}
     queue = _numbered(_batches(files, n))
     first: ProcessPoolExecutor | None = pool
     while queue:
-        failed = _run_round(first or ProcessPoolExecutor(n, **options), queue, done, on_file)
+        failed = _run_round(first or ProcessPoolExecutor(n, **options), queue, done, on_file, password)
         first, queue, singles = None, [], []
         for start, batch in failed:
             if len(batch) > 1:
@@ -161,7 +162,7 @@ def read_files(
             else:
                 singles.append((start, batch))
         for start, batch in singles:  # failed beside others: read alone to tell which one is at fault
-            if _run_round(ProcessPoolExecutor(1, **options), [(start, batch)], done, on_file):
+            if _run_round(ProcessPoolExecutor(1, **options), [(start, batch)], done, on_file, password):
                 done[start] = _stopped(batch)
     return [s for start in sorted(done) for s in done[start]]
 
@@ -179,11 +180,12 @@ def _run_round(
     queue: list[tuple[int, list[SubmissionFile]]],
     done: dict[int, list[FileState]],
     on_file: Callable[[SubmissionFile], None] | None,
+    password: str | None,
 ) -> list[tuple[int, list[SubmissionFile]]]:
     """Read the queued batches on `pool`, then shut it down; the batches whose reader died or overran."""
     futures: dict[Future, tuple[int, list[SubmissionFile]]] = {}
     for start, batch in queue:
-        futures[pool.submit(read_batch, batch)] = (start, batch)
+        futures[pool.submit(read_batch, batch, None, password)] = (start, batch)
     # The watchdog: a reader over its memory is stopped; when no batch has finished for this long, all are.
     stall = BATCH_SECONDS + FILE_SECONDS * max(len(b) for _, b in queue)
     pending = set(futures)
