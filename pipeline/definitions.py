@@ -14,4 +14,5 @@ defs = dg.Definitions(
     schedules=[quarterly_refresh],
     sensors=[raw_files_sensor],
     resources=build_resources(),
+    executor=dg.in_process_executor,  # assets materialized from the UI run in one process too (see pipeline.jobs)
 )

@@ -2,6 +2,11 @@
 
 The two asset lists here are the one place that says which assets are per quarter and
 which span every quarter; the code location, the jobs and `kttt run` all take them from here.
+
+Both jobs run their steps in one process (`in_process_executor`), as `kttt run` does: a step
+that starts its own process would import Dagster, polars and pandera again, seconds per
+step, which made a refresh from the UI or the sensor cost several times the CLI's. The
+reading of a large quarter still spreads over every core (`ingest.parallel`).
 """
 
 from __future__ import annotations
@@ -29,12 +34,14 @@ REPORT_SELECTION = dg.AssetSelection.assets(report)
 refresh_period = dg.define_asset_job(
     name="refresh_period",
     selection=PERIOD_SELECTION,
+    executor_def=dg.in_process_executor,
     description="Ingest, validate and store every submission of one quarter, then its indicators, figures and report.",
 )
 
 refresh_yearly = dg.define_asset_job(
     name="refresh_yearly",
     selection=YEARLY_SELECTION,
+    executor_def=dg.in_process_executor,
     description=(
         "The units over time, yearly indicators and the cooperative registry over every stored quarter, and the "
         "analysts' DuckDB views."
