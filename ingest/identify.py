@@ -8,12 +8,13 @@ sent several files, the latest report wins and the others are marked superseded.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 
 from ingest.issues import Issue
 from ingest.reference import Reference
+from ingest.review import Review
 from ingest.stacking import SheetResult, stack_sheet, validate_sheet
 from ingest.submission import FileState
 from schemas.periods import parse_period
@@ -101,10 +102,15 @@ def _commune_of_rejected(state: FileState, reference: Reference) -> str | None:
     return reference.resolve(block.first("commune"))
 
 
-def resolve_resubmissions(states: list[FileState]) -> None:
+def _resubmission_order(s: FileState) -> tuple[date, datetime, str]:
+    return (s.report_date or date.min, s.file.received_at, s.file.rel)
+
+
+def resolve_resubmissions(states: list[FileState], review: Review | None = None) -> None:
     """Several files for one commune: the latest report date wins (ties: latest file time, then name).
 
-    Several district files: the latest file time wins (then name).
+    Several district files: the latest file time wins (then name). Under review (`review`), the officer's
+    decisions and the lock choose among a commune's files instead (ingest/review.py).
     """
     by_commune: dict[str, list[FileState]] = defaultdict(list)
     for s in states:
@@ -114,10 +120,13 @@ def resolve_resubmissions(states: list[FileState]) -> None:
             by_commune["\0district"].append(s)
         elif s.commune_code is not None:
             by_commune[s.commune_code].append(s)
-    for group in by_commune.values():
+    for key, group in by_commune.items():
+        if review is not None and key != "\0district":
+            review.settle(group, _resubmission_order)
+            continue
         if len(group) < 2:
             continue
-        group.sort(key=lambda s: (s.report_date or date.min, s.file.received_at, s.file.rel))
+        group.sort(key=_resubmission_order)
         winner = group[-1]
         for s in group[:-1]:
             s.superseded_by = winner.file.rel

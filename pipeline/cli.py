@@ -7,6 +7,7 @@
     kttt docs [--out docs]
     kttt template --commune CODE --period 2025-Q1 [--prefill] [--out FILE]
     kttt ui [--host 127.0.0.1] [--port 3000]
+    kttt review approve|return|reopen --period P (--unit CODE | --all-clean) --by NAME [--note TEXT]
 
 ``run`` exits 0 whatever the submissions held (problems are in the warehouse); it
 exits 1 only when the pipeline itself failed (including when the warehouse cannot be
@@ -303,6 +304,18 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """Record the officer's decision (pipeline/review_cli.py), then refresh its quarter as ``run`` does."""
+    from pipeline.review_cli import record
+
+    _, raw, warehouse = _settings(args)
+    outcome = record(args, raw, warehouse)
+    if isinstance(outcome, int):
+        return outcome
+    refresh = {"period": [outcome], "wait": args.wait, "no_report": args.no_report}
+    return cmd_run(argparse.Namespace(raw=str(raw), warehouse=warehouse, **refresh))
+
+
 REPO = Path(__file__).resolve().parents[1]
 UI_HOST_ENV = "KTTT_UI_HOST"
 DEFAULT_UI_HOST = "127.0.0.1"
@@ -389,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     docs.add_argument("--out", default="docs", help="folder to write into (default docs)")
     docs.set_defaults(func=cmd_docs)
+    from pipeline.review_cli import add_review_parser
+
+    add_review_parser(sub, cmd_review)
     return parser
 
 

@@ -12,7 +12,7 @@ from report import charts
 from report.appendix import appendix_tables, write_appendix
 from report.document import write_docx
 from report.numbers import vn_count, vn_pct
-from report.text import report_blocks, to_markdown
+from report.text import Block, report_blocks, to_markdown
 from schemas.vocab import RATINGS
 
 MARKDOWN = "bao-cao.md"
@@ -37,6 +37,7 @@ def build_report(
     history: pl.DataFrame,
     tables: dict[str, pl.DataFrame],
     reference: Reference,
+    notes: list[Block] | None = None,
 ) -> ReportFiles:
     """Write every file of the period's report under ``out_dir``.
 
@@ -55,6 +56,8 @@ def build_report(
     )
     names = dict(reference.communes.select("code", "name").iter_rows())
     blocks = report_blocks(figures, tables, names, reference.district, reference.province, period)
+    if notes:  # after the opening paragraph: what the figures cover
+        blocks = [*blocks[:2], *notes, *blocks[2:]]
     md = out_dir / MARKDOWN
     md.write_text(to_markdown(blocks), encoding="utf-8")
 
