@@ -37,7 +37,7 @@ class ReviewDecision(dg.Config):
 @dg.asset(
     name="reviews",
     group_name="submissions",
-    kinds={"parquet"},
+    kinds={"polars", "parquet"},
     partitions_def=period_partitions,
     description=describe(wh.Reviews),
     metadata=definition_metadata(wh.Reviews),

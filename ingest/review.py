@@ -84,7 +84,7 @@ def load_review_policy(raw_dir: Path) -> ReviewPolicy:
     try:
         info = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ReviewConfigError(say("review_config_invalid", file=path, key="-", value=str(exc)[:200])) from exc
+        raise ReviewConfigError(say("review_config_invalid", file=path, setting="-", value=str(exc)[:200])) from exc
     if not isinstance(info, dict):
         return ReviewPolicy()
     review = info.get("review")
@@ -93,12 +93,12 @@ def load_review_policy(raw_dir: Path) -> ReviewPolicy:
     elif review is True or (isinstance(review, str) and review.strip().lower() == "required"):
         required = True
     else:
-        raise ReviewConfigError(say("review_config_invalid", file=path, key="review", value=review))
+        raise ReviewConfigError(say("review_config_invalid", file=path, setting="review", value=review))
     days = info.get("lock_after_days")
     if days is not None:
         text = str(days).strip()
         if isinstance(days, bool) or not text.isdigit():
-            raise ReviewConfigError(say("review_config_invalid", file=path, key="lock_after_days", value=days))
+            raise ReviewConfigError(say("review_config_invalid", file=path, setting="lock_after_days", value=days))
         days = int(text)
     return ReviewPolicy(required=required, lock_after_days=days)
 

@@ -106,9 +106,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Dagster UI: http://{host}:{port} (DAGSTER_HOME={home})",
     ),
     "review_config_invalid": (
-        "{file}: giá trị «{value}» của «{key}» không dùng được (review: required hoặc off; lock_after_days: số ngày "
-        "≥ 0); chưa ghi gì",
-        "{file}: '{key}' cannot be '{value}' (review: required or off; lock_after_days: a number of days ≥ 0); "
+        "{file}: giá trị «{value}» của «{setting}» không dùng được (review: required hoặc off; "
+        "lock_after_days: số ngày ≥ 0); chưa ghi gì",
+        "{file}: '{setting}' cannot be '{value}' (review: required or off; lock_after_days: a number of days ≥ 0); "
         "nothing was written",
     ),
     "review_bad_action": (
