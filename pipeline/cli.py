@@ -11,7 +11,7 @@
 
 ``run`` exits 0 whatever the submissions held (problems are in the warehouse); it
 exits 1 only when the pipeline itself failed (including when the warehouse cannot be
-written: disk full, read-only), 2 on a wrong argument, and 3 when another run of the
+written: disk full, read-only), 2 on a wrong argument or setting, and 3 when another run of the
 same period held the warehouse for longer than ``--wait`` seconds (nothing written).
 ``validate`` exits 1 when a file has errors, so a clerk (or a script) knows the file
 would lose rows.
@@ -100,14 +100,16 @@ def _print_summary(warehouse: str, periods: list[str]) -> None:
 
 
 def _reference_problem(raw: Path) -> str | None:
-    """What makes the reference unusable (a scale-thresholds file that cannot be read), before anything is
-    written; None when it loads."""
+    """What makes the reference unusable (a scale-thresholds file that cannot be read, a wrong review setting),
+    before anything is written; None when it loads."""
     from ingest.reference import load_reference
+    from ingest.review import ReviewConfigError, load_review_policy
     from ingest.scale import ThresholdError
 
     try:
         load_reference(raw)
-    except ThresholdError as exc:
+        load_review_policy(raw)
+    except (ThresholdError, ReviewConfigError) as exc:
         return str(exc)
     return None
 

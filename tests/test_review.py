@@ -19,6 +19,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import openpyxl
 import polars as pl
@@ -28,6 +29,9 @@ from ingest.completeness import completeness
 from ingest.reference import load_reference
 from ingest.review import Request, ReviewConfigError, ReviewRequestError, load_review_policy, plan
 from pipeline.cli import main
+from pipeline.definitions import ASSETS, build_resources
+from pipeline.jobs import PERIOD_SELECTION
+from pipeline.partitions import PERIOD_PARTITIONS
 from pipeline.review_store import append_decisions, read_decisions
 from schemas.warehouse import Reviews, polars_schema
 from tests.builders import COMMUNE, COMMUNE_CODE, htx_rows, log_row, q3, run, submission
@@ -119,15 +123,15 @@ def test_approve_resubmit_hold_approve_and_return_with_the_real_cli(sample_raw: 
     assert mine.row(0, named=True)["held_file"] == "2024/Q3/thach-lien-lan-2.xlsx"
 
     # 4. The officer approves the held file: it supersedes the old one, the figures change.
-    assert _kttt("review", "approve", "--unit", COMMUNE, "--period", PERIOD, "--by", OFFICER, *common) == 0
+    assert (
+        _kttt("review", "approve", "--unit", COMMUNE, "--period", PERIOD, "--by", OFFICER, *common, "--no-report") == 0
+    )
     latest = _reviews(wh).sort("decided_at").row(-1, named=True)
     assert latest["source_sha256"] == _sha(second) and latest["commune_code"] == COMMUNE_CODE
     assert _status(wh, "thach-lien-lan-2.xlsx")["status"] == "accepted"
     old = _status(wh, "thach-lien.xlsx")
     assert old["status"] == "superseded" and old["superseded_by"] == "2024/Q3/thach-lien-lan-2.xlsx"
     assert _figures(wh)["htx.total"] == 135 - old_rows.height + 3
-    md = (wh / "report" / PERIOD / "bao-cao.md").read_text(encoding="utf-8")
-    assert "tất cả các xã đã được duyệt" in md and "chưa được duyệt (" not in md
 
     # 5. A third file is returned with a comment: out of the figures, the comment in the feedback workbook.
     approved_figures = (wh / "report_figures" / f"{PERIOD}.parquet").read_bytes()
@@ -288,7 +292,22 @@ def test_a_wrong_setting_stops_before_anything_is_written(sample_raw: Path, tmp_
     assert load_review_policy(sample_raw).required, "unit.yaml, when there is one, is the file read"
     (sample_raw / "reference" / "unit.yaml").unlink()
     wh = tmp_path / "wh"
-    assert _kttt("run", "--raw", sample_raw, "--warehouse", wh, "--period", PERIOD, "--no-report") == 1
+    assert _kttt("run", "--raw", sample_raw, "--warehouse", wh, "--period", PERIOD, "--no-report") == 2
+    assert not wh.exists()
+    # A run started elsewhere (the UI, a schedule) stops at its first step, before any table is written.
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(PERIOD_PARTITIONS, [PERIOD])
+    result = dg.materialize(
+        ASSETS,
+        selection=PERIOD_SELECTION,
+        partition_key=PERIOD,
+        instance=instance,
+        resources=build_resources(str(sample_raw), str(wh)),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failures = [str(e.event_specific_data) for e in result.all_events if e.is_failure]
+    assert any("district.yaml" in f and f"'{key}'" in f for f in failures), failures
     assert not list(wh.rglob("*.parquet"))
 
 
