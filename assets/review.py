@@ -36,7 +36,7 @@ class ReviewDecision(dg.Config):
 
 @dg.asset(
     name="reviews",
-    group_name="submissions",
+    group_name="communes",
     kinds={"polars", "parquet"},
     partitions_def=period_partitions,
     description=describe(wh.Reviews),
