@@ -13,6 +13,7 @@ from pipeline.analyst_db import write_analyst_database
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource, WarehouseDir
 from pipeline.storage import WarehouseWriteError, check_partition, is_local, replaced_folder
+from report.approval import approval_blocks
 from report.comparison import comparisons, trend
 from report.figures import compute_figures
 from report.indicators import compute_indicators
@@ -162,19 +163,22 @@ def _image_markdown(path: Path, caption: str) -> str:
     group_name=GROUP,
     kinds={"docx", "xlsx", "markdown"},
     partitions_def=period_partitions,
-    ins={"report_figures": dg.AssetIn(), **{name: dg.AssetIn() for name in FACTS}},
+    ins={"report_figures": dg.AssetIn(), "completeness": dg.AssetIn(), **{name: dg.AssetIn() for name in FACTS}},
 )
 def report(
     context: AssetExecutionContext,
     source: SubmissionSource,
     warehouse: WarehouseDir,
     report_figures: pl.DataFrame,
+    completeness: pl.DataFrame,
     cooperatives: pl.DataFrame,
     coop_groups: pl.DataFrame,
     support_disbursements: pl.DataFrame,
 ) -> dg.MaterializeResult:
     """The quarter's draft report under ``warehouse/report/<period>/``: Vietnamese text of part one, sections 1.2
-    to 2.2, and the targets of part two (Markdown and DOCX), the appendix workbook (phụ biểu) and the charts."""
+    to 2.2, and the targets of part two (Markdown and DOCX), the appendix workbook (phụ biểu) and the charts.
+    Under review (docs/review.md) it says the figures use approved submissions only and lists the units not
+    approved yet."""
     period = check_partition(context.partition_key)
     year, _ = period_parts(period)
     reference = source.reference()
@@ -191,7 +195,8 @@ def report(
     with replaced_folder(out_dir, warehouse.path) as local:
         from report.build import build_report  # matplotlib and python-docx load only to render
 
-        files = build_report(local, period, report_figures, history, tables, reference, found)
+        notes = approval_blocks(completeness) if source.review_policy().required else None
+        files = build_report(local, period, report_figures, history, tables, reference, found, notes)
         charts_md = "\n".join(_image_markdown(p, name) for name, p in files.charts.items())
         text = files.markdown.read_text(encoding="utf-8")
     return dg.MaterializeResult(

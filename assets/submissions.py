@@ -12,8 +12,10 @@ from assets.metadata import TABLE_KINDS, definition_metadata, describe, output_m
 from ingest.completeness import ACCEPTED, completeness
 from ingest.discover import skip_reason
 from ingest.period import process_period
+from ingest.review import period_review
 from pipeline.partitions import period_partitions
-from pipeline.resources import SubmissionSource
+from pipeline.resources import SubmissionSource, WarehouseDir
+from pipeline.review_store import read_decisions
 from schemas import warehouse as wh
 from schemas.messages import say
 
@@ -104,8 +106,9 @@ def rejected_files(log: pl.DataFrame) -> dg.AssetCheckResult:
     outs=table_outs(PERIOD_TABLES, GROUP),
     partitions_def=period_partitions,
     check_specs=[ROW_ACCOUNTING, REJECTED_ROWS, REJECTED_FILES],
+    deps=["reviews"],
 )
-def period_submissions(context: AssetExecutionContext, source: SubmissionSource):
+def period_submissions(context: AssetExecutionContext, source: SubmissionSource, warehouse: WarehouseDir):
     """Read, validate and split every submission of a quarter into the warehouse tables.
 
     Files are read in parallel; rows of all communes are validated together against
@@ -121,7 +124,8 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
     ]
     for line in skipped_lines:
         context.log.warning(line)
-    result = process_period(files, reference, period, source.read_workers, source.workbook_password)
+    review = period_review(source.review_policy(), read_decisions(warehouse.path, period), period, source.deadline())
+    result = process_period(files, reference, period, source.read_workers, source.workbook_password, review)
     tables = result.tables
     context.log.info(
         f"{period}: {len(files)} files, {tables['cooperatives'].height} cooperatives, "
@@ -153,10 +157,14 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
         )
     ],
 )
-def completeness_asset(context: AssetExecutionContext, source: SubmissionSource, submission_log: pl.DataFrame):
-    """Expected communes of the quarter (``communes.csv`` validity windows) and whether each reported on time."""
+def completeness_asset(
+    context: AssetExecutionContext, source: SubmissionSource, warehouse: WarehouseDir, submission_log: pl.DataFrame
+):
+    """Expected communes of the quarter (``communes.csv`` validity windows), whether each reported on time, and
+    the review state of its submission (docs/review.md)."""
     period = context.partition_key
-    table = completeness(submission_log, source.reference(), period, source.deadline_days)
+    decisions = read_decisions(warehouse.path, period)
+    table = completeness(submission_log, source.reference(), period, source.deadline_days, decisions)
     yield dg.Output(
         table,
         metadata={
@@ -164,6 +172,9 @@ def completeness_asset(context: AssetExecutionContext, source: SubmissionSource,
             "submitted": int(table["submitted"].sum()),
             "expected": table.height,
             "on_time": int(table["on_time"].sum()),
+            "review_states": dg.MetadataValue.json(
+                dict(table.group_by(pl.col("review_state").fill_null("-")).len().sort("review_state").iter_rows())
+            ),
         },
     )
     missing = table.filter(~pl.col("submitted"))

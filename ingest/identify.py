@@ -9,12 +9,13 @@ sent several files, the latest report wins and the others are marked superseded.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 
 from ingest.issues import Issue
 from ingest.reference import Reference
+from ingest.review import Review
 from ingest.stacking import SheetResult, stack_sheet, validate_sheet
 from ingest.submission import FileState
 from schemas.periods import parse_period
@@ -106,11 +107,16 @@ def _commune_of_rejected(state: FileState, reference: Reference, period: str) ->
     return reference.resolve(block.first("commune"), period)
 
 
-def resolve_resubmissions(states: list[FileState]) -> None:
+def _resubmission_order(s: FileState) -> tuple[date, datetime, str]:
+    return (s.report_date or date.min, s.file.received_at, s.file.rel)
+
+
+def resolve_resubmissions(states: list[FileState], review: Review | None = None) -> None:
     """Several files for one commune: the latest report date wins (ties: latest file time, then name).
 
     Several district (support) files in one folder: the latest file time wins (then name); support files of
-    different subfolders (a province's former districts) are all taken.
+    different subfolders (a province's former districts) are all taken. Under review (`review`), the officer's
+    decisions and the lock choose among a commune's files instead (ingest/review.py).
     """
     by_commune: dict[str, list[FileState]] = defaultdict(list)
     for s in states:
@@ -120,10 +126,13 @@ def resolve_resubmissions(states: list[FileState]) -> None:
             by_commune["\0district/" + s.file.rel.rpartition("/")[0]].append(s)
         elif s.commune_code is not None:
             by_commune[s.commune_code].append(s)
-    for group in by_commune.values():
+    for key, group in by_commune.items():
+        if review is not None and not key.startswith("\0district"):
+            review.settle(group, _resubmission_order)
+            continue
         if len(group) < 2:
             continue
-        group.sort(key=lambda s: (s.report_date or date.min, s.file.received_at, s.file.rel))
+        group.sort(key=_resubmission_order)
         winner = group[-1]
         for s in group[:-1]:
             s.superseded_by = winner.file.rel

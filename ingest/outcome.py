@@ -145,6 +145,9 @@ def submission_log(
         elif s.superseded_by is not None:
             # Replaced by the commune's later file: none of its rows is taken into the period.
             status, rows_in, accepted_n, rejected_n = "superseded", 0, 0, 0
+        elif s.held:
+            # Awaiting the officer's approval: its problems are listed, none of its rows is taken yet.
+            status, rows_in, accepted_n, rejected_n = "held", 0, 0, 0
         else:
             rejected_n = rejected_count.get(s.file.rel, 0)
             accepted_n = rows_in - rejected_n

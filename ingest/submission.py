@@ -38,13 +38,15 @@ class FileState:
     issues: list[Issue] = field(default_factory=list)
     rejected: bool = False
     superseded_by: str | None = None
+    held: bool = False
+    """Read and validated, but kept out of the facts until the officer approves it (ingest/review.py)."""
     commune_code: str | None = None
     report_date: date | None = None
 
     @property
     def live(self) -> bool:
-        """Neither rejected nor superseded: its rows go to the facts."""
-        return not self.rejected and self.superseded_by is None
+        """Neither rejected, superseded nor held: its rows go to the facts."""
+        return not self.rejected and self.superseded_by is None and not self.held
 
     def reject(
         self,

@@ -7,10 +7,11 @@
     kttt docs [--out docs]
     kttt template --commune CODE --period 2025-Q1 [--prefill] [--out FILE]
     kttt ui [--host 127.0.0.1] [--port 3000]
+    kttt review approve|return|reopen --period P (--unit CODE | --all-clean) --by NAME [--note TEXT]
 
 ``run`` exits 0 whatever the submissions held (problems are in the warehouse); it
 exits 1 only when the pipeline itself failed (including when the warehouse cannot be
-written: disk full, read-only), 2 on a wrong argument, and 3 when another run of the
+written: disk full, read-only), 2 on a wrong argument or setting, and 3 when another run of the
 same period held the warehouse for longer than ``--wait`` seconds (nothing written).
 ``validate`` exits 1 when a file has errors, so a clerk (or a script) knows the file
 would lose rows.
@@ -104,17 +105,20 @@ def _print_summary(warehouse: str, periods: list[str]) -> None:
 
 def _reference(raw: Path) -> Reference | None:
     """The raw directory's reference, or None after printing why its configuration is wrong (a broken unit
-    list or reporting unit, a scale-thresholds file that cannot be read), before any submission is read or
-    anything written."""
+    list or reporting unit, a scale-thresholds file that cannot be read, a wrong review setting), before any
+    submission is read or anything written."""
     from ingest.reference import load_reference
+    from ingest.review import ReviewConfigError, load_review_policy
     from ingest.scale import ThresholdError
     from ingest.units import ReferenceConfigError
 
     try:
-        return load_reference(raw)
-    except (ReferenceConfigError, ThresholdError) as exc:
+        reference = load_reference(raw)
+        load_review_policy(raw)
+    except (ReferenceConfigError, ThresholdError, ReviewConfigError) as exc:
         print(str(exc), file=sys.stderr)
         return None
+    return reference
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -321,6 +325,18 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """Record the officer's decision (pipeline/review_cli.py), then refresh its quarter as ``run`` does."""
+    from pipeline.review_cli import record
+
+    _, raw, warehouse = _settings(args)
+    outcome = record(args, raw, warehouse)
+    if isinstance(outcome, int):
+        return outcome
+    refresh = {"period": [outcome], "wait": args.wait, "no_report": args.no_report}
+    return cmd_run(argparse.Namespace(raw=str(raw), warehouse=warehouse, **refresh))
+
+
 REPO = Path(__file__).resolve().parents[1]
 UI_HOST_ENV = "KTTT_UI_HOST"
 DEFAULT_UI_HOST = "127.0.0.1"
@@ -414,6 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     docs.add_argument("--out", default="docs", help="folder to write into (default docs)")
     docs.set_defaults(func=cmd_docs)
+    from pipeline.review_cli import add_review_parser
+
+    add_review_parser(sub, cmd_review)
     return parser
 
 

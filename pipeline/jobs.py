@@ -16,11 +16,21 @@ import dagster as dg
 from assets.feedback import feedback
 from assets.registry import cooperative_registry
 from assets.report import analyst_database, figures, indicators, indicators_restated, indicators_yearly, report
+from assets.review import reviews
 from assets.submissions import completeness_asset, period_submissions
 from assets.units import units
 from pipeline.partitions import period_partitions
 
-PERIOD_ASSETS = [period_submissions, completeness_asset, indicators, indicators_restated, figures, report, feedback]
+PERIOD_ASSETS = [
+    reviews,
+    period_submissions,
+    completeness_asset,
+    indicators,
+    indicators_restated,
+    figures,
+    report,
+    feedback,
+]
 """Assets partitioned by quarter."""
 YEARLY_ASSETS = [units, indicators_yearly, cooperative_registry, analyst_database]
 """Assets over every quarter (refreshed after the quarters)."""
@@ -48,4 +58,13 @@ refresh_yearly = dg.define_asset_job(
     ),
 )
 
-__all__ = ["ASSETS", "period_partitions", "refresh_period", "refresh_yearly"]
+review = dg.define_asset_job(
+    name="review",
+    selection=PERIOD_SELECTION,
+    description=(
+        "Record the officer's decision on one quarter's submissions (config of the reviews asset: action approve, "
+        "return or reopen; unit or all_clean; by; note), then refresh the quarter with it (docs/review.md)."
+    ),
+)
+
+__all__ = ["ASSETS", "period_partitions", "refresh_period", "refresh_yearly", "review"]

@@ -19,6 +19,7 @@ from upath import UPath
 from ingest.discover import SubmissionFile, find_periods, period_files
 from ingest.period import PeriodResult, process_period
 from ingest.reference import Reference, load_reference
+from ingest.review import Review, ReviewPolicy, load_review_policy
 from ingest.workbook import PASSWORD_ENV
 from pipeline.io_manager import ParquetWarehouse
 from pipeline.storage import read_table, table_files, warehouse_path
@@ -62,9 +63,18 @@ class SubmissionSource(dg.ConfigurableResource):
         """District, communes and targets from `reference/`."""
         return load_reference(self.root)
 
-    def process(self, files: list[SubmissionFile], period: str) -> PeriodResult:
-        """Every table of a quarter from its files, read with this resource's workers and workbook password."""
-        return process_period(files, self.reference(), period, self.read_workers, self.workbook_password)
+    def process(self, files: list[SubmissionFile], period: str, review: Review | None = None) -> PeriodResult:
+        """Every table of a quarter from its files, read with this resource's workers and workbook password, under
+        the officer's decisions when `review` is given."""
+        return process_period(files, self.reference(), period, self.read_workers, self.workbook_password, review)
+
+    def review_policy(self) -> ReviewPolicy:
+        """Whether submissions need the officer's approval, and when a quarter locks (`reference/`)."""
+        return load_review_policy(self.root)
+
+    def deadline(self) -> int:
+        """Days after the quarter's end that communes have to report (this resource's, else the reference's)."""
+        return self.reference().deadline_days if self.deadline_days is None else self.deadline_days
 
 
 def env_or(name: str, default: str | None) -> str | dg.EnvVar | None:

@@ -14,7 +14,7 @@ from report.appendix import appendix_tables, comparison_table, write_appendix
 from report.comparison import Comparison, comparison_blocks
 from report.document import write_docx
 from report.numbers import vn_count, vn_pct
-from report.text import report_blocks, to_markdown
+from report.text import Block, report_blocks, to_markdown
 from schemas.vocab import RATINGS
 
 MARKDOWN = "bao-cao.md"
@@ -40,13 +40,15 @@ def build_report(
     tables: dict[str, pl.DataFrame],
     reference: Reference,
     found: list[Comparison] | None = None,
+    notes: list[Block] | None = None,
 ) -> ReportFiles:
     """Write every file of the period's report under `out_dir`.
 
     `figures` are the period's report figures; `history` the trend figures of every period
     so far restated on the period's units (`report.comparison.trend`); `tables` the period's
     cooperatives, coop_groups and support_disbursements; `found` the comparisons with earlier
-    quarters (`report.comparison.comparisons`).
+    quarters (`report.comparison.comparisons`); `notes` what the figures cover under review
+    (`report.approval.approval_blocks`), printed after the opening paragraph.
     """
     found = found or []
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -61,6 +63,8 @@ def build_report(
     opening = reference.unit.members(valid)
     districts_then = reference.units.has_districts(period)
     blocks = report_blocks(figures, tables, names, opening, period, comparison_blocks(found, period), districts_then)
+    if notes:  # after the opening paragraph: what the figures cover
+        blocks = [*blocks[:2], *notes, *blocks[2:]]
     md = out_dir / MARKDOWN
     md.write_text(to_markdown(blocks), encoding="utf-8")
 

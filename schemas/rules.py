@@ -365,6 +365,27 @@ _RULES = [
         "'{value}' was typed in a legacy Vietnamese font encoding (TCVN3/ABC or VNI); converted to Unicode: '{detail}'",
     ),
     Rule(
+        "submission_returned",
+        ERROR,
+        "file",
+        "Cán bộ {detail} đã trả lại báo cáo, đề nghị xã sửa và gửi lại: {value}",
+        "Returned by the officer {detail}; the commune is asked to correct and resend it: {value}",
+    ),
+    Rule(
+        "submission_held",
+        WARNING,
+        "file",
+        "Tệp được giữ lại chờ cán bộ duyệt; số liệu của tệp chưa được đưa vào tổng hợp",
+        "The file is held until the officer approves it; its figures are not used yet",
+    ),
+    Rule(
+        "submission_held_late",
+        WARNING,
+        "file",
+        "Tệp đến sau khi kỳ báo cáo đã khoá (hết ngày {value}); được giữ lại chờ cán bộ duyệt",
+        "The file arrived after the period locked (end of {value}); it is held until the officer approves it",
+    ),
+    Rule(
         "superseded",
         WARNING,
         "file",

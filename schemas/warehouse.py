@@ -19,6 +19,8 @@ from schemas.vocab import (
     COMPLETENESS_STATUSES,
     LIFECYCLES,
     MATCH_RULES,
+    REVIEW_DECISIONS,
+    REVIEW_STATES,
     SCALES,
     SEVERITIES,
     STATUSES,
@@ -114,11 +116,14 @@ class SubmissionLog(PeriodKeys, _CommuneKey):
     received_at: pl.Datetime("us", "UTC") = field("File modification time (UTC)", "Thời điểm nhận")
     report_date: pl.Date = field("Report date stated in TongHop", "Ngày báo cáo", nullable=True)
     status: pl.String = field(
-        "accepted, accepted_with_errors, rejected or superseded", "Trạng thái", isin=SUBMISSION_STATUSES.codes
+        "accepted, accepted_with_errors, rejected, superseded, or held (read and validated, kept out of the facts "
+        "until approved: docs/review.md)",
+        "Trạng thái",
+        isin=SUBMISSION_STATUSES.codes,
     )
     rows_read: pl.Int64 = field("Data rows read (title, header, blank and total rows excluded)", "Số dòng đọc", ge=0)
     rows_in: pl.Int64 = field(
-        "Data rows taken into the period: rows_read, or 0 for a superseded file", "Số dòng đưa vào kỳ", ge=0
+        "Data rows taken into the period: rows_read, or 0 for a superseded or held file", "Số dòng đưa vào kỳ", ge=0
     )
     rows_accepted: pl.Int64 = field("Data rows stored in the fact tables", "Số dòng nhận", ge=0)
     rows_rejected: pl.Int64 = field("Data rows rejected by an error", "Số dòng bị loại", ge=0)
@@ -157,6 +162,19 @@ class Completeness(PeriodKeys, _CommuneKey):
     report_date: pl.Date = field("Report date of the accepted submission", "Ngày báo cáo", nullable=True)
     deadline: pl.Date = field("Deadline for the period", "Hạn nộp")
     source_file: pl.String = field("Accepted submission", "Tệp nguồn", nullable=True)
+    review_state: pl.String = field(
+        "received, approved, returned or reopened: the latest decision on the commune's submission (reviews), "
+        "received when none; null when nothing was received",
+        "Tình trạng duyệt",
+        nullable=True,
+        isin=REVIEW_STATES.codes,
+    )
+    reviewed_by: pl.String = field("Who made the latest decision", "Người duyệt", nullable=True)
+    reviewed_at: pl.Datetime("us", "UTC") = field(
+        "When the latest decision was made (UTC)", "Thời điểm duyệt", nullable=True
+    )
+    review_note: pl.String = field("The officer's comment on the latest decision", "Ý kiến cán bộ", nullable=True)
+    held_file: pl.String = field("A newer submission held for review, if any", "Tệp chờ duyệt", nullable=True)
 
     Config = SheetConfig
 
@@ -348,6 +366,22 @@ class RegistryFigures(PeriodKeys):
     Config = SheetConfig
 
 
+class Reviews(PeriodKeys, _CommuneKey):
+    """The officer's decisions on the communes' submissions, appended and never rewritten (one Parquet file per
+    decision): approved, returned (with a comment for the commune) or reopened (an approval taken back). The
+    latest decision per commune and period is its review state (docs/review.md)."""
+
+    decision: pl.String = field("approved, returned or reopened", "Quyết định", isin=REVIEW_DECISIONS.codes)
+    source_file: pl.String = field("The submission the decision applies to", "Tệp nguồn")
+    source_sha256: pl.String = field("SHA-256 of that submission: the decision holds for this content", "Mã băm tệp")
+    decided_by: pl.String = field("Who decided (name given on the command line or in the run's config)", "Người duyệt")
+    decided_at: pl.Datetime("us", "UTC") = field("When the decision was recorded (UTC)", "Thời điểm duyệt")
+    note: pl.String = field("Comment for the commune (required when returned)", "Ý kiến", nullable=True)
+    decision_id: pl.String = field("Unique id of the decision (also its file name)", "Mã quyết định")
+
+    Config = SheetConfig
+
+
 TABLES: dict[str, type[pa.DataFrameModel]] = {
     "submission_log": SubmissionLog,
     "cooperatives": Cooperatives,
@@ -366,6 +400,7 @@ TABLES: dict[str, type[pa.DataFrameModel]] = {
     "registry_history": RegistryHistory,
     "registry_warnings": RegistryWarnings,
     "registry_figures": RegistryFigures,
+    "reviews": Reviews,
 }
 
 FACT_TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {

@@ -194,14 +194,15 @@ def test_asset_graph_renders_in_headless_chromium(dagster_services: dict[str, ob
                 "--disable-quic",
             ],
         )
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page = browser.new_page(viewport={"width": 1600, "height": 1400})
         page.goto(url, wait_until="networkidle")
         skip = page.get_by_role("button", name="Skip")  # the first-visit community dialog
         if skip.count():
             skip.click()
         page.get_by_text("cooperatives", exact=True).first.wait_for(timeout=60_000)
         html = page.content()
-        # The graph draws only the nodes in view; these two sit at the top of the group's layout.
+        # The graph draws only the nodes in view; these two sit near the top of the group's layout, under the
+        # `reviews` node (communes group) that the quarter's submissions depend on.
         for name in ("cooperatives", "rejected_rows", "Asset checks", "Parquet"):
             assert name in html, name
         page.screenshot(path=str(shot))
@@ -262,4 +263,57 @@ def test_a_refresh_from_the_ui_costs_about_what_kttt_run_does(
         f"\nrefresh 2024-Q3: kttt run {cli_seconds:.1f} s, from the webserver {ui_seconds:.1f} s "
         f"(ratio {ui_seconds / cli_seconds:.2f}; target <= 2)"
     )
+    instance.dispose()
+
+
+def _wait_for_run(client: DagsterGraphQLClient, run_id: str, logs: Path) -> None:
+    deadline = time.monotonic() + 900
+    status = None
+    while time.monotonic() < deadline:
+        status = client.get_run_status(run_id)
+        if status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
+            break
+        time.sleep(3)
+    assert status == dg.DagsterRunStatus.SUCCESS, (logs / "daemon.log").read_text()[-3000:]
+
+
+def test_review_decision_launched_through_graphql_is_read_back_from_the_reviews_table(
+    dagster_services: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The `review` job with a decision in its run config, as the launchpad sends it: the decision lands in the
+    `reviews` table, the quarter is refreshed with it, and the `reviews` asset's metadata shows the state."""
+    env = dagster_services["env"]
+    monkeypatch.setenv("KTTT_PG_URL", env["KTTT_PG_URL"])
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_services["home"]))
+    instance = dg.DagsterInstance.get()
+    if "2024-Q3" not in instance.get_dynamic_partitions(PERIOD_PARTITIONS):
+        instance.add_dynamic_partitions(PERIOD_PARTITIONS, ["2024-Q3"])
+    client = DagsterGraphQLClient("127.0.0.1", port_number=dagster_services["port"])
+    logs, warehouse = Path(dagster_services["logs"]), Path(dagster_services["warehouse"])
+    tags = {"dagster/partition": "2024-Q3"}
+    if not (warehouse / "submission_log" / "2024-Q3.parquet").exists():  # the decision needs a stored quarter
+        _wait_for_run(client, client.submit_job_execution("refresh_period", tags=tags), logs)
+    config = {"action": "approve", "unit": "Thạch Liên", "by": "Cán bộ E2E", "note": "Đã kiểm tra"}
+    run_id = client.submit_job_execution("review", run_config={"ops": {"reviews": {"config": config}}}, tags=tags)
+    _wait_for_run(client, run_id, logs)
+
+    reviews = pl.scan_parquet(str(warehouse / "reviews" / "**" / "*.parquet")).collect()
+    assert reviews.height == 1
+    decision = reviews.row(0, named=True)
+    log = pl.read_parquet(warehouse / "submission_log" / "2024-Q3.parquet")
+    sha = log.filter(pl.col("source_file") == "2024/Q3/thach-lien.xlsx")["source_sha256"].item()
+    assert (decision["commune_code"], decision["decision"], decision["decided_by"]) == (
+        "18592",
+        "approved",
+        "Cán bộ E2E",
+    )
+    assert decision["source_sha256"] == sha and decision["note"] == "Đã kiểm tra" and decision["period"] == "2024-Q3"
+    completeness = pl.read_parquet(warehouse / "completeness" / "2024-Q3.parquet")
+    states = dict(completeness.select("commune_code", "review_state").iter_rows())
+    assert states["18592"] == "approved" and set(states.values()) == {"approved", "received"}
+    event = instance.get_latest_materialization_event(dg.AssetKey("reviews"))
+    assert event is not None and event.run_id == run_id
+    metadata = event.asset_materialization.metadata
+    assert metadata["decisions_recorded"].value == 1 and metadata["states"].value == {"approved": 1}
+    assert "Cán bộ E2E" in metadata["units"].value
     instance.dispose()

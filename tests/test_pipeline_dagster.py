@@ -45,6 +45,7 @@ def test_every_asset_has_description_group_and_kinds() -> None:
     assert set(keys) == {
         *ALL_TABLES,
         *REGISTRY_TABLES,
+        "reviews",
         "report",
         "feedback",
         "indicators_yearly",

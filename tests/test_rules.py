@@ -10,11 +10,12 @@ rejects the file (the commune counts as not submitted), a warning keeps the row.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,10 @@ import ingest.workbook
 from ingest.completeness import completeness
 from ingest.legacy_fonts import to_tcvn3
 from ingest.reference import load_reference
+from pipeline.review_store import append_decisions
 from schemas import vocab
 from schemas.rules import RULES
+from schemas.warehouse import Reviews, polars_schema
 from tests import builders as b
 from tests.builders import (
     PERIOD,
@@ -74,6 +77,7 @@ class Case:
     kind: str = "row_error"  # row_error, file_error, warning
     file: str = ""  # default: <id>.xlsx
     patch: dict[str, Any] = field(default_factory=dict)  # ingest.workbook limits: run alone
+    alone: bool = False  # review settings or the officer's decisions: run alone
 
     @property
     def name(self) -> str:
@@ -200,6 +204,42 @@ def support_file(folder: Path, name: str, commune: str) -> None:
 def resubmitted(folder: Path, name: str, commune: str) -> None:
     submission(folder / name, title=TITLE, commune=commune, report_date=date(2024, 10, 2))
     submission(folder / f"{name[:-5]}-lan-2.xlsx", title=TITLE, commune=commune, report_date=date(2024, 10, 9))
+
+
+def _review_setting(folder: Path, line: str) -> None:
+    """A review setting in the raw directory's ``reference/district.yaml``."""
+    (folder.parent.parent / "reference" / "district.yaml").write_text(f"name: Thạch Hà\n{line}\n", encoding="utf-8")
+
+
+def held_for_review(folder: Path, name: str, commune: str) -> None:
+    _review_setting(folder, "review: required")
+    submission(folder / name, title=TITLE, commune=commune)
+
+
+def arrived_after_lock(folder: Path, name: str, commune: str) -> None:
+    """Deadline 15/10/2024, locked 10 days later; the file arrives on 1/12/2024."""
+    _review_setting(folder, "lock_after_days: 10")
+    submission(folder / name, title=TITLE, commune=commune, mtime=datetime(2024, 12, 1, tzinfo=UTC).timestamp())
+
+
+def returned_by_officer(folder: Path, name: str, commune: str) -> None:
+    """The officer returned this very file (a decision in the warehouse beside the raw directory)."""
+    path = submission(folder / name, title=TITLE, commune=commune)
+    decision = {
+        "period": PERIOD,
+        "year": 2024,
+        "quarter": 3,
+        "commune_code": COMMUNE_OF["returned"][0],
+        "decision": "returned",
+        "source_file": f"2024/Q3/{name}",
+        "source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "decided_by": "Cán bộ Thử",
+        "decided_at": datetime(2024, 10, 20, tzinfo=UTC),
+        "note": "Thiếu HTX Thạch Liên",
+        "decision_id": "0" * 32,
+    }
+    frame = pl.DataFrame([decision], schema=polars_schema(Reviews))
+    append_decisions(folder.parent.parent.parent / "warehouse", frame)
 
 
 def uncached_formula(folder: Path, name: str, commune: str) -> None:
@@ -506,6 +546,9 @@ CASES = [
         kind="file_error",
     ),
     Case("superseded", "superseded", resubmitted, kind="warning"),
+    Case("held", "submission_held", held_for_review, kind="warning", alone=True),
+    Case("held-late", "submission_held_late", arrived_after_lock, kind="warning", alone=True),
+    Case("returned", "submission_returned", returned_by_officer, kind="file_error", alone=True),
 ]
 
 
@@ -545,12 +588,12 @@ def _build(raw: Path, cases: list[Case]) -> None:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, pl.DataFrame]]:
     raw = make_raw_dir(tmp_path_factory.mktemp("rules"))
-    _build(raw, [c for c in CASES if not c.patch])
+    _build(raw, [c for c in CASES if not c.patch and not c.alone])
     return raw, run(raw)
 
 
 def _tables_for(case: Case, batch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    if not case.patch:
+    if not case.patch and not case.alone:
         return batch
     raw = make_raw_dir(tmp_path)
     _build(raw, [case])
@@ -633,7 +676,11 @@ def test_rule(case: Case, batch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert n_facts == log["rows_accepted"]
         assert log["rows_in"] == log["rows_accepted"] + log["rows_rejected"]
     else:
-        if case.rule == "superseded":
+        if case.rule.startswith("submission_held"):
+            assert log["status"] == "held"
+            assert n_facts == 0 and log["rows_in"] == log["rows_accepted"] == 0
+            assert log["rows_read"] > 0 and log["warnings"] >= 1
+        elif case.rule == "superseded":
             assert log["status"] == "superseded"
             assert n_facts == 0
             assert log["superseded_by"] is not None
