@@ -57,6 +57,7 @@ def output_metadata(frame: pl.DataFrame) -> dict[str, object]:
 
 
 TABLE_KINDS = {"polars", "parquet"}
+"""Kinds of every asset that is a warehouse table."""
 
 
 def table_outs(

@@ -12,14 +12,12 @@ Excel stored for it, or its text when none was stored, and links are removed (a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import openpyxl
 import polars as pl
 import xlsxwriter
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, PatternFill
 
 from forms.printing import set_print_layout, set_print_layout_openpyxl
 from ingest.sheet import columns_by_name, find_header_rows
@@ -28,11 +26,16 @@ from ingest.workbook import RawSheet
 from schemas.rules import cause_first, one_line
 from schemas.sheets import SHEETS
 
-ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
-_WRAP = Alignment(wrap_text=True, vertical="top")
+if TYPE_CHECKING:  # openpyxl is imported by the marked copy only: a run writes its feedback with xlsxwriter
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+ERROR_COLOR = "FFC7CE"
+WARNING_COLOR = "FFEB9C"
 _CHARS_PER_LINE = 85  # of the message columns (width 80); a row is as tall as its longest message needs
 _LINE_HEIGHT = 15
-WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
+# The control characters XML forbids (openpyxl's ILLEGAL_CHARACTERS_RE)
+_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 PROBLEMS_SHEET = "Danh sách lỗi"
 COLUMNS = [
     ("severity", "Mức độ"),
@@ -54,7 +57,7 @@ def _sheet_key(name: str) -> str | None:
     return next((s for s in SHEETS if fold(s).replace(" ", "") == key), None)
 
 
-def _column_positions(ws: openpyxl.worksheet.worksheet.Worksheet, sheet: str) -> tuple[dict[str, int], dict[str, str]]:
+def _column_positions(ws: Worksheet, sheet: str) -> tuple[dict[str, int], dict[str, str]]:
     """Column name → 1-based column of the sheet's header, found as the pipeline finds it, and column name →
     the heading the clerk wrote there (on one line); the sheet's print layout repeats that header and the
     columns naming each row."""
@@ -88,7 +91,7 @@ def heading(sheet: str | None, column: str | None, seen: dict[tuple[str, str], s
 
 def _text(value: object) -> object:
     """Text a worksheet can hold: control characters XML forbids (NUL…) become U+FFFD instead of failing the save."""
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+    return _ILLEGAL_CHARACTERS.sub("\ufffd", value) if isinstance(value, str) else value
 
 
 def _cell(r: dict, key: str, seen: dict[tuple[str, str], str] | None = None) -> object:
@@ -109,7 +112,7 @@ def _formula_text(value: object) -> str:
     return str(text if text is not None else value)
 
 
-def _freeze(wb: openpyxl.Workbook, cached: openpyxl.Workbook) -> None:
+def _freeze(wb: Workbook, cached: Workbook) -> None:
     """Every formula of the submission becomes its stored value (or its text), every link plain text."""
     for ws in wb.worksheets:
         values = cached[ws.title] if ws.title in cached.sheetnames else None
@@ -130,6 +133,12 @@ def _freeze(wb: openpyxl.Workbook, cached: openpyxl.Workbook) -> None:
 def annotate_workbook(source: Path, problems: pl.DataFrame, out: Path) -> Path:
     """Copy `source` with each problem's cell highlighted and commented, plus a sheet listing them all; the
     submission's formulas and links are frozen to plain values first."""
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, PatternFill
+
+    error_fill, warning_fill = PatternFill("solid", fgColor=ERROR_COLOR), PatternFill("solid", fgColor=WARNING_COLOR)
+    wrap = Alignment(wrap_text=True, vertical="top")
     wb = openpyxl.load_workbook(source)
     _freeze(wb, openpyxl.load_workbook(source, data_only=True, read_only=False))
     seen: dict[tuple[str, str], str] = {}
@@ -143,7 +152,7 @@ def annotate_workbook(source: Path, problems: pl.DataFrame, out: Path) -> Path:
         for r in mine.filter(pl.col("source_row").is_not_null()).iter_rows(named=True):
             col = positions.get(r["column"] or "", 1)
             cell = ws.cell(row=r["source_row"], column=col)
-            cell.fill = ERROR_FILL if r["severity"] == "error" else WARNING_FILL
+            cell.fill = error_fill if r["severity"] == "error" else warning_fill
             text = _text(f"{r['message_vi']}\n\n{r['message_en']}")
             previous = cell.comment.text + "\n\n" if cell.comment else ""
             cell.comment = Comment(previous + text, "kttt", width=420, height=160)
@@ -154,7 +163,7 @@ def annotate_workbook(source: Path, problems: pl.DataFrame, out: Path) -> Path:
     for row in _problem_rows(problems, seen):
         ws.append(row)
         for cell in ws[ws.max_row]:
-            cell.alignment = _WRAP  # the whole message shows, on screen and on paper
+            cell.alignment = wrap  # the whole message shows, on screen and on paper
             if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
                 cell.data_type = "s"
         longest = max(len(str(v)) for v in row if v is not None) if any(v is not None for v in row) else 0

@@ -24,7 +24,8 @@ _SIGNATURE = re.compile(
     r"|ke toan|lanh dao)( |$)"
 )
 _DATE_LINE = re.compile(r"(^| )ngay( \S+)? thang( \S+)? nam( |$)")
-_MAX_SIGNATURE_CELLS = 3
+MAX_SIGNATURE_CELLS = 3
+"""A row with more filled cells than this is data unless every one of them is in an ignored column (STT, notes)."""
 
 NOTE = "ghi chú / note"
 SIGNATURE = "phần ký tên / signature block"
@@ -44,16 +45,16 @@ def non_data_reason(filled: dict[int, str], ignored: set[int], after_signature: 
     (kttt reads nothing there). `after_signature` says a signature row came earlier in the sheet: the
     signers' names under it (a few text cells) belong to the block.
     """
-    if len(filled) > _MAX_SIGNATURE_CELLS:  # a data row, as nearly every row is: decided without folding text
+    if len(filled) > MAX_SIGNATURE_CELLS:  # a data row, as nearly every row is: decided without folding text
         return NUMBER_ONLY if all(c in ignored for c in filled) else None
     texts = [v.strip() for _, v in sorted(filled.items())]
     if not texts:
         return None
     if len(texts) <= 2 and _NOTE.match(fold(texts[0])):
         return NOTE
-    if len(texts) <= _MAX_SIGNATURE_CELLS and any(is_signature(t) for t in texts):
+    if len(texts) <= MAX_SIGNATURE_CELLS and any(is_signature(t) for t in texts):
         return SIGNATURE
-    if after_signature and len(texts) <= _MAX_SIGNATURE_CELLS and not any(_has_digit(t) for t in texts):
+    if after_signature and len(texts) <= MAX_SIGNATURE_CELLS and not any(_has_digit(t) for t in texts):
         return SIGNATURE
     if all(c in ignored for c in filled):
         return NUMBER_ONLY
