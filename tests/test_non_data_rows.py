@@ -8,7 +8,10 @@ from pathlib import Path
 
 import polars as pl
 
+from ingest.columnar import cut_many
 from ingest.nondata import NOTE, NUMBER_ONLY, SIGNATURE, blank_means_no, non_data_reason
+from ingest.sheet import columns_by_name, cut_sheet
+from ingest.workbook import read_submission
 from tests import builders as b
 
 
@@ -17,13 +20,15 @@ def _with_stt(grid: list[list[object]], first_data: int = 1) -> list[list[object
     return [["STT", *grid[0]], *[[i, *row] for i, row in enumerate(grid[1:], first_data)]]
 
 
-def test_template_numbers_notes_and_signatures_are_not_data(raw_dir: Path) -> None:
+def _signed_htx(cols: list[str] | None = None) -> tuple[list[dict], list[list[object]]]:
+    """Three cooperatives ticked with "x", the template's numbered empty rows, a note and a signature block
+    (the columns of the 2024-Q3 form, or `cols`)."""
     coops = [
         b.valid_htx_row(coop_id="A1", digital_training="x"),
         b.valid_htx_row(coop_id="A2", digital_training=None),
         b.valid_htx_row(coop_id="A3", digital_training="X"),
     ]
-    htx = _with_stt(b.grid("HTX", coops))
+    htx = _with_stt(b.grid("HTX", coops, cols=cols))
     htx += [[n] for n in range(4, 11)]  # the template's numbered rows left empty (Excel rows 5-11)
     htx += [
         [],
@@ -35,6 +40,11 @@ def test_template_numbers_notes_and_signatures_are_not_data(raw_dir: Path) -> No
         [],
         [None, "Nguyễn Văn An", None, None, "Trần Thị Bình"],  # row 19
     ]
+    return coops, htx
+
+
+def test_template_numbers_notes_and_signatures_are_not_data(raw_dir: Path) -> None:
+    coops, htx = _signed_htx()
     tht = [b.valid_tht_row()]
     sheets = {
         "HTX": htx,
@@ -73,3 +83,25 @@ def test_without_an_x_a_blank_answer_stays_unanswered(raw_dir: Path) -> None:
     coops = [b.valid_htx_row(coop_id="A1"), b.valid_htx_row(coop_id="A2", digital_training=None)]
     b.submission(b.q3(raw_dir) / "thach-lien.xlsx", coops)
     assert b.run(raw_dir)["cooperatives"]["digital_training"].to_list() == [True, None]
+
+
+def test_the_columnar_cut_skips_the_same_rows_as_the_python_cut(tmp_path: Path) -> None:
+    """Both ways of cutting a sheet give the same block: the same data rows, cells, skipped rows and ticks.
+    Every column of the model is written, or the columnar cut leaves the sheet to the Python one."""
+    every = list(columns_by_name("HTX"))
+    _, htx = _signed_htx(every)
+    plain = b.grid("HTX", [b.valid_htx_row(coop_id=f"B{k}") for k in range(4)], cols=every)
+    for name, grid in (("signed", htx), ("plain", plain)):
+        path = tmp_path / f"{name}.xlsx"
+        b.write_xlsx(path, {"HTX": grid})
+        for_columns = read_submission(path, ("HTX",)).find("HTX")
+        assert for_columns is not None and for_columns.columnar
+        cut = cut_many([(for_columns, "HTX", path.name)])[0]
+        assert cut.block is not None, "the sheet was left to the Python cut"
+        python = cut_sheet(read_submission(path, ("HTX",)).find("HTX"), "HTX", path.name)
+        for attribute in ("header_row", "headers", "rows", "cells", "numeric", "raw", "skipped"):
+            assert getattr(cut.block, attribute) == getattr(python, attribute), (name, attribute)
+        assert [i.rule for i in cut.block.issues] == [i.rule for i in python.issues]
+        if name == "signed":
+            assert len(cut.block.skipped) == 12 and cut.block.cells["digital_training"] == ["x", "Không", "X"]
+    assert len(cut.block.skipped) == 0 and len(cut.block.rows) == 4
