@@ -7,7 +7,8 @@ columns, and:
 
 - the header is found by matching every distinct cell of the first rows once against the
   model's folded header keys (Python on a few hundred distinct titles), then as a join:
-  the header of a sheet is its first row matching every column of the model;
+  the header of a sheet is its first row matching every column of the standing form (the
+  columns of every period's form);
 - blank rows are a filter; a total row is told by the same rule as in `cut_sheet`, in
   Python but only for the few rows whose first filled cell starts with T or C;
 - the rows under the header that hold no data (a pre-numbered STT, a note, the signature
@@ -19,7 +20,7 @@ columns, and:
   written (`raw_values`, JSON keyed by header) are built as one string expression.
 
 A sheet is left to `cut_sheet` (its result is None here) when it needs more than that: no
-row matching every column in the first rows (two-row headers, missing or misspelt columns),
+row matching every standing column in the first rows (two-row headers, missing or misspelt columns),
 formulas saved without a value, control characters in a cell. A sheet holding text that
 could be typed in a legacy font (TCVN3, VNI) is marked `suspect`: its whole file is then cut
 in Python, with the file's fonts as context.
@@ -129,10 +130,14 @@ def _suspects(frame: pl.DataFrame, width: int) -> set[int]:
 
 
 def _headers(frame: pl.DataFrame, width: int, sheet: str) -> pl.DataFrame:
-    """The header cells of each sheet whose first rows hold a row matching every column: `_i`, `_r`, `col`
+    """The header cells of each sheet whose first rows hold a row matching every column of the standing form:
+    `_i`, `_r`, `col`
     (index), `v` (text), `name` (column matched, or null)."""
     keys = header_keys(sheet)
-    everything = len(columns_by_name(sheet))
+    # Every column of the standing form (in every period's form), not the columns of later forms: a file of an
+    # older form has none of those, and one row holding the standing form's columns is the header row that
+    # `ingest.sheet.find_header_rows` picks too (a two-row header has none of its lower columns on one row).
+    standing = [c.name for c in columns_by_name(sheet).values() if c.standing]
     region = (
         frame.filter(pl.col("_r") < HEADER_SCAN_ROWS)
         .select("_i", "_r", *(f"c{j}" for j in range(width)))
@@ -153,8 +158,8 @@ def _headers(frame: pl.DataFrame, width: int, sheet: str) -> pl.DataFrame:
     first = (
         region.filter(pl.col("name").is_not_null())
         .group_by("_i", "_r")
-        .agg(pl.col("name").n_unique().alias("n"))
-        .filter(pl.col("n") == everything)
+        .agg(pl.col("name").filter(pl.col("name").is_in(standing)).n_unique().alias("n"))
+        .filter(pl.col("n") == len(standing))
         .group_by("_i")
         .agg(pl.col("_r").min())
     )
