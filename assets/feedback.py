@@ -18,7 +18,7 @@ def feedback(
     rejected_rows: pl.DataFrame,
     submission_log: pl.DataFrame,
 ) -> dg.MaterializeResult:
-    """``warehouse/feedback/<period>/<commune>.xlsx``: for each commune with a rejected row or a warning, the list of
+    """`warehouse/feedback/<period>/<commune>.xlsx`: for each commune with a rejected row or a warning, the list of
     problems (Vietnamese first, English second, file, sheet, row, column and the values as written), ready to send
     back. The folder is replaced as a whole on every refresh."""
     period = check_partition(context.partition_key)

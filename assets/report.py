@@ -52,8 +52,8 @@ def indicators(
     metadata=definition_metadata(wh.IndicatorsRestated),
 )
 def indicators_restated(source: SubmissionSource, indicators: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    """The quarter's commune indicators summed onto today's communes (``merged_into`` of communes.csv), side by
-    side with the originals in ``indicators``."""
+    """The quarter's commune indicators summed onto today's communes (`merged_into` of communes.csv), side by
+    side with the originals in `indicators`."""
     table = restate(indicators, source.reference().communes)
     return dg.Output(table, metadata=output_metadata(table))
 
@@ -142,7 +142,7 @@ def report(
     coop_groups: pl.DataFrame,
     support_disbursements: pl.DataFrame,
 ) -> dg.MaterializeResult:
-    """The quarter's draft report under ``warehouse/report/<period>/``: Vietnamese text of part one, sections 1.2
+    """The quarter's draft report under `warehouse/report/<period>/`: Vietnamese text of part one, sections 1.2
     to 2.2, and the targets of part two (Markdown and DOCX), the appendix workbook (phụ biểu) and the charts."""
     period = check_partition(context.partition_key)
     year, _ = period_parts(period)
@@ -206,8 +206,8 @@ def indicators_yearly(indicators: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     automation_condition=dg.AutomationCondition.eager(),
 )
 def analyst_database(warehouse: WarehouseDir) -> dg.MaterializeResult:
-    """``warehouse/kttt.duckdb``: one view per table over its Parquet files, by paths relative to the warehouse
-    folder (open it from inside the folder, or ``SET file_search_path``)."""
+    """`warehouse/kttt.duckdb`: one view per table over its Parquet files, by paths relative to the warehouse
+    folder (open it from inside the folder, or `SET file_search_path`)."""
     if not is_local(warehouse.root):
         # DuckDB views over relative paths need the Parquet files on a local (or mounted) folder.
         return dg.MaterializeResult(metadata={"skipped": "the warehouse is on an object store"})

@@ -118,8 +118,8 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
     """Read, validate and split every submission of a quarter into the warehouse tables.
 
     Files are read in parallel; rows of all communes are validated together against
-    the pandera models. Rejected rows and files go to ``rejected_rows`` with the rule and
-    a Vietnamese and English message; every file gets a line in ``submission_log``.
+    the pandera models. Rejected rows and files go to `rejected_rows` with the rule and
+    a Vietnamese and English message; every file gets a line in `submission_log`.
     """
     period = context.partition_key
     files, skipped = source.files(period)
@@ -162,7 +162,7 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
     ],
 )
 def completeness_asset(context: AssetExecutionContext, source: SubmissionSource, submission_log: pl.DataFrame):
-    """Expected communes of the quarter (``communes.csv`` validity windows) and whether each reported on time."""
+    """Expected communes of the quarter (`communes.csv` validity windows) and whether each reported on time."""
     period = context.partition_key
     table = completeness(submission_log, source.reference(), period, source.deadline_days)
     yield dg.Output(

@@ -1,8 +1,8 @@
-"""``warehouse/kttt.duckdb``: one DuckDB view per warehouse table, over the Parquet files by relative path.
+"""`warehouse/kttt.duckdb`: one DuckDB view per warehouse table, over the Parquet files by relative path.
 
-The views name ``<table>/*.parquet`` relative to the warehouse folder, so the folder
-can be copied anywhere: open the database from inside it (``cd warehouse && duckdb
-kttt.duckdb``), or run ``SET file_search_path = '<folder>'`` first.
+The views name `<table>/*.parquet` relative to the warehouse folder, so the folder
+can be copied anywhere: open the database from inside it (`cd warehouse && duckdb
+kttt.duckdb`), or run `SET file_search_path = '<folder>'` first.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``kttt``: run the pipeline, check submission files, regenerate the sample district.
+"""`kttt`: run the pipeline, check submission files, regenerate the sample district.
 
     kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...] [--wait SECONDS] [--no-report]
     kttt validate FILE... [--raw DIR] [--period 2024-Q3] [--format text|json|xlsx] [--out DIR]
@@ -8,11 +8,11 @@
     kttt template --commune CODE --period 2025-Q1 [--prefill] [--out FILE]
     kttt ui [--host 127.0.0.1] [--port 3000]
 
-``run`` exits 0 whatever the submissions held (problems are in the warehouse); it
+`run` exits 0 whatever the submissions held (problems are in the warehouse); it
 exits 1 only when the pipeline itself failed (including when the warehouse cannot be
 written: disk full, read-only), 2 on a wrong argument, and 3 when another run of the
-same period held the warehouse for longer than ``--wait`` seconds (nothing written).
-``validate`` exits 1 when a file has errors, so a clerk (or a script) knows the file
+same period held the warehouse for longer than `--wait` seconds (nothing written).
+`validate` exits 1 when a file has errors, so a clerk (or a script) knows the file
 would lose rows.
 """
 
@@ -38,7 +38,7 @@ def _dir(value: str | None, env: str, default: str) -> Path:
 
 
 def _location(value: str | None, env: str, default: str) -> str:
-    """A folder made absolute, or an object-store URL (``s3://…``) kept as it is."""
+    """A folder made absolute, or an object-store URL (`s3://…`) kept as it is."""
     chosen = value or os.environ.get(env) or default
     return chosen if "://" in chosen else str(Path(chosen).resolve())
 
@@ -140,7 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check files as the pipeline would and print every problem; only ``--format xlsx`` writes (marked copies)."""
+    """Check files as the pipeline would and print every problem; only `--format xlsx` writes (marked copies)."""
     from ingest.check import check_files
     from ingest.reference import load_reference
 
@@ -189,7 +189,7 @@ def _print_problems(log: pl.DataFrame, problems: pl.DataFrame) -> None:
 
 
 def _write_marked(paths: list[Path], raw: Path, problems: pl.DataFrame, out_dir: Path | None) -> None:
-    """For each file, ``<name>.kiem-tra.xlsx``: the workbook with its faulty cells marked (a list for CSV)."""
+    """For each file, `<name>.kiem-tra.xlsx`: the workbook with its faulty cells marked (a list for CSV)."""
     from forms.annotate import annotate_workbook, write_feedback
     from ingest.check import describe_file
 
@@ -292,11 +292,11 @@ DEFAULT_UI_HOST = "127.0.0.1"
 
 
 def ui_command(host: str | None = None, port: int = 3000) -> tuple[list[str], dict[str, str]]:
-    """The ``dagster dev`` command line and environment of ``kttt ui``.
+    """The `dagster dev` command line and environment of `kttt ui`.
 
-    The host is ``host``, else ``$KTTT_UI_HOST``, else 127.0.0.1 (always passed
-    explicitly, never left to Dagster's default); ``DAGSTER_HOME`` defaults to the
-    repository's ``.dagster_home``.
+    The host is `host`, else `$KTTT_UI_HOST`, else 127.0.0.1 (always passed
+    explicitly, never left to Dagster's default); `DAGSTER_HOME` defaults to the
+    repository's `.dagster_home`.
     """
     chosen = host or os.environ.get(UI_HOST_ENV) or DEFAULT_UI_HOST
     env = {**os.environ, "DAGSTER_HOME": os.environ.get("DAGSTER_HOME") or str(REPO / ".dagster_home")}
@@ -305,7 +305,7 @@ def ui_command(host: str | None = None, port: int = 3000) -> tuple[list[str], di
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    """Start the Dagster UI and daemon (``dagster dev``) on 127.0.0.1 unless ``--host`` or ``$KTTT_UI_HOST`` says."""
+    """Start the Dagster UI and daemon (`dagster dev`) on 127.0.0.1 unless `--host` or `$KTTT_UI_HOST` says."""
     argv, env = ui_command(args.host, args.port)
     host = argv[argv.index("-h") + 1]
     print(say("ui_starting", host=host, port=args.port, home=env["DAGSTER_HOME"]), file=sys.stderr, flush=True)
@@ -375,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``kttt`` command."""
+    """Entry point of the `kttt` command."""
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

@@ -29,7 +29,7 @@ ASSETS = PERIOD_ASSETS + YEARLY_ASSETS
 
 
 def build_resources(raw_dir: str | None = None, warehouse_dir: str | None = None) -> dict[str, object]:
-    """Resources for a raw and a warehouse directory (defaults: environment, then ``raw/`` and ``warehouse/``)."""
+    """Resources for a raw and a warehouse directory (defaults: environment, then `raw/` and `warehouse/`)."""
     warehouse = warehouse_dir or env_or(WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
     return {
         "source": SubmissionSource(raw_dir=raw_dir or env_or(RAW_ENV, DEFAULT_RAW)),

@@ -13,12 +13,12 @@ from pipeline.storage import read_table, table_path, write_atomic
 
 
 class ParquetWarehouse(dg.ConfigurableIOManager):
-    """Writes each asset partition to ``<base_dir>/<asset>/<period>.parquet`` atomically, and reads it back.
+    """Writes each asset partition to `<base_dir>/<asset>/<period>.parquet` atomically, and reads it back.
 
-    ``base_dir`` is a local folder or an object-store URL (``s3://bucket/warehouse``).
+    `base_dir` is a local folder or an object-store URL (`s3://bucket/warehouse`).
     While a run's step uses it, the step holds the period's lock of the warehouse
-    (:mod:`pipeline.locks`), waiting up to ``lock_wait_seconds`` for another run of the
-    same period (for example a ``kttt run`` started by hand) to finish.
+    (`pipeline.locks`), waiting up to `lock_wait_seconds` for another run of the
+    same period (for example a `kttt run` started by hand) to finish.
     """
 
     base_dir: str
@@ -26,7 +26,7 @@ class ParquetWarehouse(dg.ConfigurableIOManager):
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[ParquetWarehouse]:
-        """Hold the lock of the run's period (``yearly`` for a run without one) while the step runs."""
+        """Hold the lock of the run's period (`yearly` for a run without one) while the step runs."""
         run = context.run
         if run is None:
             yield self
@@ -46,7 +46,7 @@ class ParquetWarehouse(dg.ConfigurableIOManager):
         return key.path[-1]
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
-        """Replace the partition's file with ``obj``."""
+        """Replace the partition's file with `obj`."""
         partition = context.partition_key if context.has_partition_key else None
         path = table_path(self.base_dir, self._table(context.asset_key), partition)
         write_atomic(obj, path, self.base_dir)

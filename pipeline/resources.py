@@ -20,7 +20,7 @@ DEFAULT_WAREHOUSE = "warehouse"
 
 
 class SubmissionSource(dg.ConfigurableResource):
-    """The raw directory: ``reference/`` plus one folder per quarter (``<YYYY>/Q<n>/``)."""
+    """The raw directory: `reference/` plus one folder per quarter (`<YYYY>/Q<n>/`)."""
 
     raw_dir: str
     deadline_days: int | None = None
@@ -39,12 +39,12 @@ class SubmissionSource(dg.ConfigurableResource):
         return period_files(self.root, period)
 
     def reference(self) -> Reference:
-        """District, communes and targets from ``reference/``."""
+        """District, communes and targets from `reference/`."""
         return load_reference(self.root)
 
 
 def env_or(name: str, default: str) -> str | dg.EnvVar:
-    """``EnvVar(name)`` when the variable is set (shown as such in the UI), else ``default``."""
+    """`EnvVar(name)` when the variable is set (shown as such in the UI), else `default`."""
     return dg.EnvVar(name) if os.environ.get(name) else default
 
 

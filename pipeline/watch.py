@@ -29,7 +29,7 @@ def _reference_files(raw_dir: Path) -> list[Path]:
 
 
 def content_digest(raw_dir: Path, period: str) -> str:
-    """Digest of the submissions' contents (names and SHA-256) and of ``reference/``, independent of file times.
+    """Digest of the submissions' contents (names and SHA-256) and of `reference/`, independent of file times.
 
     A change to communes.csv or targets.csv changes every period's digest: all are refreshed.
     """
@@ -43,7 +43,7 @@ def content_digest(raw_dir: Path, period: str) -> str:
 
 
 def changed_periods(raw_dir: Path, cursor: str | None) -> tuple[list[tuple[str, str]], str]:
-    """Periods whose content changed since ``cursor``, with their new content digest, and the new cursor.
+    """Periods whose content changed since `cursor`, with their new content digest, and the new cursor.
 
     The cursor (JSON) keeps, per period, the stat digest and the content digest; the
     content is hashed again only when the stat digest moved, and a period is reported

@@ -1,6 +1,6 @@
 """What the command line says to people, Vietnamese first, English second: the one catalogue of these texts.
 
-Problems found in submissions have their own catalogue (:mod:`schemas.rules`).
+Problems found in submissions have their own catalogue (`schemas.rules`).
 """
 
 from __future__ import annotations
@@ -105,6 +105,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def say(key: str, **fields: object) -> str:
-    """A message on one line: ``Vietnamese / English``."""
+    """A message on one line: `Vietnamese / English`."""
     vi, en = MESSAGES[key]
     return f"{vi.format(**fields)} / {en.format(**fields)}"
