@@ -8,8 +8,9 @@ from contextlib import contextmanager
 import dagster as dg
 import polars as pl
 
-from pipeline.locks import DEFAULT_WAIT, lock_key, period_lock
+from pipeline.locks import DEFAULT_WAIT, Holder, lock_key, period_lock
 from pipeline.storage import read_table, table_path, write_atomic
+from schemas.messages import say
 
 
 class ParquetWarehouse(dg.ConfigurableIOManager):
@@ -32,14 +33,19 @@ class ParquetWarehouse(dg.ConfigurableIOManager):
             yield self
             return
         key = lock_key(run.tags.get("dagster/partition"))
+        command = f"dagster run {run.run_id}"
 
-        def waiting(holder: object) -> None:
-            if context.log is not None:
-                context.log.warning(f"Waiting for the lock of {key} on {self.base_dir}: {holder}")
+        def waiting(holder: Holder) -> None:
+            if context.log is None:
+                return
+            if holder.command == command:
+                # Another step of this very run is writing the period: steps take turns, nothing is stuck.
+                context.log.debug(f"{key}: this step starts when the step of the same run writing it is done")
+                return
+            fields = {"period": key, "warehouse": self.base_dir, "wait": f"{self.lock_wait_seconds:g}"}
+            context.log.warning(say("lock_waiting", holder=f"{holder.command}, {holder.describe()}", **fields))
 
-        with period_lock(
-            self.base_dir, key, wait=self.lock_wait_seconds, on_wait=waiting, command=f"dagster run {run.run_id}"
-        ):
+        with period_lock(self.base_dir, key, wait=self.lock_wait_seconds, on_wait=waiting, command=command):
             yield self
 
     def _table(self, key: dg.AssetKey) -> str:

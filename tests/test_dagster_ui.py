@@ -1,0 +1,68 @@
+"""What an operator of the Dagster UI sees: run logs, check results, metadata; through the real Dagster machinery."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.utils import make_new_run_id
+
+from pipeline.definitions import ASSETS, build_resources
+from pipeline.partitions import PERIOD_PARTITIONS
+from tests.conftest import REPO
+
+HOLD = """
+import sys, time
+from pipeline.locks import period_lock
+with period_lock(sys.argv[1], sys.argv[2], command=sys.argv[3]):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[4]))
+"""
+
+
+def _hold_lock(warehouse: Path, key: str, command: str, seconds: float) -> subprocess.Popen[str]:
+    """Another process holding a period's lock, as another step or run would."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(warehouse), key, command, str(seconds)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def _ingest(raw: Path, warehouse: Path, instance: dg.DagsterInstance, run_id: str) -> dg.ExecuteInProcessResult:
+    job = dg.define_asset_job("ingest_only", selection=dg.AssetSelection.assets(ASSETS[0]))
+    defs = dg.Definitions(assets=ASSETS, jobs=[job], resources=build_resources(str(raw), str(warehouse)))
+    return defs.get_job_def("ingest_only").execute_in_process(partition_key="2024-Q3", instance=instance, run_id=run_id)
+
+
+def _messages(instance: dg.DagsterInstance, run_id: str, level: int) -> list[str]:
+    return [e.user_message for e in instance.all_logs(run_id) if e.level >= level and e.user_message]
+
+
+@pytest.mark.parametrize("same_run", [True, False])
+def test_a_step_waiting_for_its_own_run_is_not_reported_as_waiting(
+    sample_raw: Path, tmp_path: Path, same_run: bool
+) -> None:
+    warehouse = tmp_path / "wh"
+    run_id = make_new_run_id()
+    holder = f"dagster run {run_id}" if same_run else "kttt run"
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(PERIOD_PARTITIONS, ["2024-Q3"])
+        proc = _hold_lock(warehouse, "2024-Q3", holder, 1.5)
+        try:
+            assert _ingest(sample_raw, warehouse, instance, run_id).success
+        finally:
+            proc.wait(timeout=30)
+        warnings = [m for m in _messages(instance, run_id, logging.WARNING) if "2024-Q3" in m]
+    if same_run:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and "kttt run" in warnings[0]
+        assert "waiting for another run of this period" in warnings[0]
