@@ -30,6 +30,7 @@ def feedback(
         written = write_commune_feedback(local, problems, names, period)
     return dg.MaterializeResult(
         metadata={
+            "period": period,
             "folder": dg.MetadataValue.path(str(out_dir)),
             "workbooks": len(written),
             "files": ", ".join(p.name for p in written[:30]),

@@ -41,7 +41,7 @@ def indicators(
     if previous is None:
         context.log.info(f"No cooperatives stored for {previous_period(period)}: no quarter-on-quarter changes")
     table = compute_indicators({"cooperatives": cooperatives, "coop_groups": coop_groups}, period, previous)
-    return dg.Output(table, metadata=output_metadata(table))
+    return dg.Output(table, metadata=output_metadata(table, period))
 
 
 @dg.asset(
@@ -51,11 +51,13 @@ def indicators(
     description=describe(wh.IndicatorsRestated),
     metadata=definition_metadata(wh.IndicatorsRestated),
 )
-def indicators_restated(source: SubmissionSource, indicators: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+def indicators_restated(
+    context: AssetExecutionContext, source: SubmissionSource, indicators: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
     """The quarter's commune indicators summed onto today's communes (`merged_into` of communes.csv), side by
     side with the originals in `indicators`."""
     table = restate(indicators, source.reference().communes)
-    return dg.Output(table, metadata=output_metadata(table))
+    return dg.Output(table, metadata=output_metadata(table, context.partition_key))
 
 
 FIGURES_TRACED = dg.AssetCheckSpec(
@@ -72,7 +74,7 @@ PCT_SUM = dg.AssetCheckSpec(
 )
 
 
-def traced_check(figures: pl.DataFrame, sources: pl.DataFrame) -> dg.AssetCheckResult:
+def traced_check(period: str, figures: pl.DataFrame, sources: pl.DataFrame) -> dg.AssetCheckResult:
     """Fail when a figure with a non-zero value has no source row."""
     traced = set(sources["figure_id"].unique().to_list())
     untraced = figures.filter((pl.col("value").fill_null(0) != 0) & ~pl.col("figure_id").is_in(list(traced)))
@@ -81,11 +83,15 @@ def traced_check(figures: pl.DataFrame, sources: pl.DataFrame) -> dg.AssetCheckR
         asset_key="report_figures",
         passed=untraced.is_empty(),
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"figures": figures.height, "untraced": ", ".join(untraced["figure_id"].to_list()[:20])},
+        metadata={
+            "period": period,
+            "figures": figures.height,
+            "untraced": ", ".join(untraced["figure_id"].to_list()[:20]),
+        },
     )
 
 
-def pct_check(figures: pl.DataFrame) -> dg.AssetCheckResult:
+def pct_check(period: str, figures: pl.DataFrame) -> dg.AssetCheckResult:
     """Fail when the rating percentages do not sum to 100.00."""
     pct = figures.filter(pl.col("figure_id").str.contains(r"^htx\.rating\..*\.pct$"))["value"].fill_null(0).sum()
     return dg.AssetCheckResult(
@@ -93,7 +99,7 @@ def pct_check(figures: pl.DataFrame) -> dg.AssetCheckResult:
         asset_key="report_figures",
         passed=round(pct, 6) in (0.0, 100.0),
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"sum": pct},
+        metadata={"period": period, "sum": pct},
     )
 
 
@@ -116,10 +122,10 @@ def figures(
     period = context.partition_key
     tables = {"cooperatives": cooperatives, "coop_groups": coop_groups, "support_disbursements": support_disbursements}
     result = compute_figures(tables, period, source.reference().targets)
-    yield dg.Output(result.figures, output_name="report_figures", metadata=output_metadata(result.figures))
-    yield dg.Output(result.sources, output_name="figure_sources", metadata=output_metadata(result.sources))
-    yield traced_check(result.figures, result.sources)
-    yield pct_check(result.figures)
+    yield dg.Output(result.figures, output_name="report_figures", metadata=output_metadata(result.figures, period))
+    yield dg.Output(result.sources, output_name="figure_sources", metadata=output_metadata(result.sources, period))
+    yield traced_check(period, result.figures, result.sources)
+    yield pct_check(period, result.figures)
 
 
 def _image_markdown(path: Path, caption: str) -> str:
@@ -160,6 +166,7 @@ def report(
         text = files.markdown.read_text(encoding="utf-8")
     return dg.MaterializeResult(
         metadata={
+            "period": period,
             "folder": dg.MetadataValue.path(str(out_dir)),
             "docx": dg.MetadataValue.path(str(out_dir / files.docx.name)),
             "appendix": dg.MetadataValue.path(str(out_dir / files.appendix.name)),

@@ -12,6 +12,7 @@ import pytest
 from dagster._core.utils import make_new_run_id
 
 from pipeline.definitions import ASSETS, build_resources
+from pipeline.jobs import PERIOD_SELECTION
 from pipeline.partitions import PERIOD_PARTITIONS
 from tests.conftest import REPO
 
@@ -66,3 +67,56 @@ def test_a_step_waiting_for_its_own_run_is_not_reported_as_waiting(
     else:
         assert len(warnings) == 1 and "kttt run" in warnings[0]
         assert "waiting for another run of this period" in warnings[0]
+
+
+def _checked_run(raw: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(PERIOD_PARTITIONS, ["2024-Q3"])
+    selection = PERIOD_SELECTION - dg.AssetSelection.assets("report", "feedback")
+    return dg.materialize(
+        ASSETS,
+        selection=selection,
+        partition_key="2024-Q3",
+        instance=instance,
+        resources=build_resources(str(raw), str(warehouse)),
+    )
+
+
+def _log_metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
+    (log,) = [
+        m for m in result.asset_materializations_for_node("period_submissions") if m.asset_key.path == ["submission_log"]
+    ]
+    return {k: v.value for k, v in log.metadata.items()}
+
+
+def test_a_quarter_without_an_accepted_file_fails_an_error_check_naming_it(sample_raw: Path, tmp_path: Path) -> None:
+    folder = sample_raw / "2024" / "Q3"
+    for path in folder.glob("*.xlsx"):
+        if not path.name.startswith("_"):
+            path.write_bytes(b"not a workbook")
+    (folder / "~$thach-lien.xlsx").write_bytes(b"lock")  # an office lock file: skipped
+    result = _checked_run(sample_raw, tmp_path / "wh")
+    assert result.success  # bad data never fails the run
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert {name: e.metadata["period"].value for name, e in evaluations.items()} == dict.fromkeys(evaluations, "2024-Q3")
+    assert len(evaluations) == 7
+    accepted = evaluations["files_accepted"]
+    assert not accepted.passed and accepted.severity == dg.AssetCheckSeverity.ERROR
+    assert accepted.metadata["commune_files"].value == 22 and accepted.metadata["accepted"].value == 0
+    meta = _log_metadata(result)
+    assert meta["period"] == "2024-Q3"
+    assert (meta["files_accepted"], meta["files_rejected"], meta["files_superseded"]) == (1, 22, 0)  # the district's
+    assert meta["files_skipped"] == 1
+    assert meta["skipped"].startswith("- ") and "~$thach-lien.xlsx" in meta["skipped"]
+
+
+def test_a_good_quarter_passes_its_checks_and_lists_no_empty_skipped_bullet(sample_raw: Path, tmp_path: Path) -> None:
+    result = _checked_run(sample_raw, tmp_path / "wh")
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert evaluations["files_accepted"].passed and evaluations["files_accepted"].metadata["accepted"].value == 22
+    meta = _log_metadata(result)
+    assert (meta["files_total"], meta["files_accepted"], meta["files_rejected"], meta["files_skipped"]) == (23, 23, 0, 0)
+    assert "skipped" not in meta
+    for node in ("completeness", "indicators", "figures"):
+        for m in result.asset_materializations_for_node(node):
+            assert m.metadata["period"].value == "2024-Q3", m.asset_key
