@@ -83,9 +83,8 @@ def _checked_run(raw: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
 
 
 def _log_metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
-    (log,) = [
-        m for m in result.asset_materializations_for_node("period_submissions") if m.asset_key.path == ["submission_log"]
-    ]
+    found = result.asset_materializations_for_node("period_submissions")
+    (log,) = [m for m in found if m.asset_key.path == ["submission_log"]]
     return {k: v.value for k, v in log.metadata.items()}
 
 
@@ -98,7 +97,8 @@ def test_a_quarter_without_an_accepted_file_fails_an_error_check_naming_it(sampl
     result = _checked_run(sample_raw, tmp_path / "wh")
     assert result.success  # bad data never fails the run
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert {name: e.metadata["period"].value for name, e in evaluations.items()} == dict.fromkeys(evaluations, "2024-Q3")
+    periods = {name: e.metadata["period"].value for name, e in evaluations.items()}
+    assert periods == dict.fromkeys(evaluations, "2024-Q3")
     assert len(evaluations) == 7
     accepted = evaluations["files_accepted"]
     assert not accepted.passed and accepted.severity == dg.AssetCheckSeverity.ERROR
@@ -115,7 +115,8 @@ def test_a_good_quarter_passes_its_checks_and_lists_no_empty_skipped_bullet(samp
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert evaluations["files_accepted"].passed and evaluations["files_accepted"].metadata["accepted"].value == 22
     meta = _log_metadata(result)
-    assert (meta["files_total"], meta["files_accepted"], meta["files_rejected"], meta["files_skipped"]) == (23, 23, 0, 0)
+    counts = (meta["files_total"], meta["files_accepted"], meta["files_rejected"], meta["files_skipped"])
+    assert counts == (23, 23, 0, 0)
     assert "skipped" not in meta
     for node in ("completeness", "indicators", "figures"):
         for m in result.asset_materializations_for_node(node):
