@@ -296,10 +296,12 @@ def ui_command(host: str | None = None, port: int = 3000) -> tuple[list[str], di
 
     The host is `host`, else `$KTTT_UI_HOST`, else 127.0.0.1 (always passed
     explicitly, never left to Dagster's default); `DAGSTER_HOME` defaults to the
-    repository's `.dagster_home`.
+    repository's `.dagster_home` (`pipeline.instance`, where `kttt run` records its runs too).
     """
+    from pipeline.instance import dagster_home
+
     chosen = host or os.environ.get(UI_HOST_ENV) or DEFAULT_UI_HOST
-    env = {**os.environ, "DAGSTER_HOME": os.environ.get("DAGSTER_HOME") or str(REPO / ".dagster_home")}
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home())}
     argv = [sys.executable, "-m", "dagster", "dev", "-h", chosen, "-p", str(port), "-w", str(REPO / "workspace.yaml")]
     return argv, env
 

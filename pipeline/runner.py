@@ -9,7 +9,6 @@ there are left as they were.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import dagster as dg
 from dagster._utils.error import SerializableErrorInfo
 
 from pipeline.definitions import ASSETS, build_resources
+from pipeline.instance import instance_for_run
 from pipeline.jobs import PERIOD_SELECTION, YEARLY_SELECTION
 from pipeline.locks import DEFAULT_WAIT, YEARLY, Holder, LockRefusedError, period_lock
 from pipeline.partitions import PERIOD_PARTITIONS
@@ -40,13 +40,6 @@ class PeriodRun:
     """Not run: another run of the period held the lock for longer than the run would wait."""
     storage_error: str | None = None
     """The warehouse could not be written (the bilingual message), when that is why the run failed."""
-
-
-def instance_for_run() -> dg.DagsterInstance:
-    """The persistent instance of `DAGSTER_HOME` when set (runs show in the UI), else an ephemeral one."""
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
 
 
 def register_periods(instance: dg.DagsterInstance, periods: list[str]) -> None:
