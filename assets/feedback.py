@@ -5,12 +5,13 @@ import polars as pl
 from dagster import AssetExecutionContext
 
 from forms.feedback import write_commune_feedback
+from pipeline.conditions import QUARTER_FOLLOWS
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource, WarehouseDir
 from pipeline.storage import check_partition, replaced_folder
 
 
-@dg.asset(group_name="communes", kinds={"xlsx"}, partitions_def=period_partitions)
+@dg.asset(group_name="communes", kinds={"xlsx"}, partitions_def=period_partitions, automation_condition=QUARTER_FOLLOWS)
 def feedback(
     context: AssetExecutionContext,
     source: SubmissionSource,

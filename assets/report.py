@@ -10,6 +10,7 @@ from dagster import AssetExecutionContext
 
 from assets.metadata import definition_metadata, describe, output_metadata, table_outs
 from pipeline.analyst_db import write_analyst_database
+from pipeline.conditions import QUARTER_FOLLOWS, YEARLY_FOLLOWS
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource, WarehouseDir
 from pipeline.storage import WarehouseWriteError, check_partition, is_local, replaced_folder
@@ -31,6 +32,7 @@ FACTS = ("cooperatives", "coop_groups", "support_disbursements")
     partitions_def=period_partitions,
     description=describe(wh.Indicators),
     metadata=definition_metadata(wh.Indicators),
+    automation_condition=QUARTER_FOLLOWS,
 )
 def indicators(
     context: AssetExecutionContext, warehouse: WarehouseDir, cooperatives: pl.DataFrame, coop_groups: pl.DataFrame
@@ -50,6 +52,7 @@ def indicators(
     partitions_def=period_partitions,
     description=describe(wh.IndicatorsRestated),
     metadata=definition_metadata(wh.IndicatorsRestated),
+    automation_condition=QUARTER_FOLLOWS,
 )
 def indicators_restated(
     context: AssetExecutionContext, source: SubmissionSource, indicators: pl.DataFrame
@@ -105,7 +108,7 @@ def pct_check(period: str, figures: pl.DataFrame) -> dg.AssetCheckResult:
 
 @dg.multi_asset(
     name="figures",
-    outs=table_outs(("report_figures", "figure_sources"), GROUP),
+    outs=table_outs(("report_figures", "figure_sources"), GROUP, QUARTER_FOLLOWS),
     ins={name: dg.AssetIn() for name in FACTS},
     partitions_def=period_partitions,
     check_specs=[FIGURES_TRACED, PCT_SUM],
@@ -137,6 +140,7 @@ def _image_markdown(path: Path, caption: str) -> str:
     group_name=GROUP,
     kinds={"docx", "xlsx", "markdown"},
     partitions_def=period_partitions,
+    automation_condition=QUARTER_FOLLOWS,
     ins={"report_figures": dg.AssetIn(), **{name: dg.AssetIn() for name in FACTS}},
 )
 def report(
@@ -182,7 +186,7 @@ def report(
     kinds=KINDS,
     description=describe(wh.IndicatorsYearly),
     metadata=definition_metadata(wh.IndicatorsYearly),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=YEARLY_FOLLOWS,
 )
 def indicators_yearly(indicators: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     """Yearly indicators from every stored quarter: a corrected quarter makes this asset stale and refreshes it."""
@@ -210,7 +214,7 @@ def indicators_yearly(indicators: pl.DataFrame) -> dg.Output[pl.DataFrame]:
         "registry_warnings",
         "registry_figures",
     ],
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=YEARLY_FOLLOWS,
 )
 def analyst_database(warehouse: WarehouseDir) -> dg.MaterializeResult:
     """`warehouse/kttt.duckdb`: one view per table over its Parquet files, by paths relative to the warehouse

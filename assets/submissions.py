@@ -12,6 +12,7 @@ from assets.metadata import definition_metadata, describe, output_metadata, tabl
 from ingest.completeness import ACCEPTED, completeness
 from ingest.discover import skip_reason
 from ingest.period import process_period
+from pipeline.conditions import QUARTER_FOLLOWS
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource
 from schemas import warehouse as wh
@@ -198,6 +199,7 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
     partitions_def=period_partitions,
     description=describe(wh.Completeness),
     metadata=definition_metadata(wh.Completeness),
+    automation_condition=QUARTER_FOLLOWS,
     check_specs=[
         dg.AssetCheckSpec(
             "all_communes_reported",

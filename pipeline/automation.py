@@ -66,3 +66,16 @@ def raw_files_sensor(
 def period_partitions_add(periods: list[str]) -> dg.AddDynamicPartitionsRequest:
     """A request adding quarters to the period partitions."""
     return dg.AddDynamicPartitionsRequest(partitions_def_name=PERIOD_PARTITIONS, partition_keys=periods)
+
+
+follow_refreshes = dg.AutomationConditionSensorDefinition(
+    "follow_refreshes",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    emit_backfills=False,
+    description=(
+        "Refreshes what depends on a changed quarter: the rest of that quarter after one of its tables was "
+        "materialized alone, then the yearly indicators and the DuckDB views after any quarter's run."
+    ),
+)

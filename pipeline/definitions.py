@@ -8,7 +8,7 @@ from assets.feedback import feedback
 from assets.registry import cooperative_registry
 from assets.report import analyst_database, figures, indicators, indicators_restated, indicators_yearly, report
 from assets.submissions import completeness_asset, period_submissions
-from pipeline.automation import quarterly_refresh, raw_files_sensor
+from pipeline.automation import follow_refreshes, quarterly_refresh, raw_files_sensor
 from pipeline.io_manager import ParquetWarehouse
 from pipeline.jobs import refresh_period, refresh_yearly
 from pipeline.resources import (
@@ -42,6 +42,6 @@ defs = dg.Definitions(
     assets=ASSETS,
     jobs=[refresh_period, refresh_yearly],
     schedules=[quarterly_refresh],
-    sensors=[raw_files_sensor],
+    sensors=[raw_files_sensor, follow_refreshes],
     resources=build_resources(),
 )
