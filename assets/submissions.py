@@ -4,6 +4,8 @@ One step reads and validates every file of a period (never one step per commune)
 so the assets of a period are produced together by one multi-asset.
 """
 
+from collections.abc import Callable
+
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
@@ -12,6 +14,7 @@ from assets.metadata import definition_metadata, describe, output_metadata, tabl
 from ingest.completeness import ACCEPTED, completeness
 from ingest.discover import skip_reason
 from ingest.period import process_period
+from ingest.progress import listening
 from pipeline.conditions import QUARTER_FOLLOWS
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource
@@ -150,6 +153,19 @@ def accepted_files(period: str, log: pl.DataFrame) -> dg.AssetCheckResult:
     )
 
 
+def read_logger(context: AssetExecutionContext, period: str) -> Callable[[int, int], None]:
+    """Tell the run's log how reading goes, at each tenth of the files."""
+    last = [-1]
+
+    def told(done: int, total: int) -> None:
+        step = 10 * done // max(total, 1)
+        if done and (step > last[0] or done == total):
+            last[0] = step
+            context.log.info(say("files_read", done=done, total=total) + f" ({period})")
+
+    return told
+
+
 @dg.multi_asset(
     name="period_submissions",
     outs=table_outs(PERIOD_TABLES, GROUP),
@@ -171,7 +187,8 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
     ]
     for line in skipped_lines:
         context.log.warning(line)
-    result = process_period(files, source.reference(), period)
+    with listening(read_logger(context, period)):
+        result = process_period(files, source.reference(), period)
     tables = result.tables
     context.log.info(
         f"{period}: {len(files)} files, {tables['cooperatives'].height} cooperatives, "

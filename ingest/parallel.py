@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from ingest.discover import SubmissionFile
+from ingest.progress import files_read
 from ingest.submission import FileState, read_file
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ def read_files(files: list[SubmissionFile], workers: int | None = None) -> list[
     """:func:`ingest.submission.read_file` on every file, in order, across ``worker_count`` processes."""
     n = worker_count(len(files), workers)
     if n <= 1:
-        return [read_file(f) for f in files]
+        return _counted((read_file(f) for f in files), len(files))
     chunk = max(1, len(files) // (n * 8))
     pool: ProcessPoolExecutor | None = None
     try:
@@ -75,7 +77,17 @@ def read_files(files: list[SubmissionFile], workers: int | None = None) -> list[
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         log.warning("reading %d files in one process: the process pool failed (%s)", len(files), exc)
-        return [read_file(f) for f in files]
+        return _counted((read_file(f) for f in files), len(files))
     with pool:
         # A reader that dies later is not retried here: the same file would take this process down with it.
-        return list(pool.map(read_file, files, chunksize=chunk))
+        return _counted(pool.map(read_file, files, chunksize=chunk), len(files))
+
+
+def _counted(states: Iterable[FileState], total: int) -> list[FileState]:
+    """The states in a list, telling `ingest.progress` as each one arrives."""
+    out: list[FileState] = []
+    files_read(0, total)
+    for state in states:
+        out.append(state)
+        files_read(len(out), total)
+    return out

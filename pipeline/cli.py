@@ -1,6 +1,6 @@
 """`kttt`: run the pipeline, check submission files, regenerate the sample district.
 
-    kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...] [--wait SECONDS] [--no-report]
+    kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...] [--wait SECONDS] [--no-report] [--all]
     kttt validate FILE... [--raw DIR] [--period 2024-Q3] [--format text|json|xlsx] [--out DIR]
     kttt sample [--raw DIR] [--later]
     kttt history TAX_CODE_OR_NAME [--warehouse DIR]
@@ -43,7 +43,13 @@ def _location(value: str | None, env: str, default: str) -> str:
     return chosen if "://" in chosen else str(Path(chosen).resolve())
 
 
-def _print_summary(warehouse: str, periods: list[str]) -> None:
+def _has_problem(row: dict) -> bool:
+    return row["status"] != "accepted" or row["rows_rejected"] > 0 or row["warnings"] > 0
+
+
+def _print_summary(warehouse: str, periods: list[str], show_all: bool = False) -> None:
+    """Per quarter: communes submitted, files by status, then the files with a problem (every file with
+    `show_all`); the full table is always in `submission_log`."""
     from pipeline.storage import read_table
 
     try:
@@ -65,13 +71,30 @@ def _print_summary(warehouse: str, periods: list[str]) -> None:
                 on_time=int(c["on_time"].sum()),
             )
         )
-        print("  " + say("summary_header"))
-        for r in rows.iter_rows(named=True):
+        status = rows["status"]
+        print(
+            "  "
+            + say(
+                "summary_files",
+                accepted=int((status == "accepted").sum()),
+                with_errors=int((status == "accepted_with_errors").sum()),
+                rejected=int((status == "rejected").sum()),
+                superseded=int((status == "superseded").sum()),
+            )
+        )
+        shown = [r for r in rows.iter_rows(named=True) if show_all or _has_problem(r)]
+        if shown:
+            print("  " + say("summary_header"))
+        elif not show_all:
+            print("  " + say("summary_no_problem"))
+        for r in shown:
             name = names.get(r["commune_code"], r["commune_code"] or "-")
             print(
                 f"  {name:<22} {r['source_file'].split('/')[-1]:<34} {r['status']:<21} "
                 f"{r['rows_accepted']:>8} {r['rows_rejected']:>8} {r['warnings']:>8}"
             )
+        if not show_all and shown:
+            print("  " + say("summary_problems_only", shown=len(shown), total=rows.height))
         missing = c.filter(~pl.col("submitted"))["commune_name"].to_list()
         if missing:
             print("  " + say("not_submitted", names=", ".join(missing)))
@@ -92,7 +115,10 @@ def _reference_problem(raw: Path) -> str | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialize all assets for the chosen periods (default: every quarter folder)."""
+    from ingest.progress import listening
+    from pipeline.console import FileProgress
     from pipeline.resources import SubmissionSource
+    from pipeline.runlog import details_to_log
     from pipeline.runner import run_periods
 
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
@@ -113,16 +139,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(say("no_periods", raw=raw), file=sys.stderr)
         return 0
     print(f"kttt: {raw} → {warehouse} ({', '.join(periods)})", file=sys.stderr)
-    outcomes = run_periods(
-        raw,
-        warehouse,
-        periods,
-        on_progress=lambda m: print(m, file=sys.stderr, flush=True),
-        lock_wait=args.wait,
-        report=not args.no_report,
-    )
+    # Dagster's own lines (a failed step's stack traces among them) go to the run's log, not the terminal.
+    with details_to_log() as (terminal, log_path), listening(FileProgress(terminal)):
+        outcomes = run_periods(
+            raw,
+            warehouse,
+            periods,
+            on_progress=lambda m: print(m, file=terminal, flush=True),
+            lock_wait=args.wait,
+            report=not args.no_report,
+        )
+    if log_path is not None and not all(o.success for o in outcomes):
+        print(say("run_log", path=log_path), file=sys.stderr)
     done = [o.period for o in outcomes if o.success and o.period in periods]
-    _print_summary(warehouse, done)
+    _print_summary(warehouse, done, args.all)
     if done:
         print("\n" + say("tables_written", warehouse=warehouse))
     for period in [] if args.no_report else done:
@@ -333,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
         "at once, exit 3)",
     )
     run.add_argument("--no-report", action="store_true", help="store every table but do not render the report")
+    run.add_argument(
+        "--all", action="store_true", help="list every file in the summary (default: only those with a problem)"
+    )
     run.set_defaults(func=cmd_run)
     val = sub.add_parser("validate", help="check submission files without writing anything")
     val.add_argument("files", nargs="+", help="workbooks or CSV folders")

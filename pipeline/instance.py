@@ -8,10 +8,14 @@ materializations (the yearly indicators and the DuckDB views among them) in the 
 
 from __future__ import annotations
 
+import logging
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+
+log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL_HOME = REPO / ".dagster_home"
@@ -24,7 +28,17 @@ def dagster_home() -> Path:
 
 
 def instance_for_run() -> dg.DagsterInstance:
-    """The persistent instance `kttt run` records its runs in (see the module's docstring)."""
+    """The persistent instance `kttt run` records its runs in (see the module's docstring).
+
+    When it cannot be written (a full disk, a read-only checkout), the run goes on in an
+    ephemeral instance, unrecorded, rather than failing before reading a file.
+    """
     home = dagster_home()
-    home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.from_config(str(home))
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        instance = dg.DagsterInstance.from_config(str(home))
+        instance.run_storage.set_cursor_values({"kttt/last_cli_run": datetime.now(UTC).isoformat()})
+    except Exception as exc:
+        log.warning("kttt run is not recorded in %s: %s", home, str(exc).splitlines()[0] if str(exc) else exc)
+        return dg.DagsterInstance.ephemeral()
+    return instance

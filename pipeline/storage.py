@@ -137,6 +137,14 @@ def _write_local(data: bytes, path: Path) -> None:
     _fsync_dir(path.parent)
 
 
+def _same_bytes(path: Path, data: bytes) -> bool:
+    """Whether `path` already holds exactly `data`."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
 def parquet_bytes(frame: pl.DataFrame) -> bytes:
     """The Parquet file of `frame` (zstd, with statistics), as the warehouse stores it."""
     buffer = io.BytesIO()
@@ -147,6 +155,8 @@ def parquet_bytes(frame: pl.DataFrame) -> bytes:
 def write_atomic(frame: pl.DataFrame, path: UPath | Path, warehouse: object | None = None) -> None:
     """Replace `path` with `frame` as Parquet, never leaving a partial file visible.
 
+    A file that already holds the same bytes is left alone, so a rerun of an unchanged
+    quarter rewrites nothing, and on a full disk fails only where something changed.
     The file is serialised in memory first, so a failure of the disk is a plain
     `OSError` of the write, turned into `WarehouseWriteError` (naming
     `warehouse`, by default the folder above the table's).
@@ -154,6 +164,8 @@ def write_atomic(frame: pl.DataFrame, path: UPath | Path, warehouse: object | No
     data = parquet_bytes(frame)
     try:
         if is_local(path):
+            if _same_bytes(Path(str(path)), data):
+                return  # unchanged: not rewritten (no space needed, the file's time and identity kept)
             _write_local(data, Path(str(path)))
             return
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingest.discover import find_periods, is_skipped, period_dir, period_files
-from pipeline.storage import read_table, table_path
+from pipeline.locks import LOCKS_DIR
+from pipeline.storage import read_table, table_path, warehouse_path
 
 
 def stat_digest(raw_dir: Path, period: str) -> str:
@@ -53,6 +54,9 @@ def stored_unchanged(raw_dir: Path, warehouse: str, period: str) -> bool:
     try:
         log = read_table(warehouse, "submission_log", [period])
         stored_at = table_path(warehouse, "submission_log", period).stat().st_mtime
+        # An unchanged file is not rewritten: the lock file tells when the quarter was last run.
+        lock = warehouse_path(warehouse) / LOCKS_DIR / f"{period}.lock"
+        stored_at = max(stored_at, lock.stat().st_mtime) if lock.exists() else stored_at
     except (OSError, ValueError, AttributeError):  # nothing stored, or a store without modification times
         return False
     files, _ = period_files(raw_dir, period)

@@ -97,6 +97,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Không tìm thấy HTX hoặc THT nào có mã số thuế hoặc tên «{query}»",
         "No cooperative or group has the tax code or name '{query}'",
     ),
+    "files_read": ("đã đọc {done}/{total} tệp", "{done}/{total} files read"),
+    "summary_files": (
+        "tệp: {accepted} được nhận, {with_errors} có dòng bị loại, {rejected} bị từ chối, "
+        "{superseded} đã được thay thế",
+        "files: {accepted} accepted, {with_errors} with rejected rows, {rejected} rejected, {superseded} superseded",
+    ),
+    "summary_no_problem": ("Không xã nào có vấn đề", "No commune has a problem"),
+    "summary_problems_only": (
+        "Chỉ liệt kê các tệp có vấn đề ({shown}/{total}); toàn bộ: --all hoặc bảng submission_log",
+        "Only files with a problem are listed ({shown}/{total}); all of them: --all, or the submission_log table",
+    ),
+    "run_log": ("Chi tiết: {path}", "Details: {path}"),
     "ui_starting": (
         "Giao diện Dagster: http://{host}:{port} (DAGSTER_HOME={home})",
         "Dagster UI: http://{host}:{port} (DAGSTER_HOME={home})",
