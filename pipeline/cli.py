@@ -1,6 +1,7 @@
 """`kttt`: run the pipeline, check submission files, regenerate the sample district.
 
     kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...] [--wait SECONDS] [--no-report] [--all]
+    kttt withdraw --period 2024-Q3 [--raw DIR] [--warehouse DIR]
     kttt validate FILE... [--raw DIR] [--period 2024-Q3] [--format text|json|xlsx] [--out DIR]
     kttt sample [--raw DIR] [--later]
     kttt history TAX_CODE_OR_NAME [--warehouse DIR]
@@ -167,6 +168,66 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(o.error, file=sys.stderr)
         return 3
     return 0 if all(o.success for o in outcomes) else 1
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    """Withdraw a quarter from the warehouse (the `withdraw_period` job), then refresh the yearly assets."""
+    import dagster as dg
+
+    from ingest.discover import period_dir
+    from pipeline.definitions import ASSETS, build_resources
+    from pipeline.instance import instance_for_run
+    from pipeline.jobs import YEARLY_SELECTION
+    from pipeline.runlog import details_to_log
+    from pipeline.storage import warehouse_path
+    from pipeline.withdraw import quarter_paths
+    from pipeline.withdrawal import CLI_TAG, withdraw_period
+
+    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+    period = args.period.strip().upper()
+    if not PARTITION_KEY.fullmatch(period):
+        print(say("bad_period", period=args.period), file=sys.stderr)
+        return 2
+    root = Path(str(warehouse_path(warehouse)))
+    stored = [] if "://" in warehouse or not root.is_dir() else quarter_paths(root, period)
+    if not stored:
+        key = "withdraw_local_only" if "://" in warehouse else "withdraw_nothing"
+        print(say(key, period=period, warehouse=warehouse), file=sys.stderr)
+        return 2
+    resources = build_resources(str(raw), warehouse)
+    tags = {CLI_TAG: "cli"}
+    with details_to_log() as (_, log_path):
+        instance = instance_for_run()
+        job = dg.Definitions(jobs=[withdraw_period], resources=resources).resolve_job_def("withdraw_period")
+        config = {"ops": {"withdraw_quarter": {"config": {"period": period}}}}
+        result = job.execute_in_process(run_config=config, instance=instance, tags=tags, raise_on_error=False)
+        yearly = None
+        if result.success and any(root.glob("indicators/*.parquet")):
+            yearly = dg.materialize(
+                ASSETS,
+                selection=YEARLY_SELECTION,
+                instance=instance,
+                resources=resources,
+                tags=tags,
+                raise_on_error=False,
+            )
+    if not result.success:
+        failures = [e.step_failure_data.error for e in result.all_events if e.is_step_failure]
+        for error in failures:
+            print(str(error.message if error else "failed").strip().splitlines()[-1], file=sys.stderr)
+        if log_path is not None:
+            print(say("run_log", path=log_path), file=sys.stderr)
+        return 1
+    record = root / "withdrawals.csv"
+    print(say("withdrawn", period=period, files=len(stored), record=record))
+    if period_dir(raw, period).exists():
+        print(say("withdraw_folder_left", folder=period_dir(raw, period)), file=sys.stderr)
+    if yearly is not None and not yearly.success:
+        if log_path is not None:
+            print(say("run_log", path=log_path), file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -367,6 +428,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="list every file in the summary (default: only those with a problem)"
     )
     run.set_defaults(func=cmd_run)
+    wd = sub.add_parser("withdraw", help="remove a quarter stored by mistake from the warehouse, and record it")
+    wd.add_argument("--period", required=True, help="quarter to withdraw, e.g. 2024-Q3")
+    wd.add_argument("--raw", help=f"raw directory (default ${RAW_ENV} or ./{DEFAULT_RAW})")
+    wd.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV} or ./{DEFAULT_WAREHOUSE})")
+    wd.set_defaults(func=cmd_withdraw)
     val = sub.add_parser("validate", help="check submission files without writing anything")
     val.add_argument("files", nargs="+", help="workbooks or CSV folders")
     val.add_argument("--raw", help="raw directory whose reference/communes.csv lists the communes")

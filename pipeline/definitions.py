@@ -20,6 +20,7 @@ from pipeline.resources import (
     WarehouseDir,
     env_or,
 )
+from pipeline.withdrawal import refresh_after_withdrawal, withdraw_period
 
 PERIOD_ASSETS = [period_submissions, completeness_asset, indicators, indicators_restated, figures, report, feedback]
 """Assets partitioned by quarter."""
@@ -40,8 +41,8 @@ def build_resources(raw_dir: str | None = None, warehouse_dir: str | None = None
 
 defs = dg.Definitions(
     assets=ASSETS,
-    jobs=[refresh_period, refresh_yearly],
+    jobs=[refresh_period, refresh_yearly, withdraw_period],
     schedules=[quarterly_refresh],
-    sensors=[raw_files_sensor, follow_refreshes],
+    sensors=[raw_files_sensor, follow_refreshes, refresh_after_withdrawal],
     resources=build_resources(),
 )

@@ -109,6 +109,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Only files with a problem are listed ({shown}/{total}); all of them: --all, or the submission_log table",
     ),
     "run_log": ("Chi tiết: {path}", "Details: {path}"),
+    "withdraw_local_only": (
+        "Chỉ rút được một kỳ khỏi kho dữ liệu trên ổ đĩa cục bộ ({warehouse})",
+        "A quarter can be withdrawn only from a warehouse on a local disk ({warehouse})",
+    ),
+    "withdraw_nothing": (
+        "Kho dữ liệu {warehouse} không có số liệu nào của kỳ {period}",
+        "The warehouse {warehouse} holds nothing of {period}",
+    ),
+    "withdrawn": (
+        "Đã rút kỳ {period} khỏi kho dữ liệu: xoá {files} tệp/thư mục, ghi vào {record}",
+        "{period} withdrawn from the warehouse: {files} files or folders removed, recorded in {record}",
+    ),
+    "withdraw_folder_left": (
+        "Thư mục {folder} vẫn còn: chuyển nó ra khỏi raw/, nếu không kỳ này sẽ được nạp lại khi tệp thay đổi",
+        "The folder {folder} is still there: move it out of raw/, or the quarter is stored again when its files change",
+    ),
     "ui_starting": (
         "Giao diện Dagster: http://{host}:{port} (DAGSTER_HOME={home})",
         "Dagster UI: http://{host}:{port} (DAGSTER_HOME={home})",
