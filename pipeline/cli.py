@@ -186,7 +186,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
     warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
     period = args.period.strip().upper()
-    if not PARTITION_KEY.fullmatch(period):
+    if not is_period_key(period):
         print(say("bad_period", period=args.period), file=sys.stderr)
         return 2
     root = Path(str(warehouse_path(warehouse)))
