@@ -48,9 +48,10 @@ def _has_problem(row: dict) -> bool:
     return row["status"] != "accepted" or row["rows_rejected"] > 0 or row["warnings"] > 0
 
 
-def _print_summary(warehouse: str, periods: list[str], show_all: bool = False) -> None:
+def _print_summary(warehouse: str, periods: list[str], show_all: bool = False, raw: Path | None = None) -> None:
     """Per quarter: communes submitted, files by status, then the files with a problem (every file with
-    `show_all`); the full table is always in `submission_log`."""
+    `show_all`), and the paths of `raw` that are not submissions; the full table is always in `submission_log`."""
+    from ingest.discover import period_files, skip_reason
     from pipeline.storage import read_table
 
     try:
@@ -99,6 +100,10 @@ def _print_summary(warehouse: str, periods: list[str], show_all: bool = False) -
         missing = c.filter(~pl.col("submitted"))["commune_name"].to_list()
         if missing:
             print("  " + say("not_submitted", names=", ".join(missing)))
+        if raw is not None:
+            _, skipped = period_files(raw, period)
+            for path in skipped:
+                print(f"  {say('skipped', path=path.relative_to(raw).as_posix())}: {skip_reason(path, raw)}")
 
 
 def _reference_problem(raw: Path) -> str | None:
@@ -153,7 +158,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if log_path is not None and not all(o.success for o in outcomes):
         print(say("run_log", path=log_path), file=sys.stderr)
     done = [o.period for o in outcomes if o.success and o.period in periods]
-    _print_summary(warehouse, done, args.all)
+    _print_summary(warehouse, done, args.all, raw)
     if done:
         print("\n" + say("tables_written", warehouse=warehouse))
     for period in [] if args.no_report else done:
