@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -18,23 +20,44 @@ from tests.conftest import REPO
 
 HOLD = """
 import sys, time
+from pathlib import Path
 from pipeline.locks import period_lock
 with period_lock(sys.argv[1], sys.argv[2], command=sys.argv[3]):
     print("held", flush=True)
-    time.sleep(float(sys.argv[4]))
+    deadline = time.monotonic() + 120
+    while not Path(sys.argv[4]).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 """
 
 
-def _hold_lock(warehouse: Path, key: str, command: str, seconds: float) -> subprocess.Popen[str]:
-    """Another process holding a period's lock, as another step or run would."""
+def _hold_lock(warehouse: Path, key: str, command: str, release: Path) -> subprocess.Popen[str]:
+    """Another process holding a period's lock, as another step or run would, until `release` exists."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(warehouse), key, command, str(seconds)],
+        [sys.executable, "-c", HOLD, str(warehouse), key, command, str(release)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
     return proc
+
+
+def _release_once_waiting(instance: dg.DagsterInstance, run_id: str, release: Path) -> threading.Thread:
+    """Release the lock two seconds after the run started setting up its resources (the lock is taken then)."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            events = [e.dagster_event for e in instance.all_logs(run_id) if e.dagster_event]
+            if any(e.event_type_value == "RESOURCE_INIT_STARTED" for e in events):
+                break
+            time.sleep(0.2)
+        time.sleep(2)
+        release.touch()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
 
 
 def _ingest(raw: Path, warehouse: Path, instance: dg.DagsterInstance, run_id: str) -> dg.ExecuteInProcessResult:
@@ -56,11 +79,15 @@ def test_a_step_waiting_for_its_own_run_is_not_reported_as_waiting(
     holder = f"dagster run {run_id}" if same_run else "kttt run"
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(PERIOD_PARTITIONS, ["2024-Q3"])
-        proc = _hold_lock(warehouse, "2024-Q3", holder, 1.5)
+        release = tmp_path / "release"
+        proc = _hold_lock(warehouse, "2024-Q3", holder, release)
+        watcher = _release_once_waiting(instance, run_id, release)
         try:
             assert _ingest(sample_raw, warehouse, instance, run_id).success
         finally:
+            release.touch()
             proc.wait(timeout=30)
+            watcher.join(timeout=30)
         warnings = [m for m in _messages(instance, run_id, logging.WARNING) if "2024-Q3" in m]
     if same_run:
         assert warnings == []
