@@ -10,11 +10,12 @@ import dagster as dg
 from assets.submissions import PERIOD_TABLES, period_submissions
 from pipeline.automation import follow_refreshes
 from pipeline.definitions import ASSETS, build_resources, defs
-from pipeline.jobs import PERIOD_SELECTION
+from pipeline.jobs import PERIOD_SELECTION, YEARLY_SELECTION
 from pipeline.partitions import PERIOD_PARTITIONS
 from pipeline.runner import run_periods
 
-YEARLY = {"indicators_yearly", "analyst_database"}
+YEARLY = {k.to_user_string() for k in YEARLY_SELECTION.resolve(defs.get_repository_def().asset_graph)}
+"""What spans every quarter: yearly indicators, the cooperative registry, the DuckDB views."""
 
 
 def _defs(raw: Path, warehouse: Path) -> dg.Definitions:
@@ -121,4 +122,5 @@ def test_yearly_assets_follow_a_quarter_run_even_when_another_quarter_was_never_
         run = dg.Definitions(assets=ASSETS, jobs=[job], resources=definitions.resources).resolve_job_def("refresh")
         assert run.execute_in_process(partition_key="2024-Q3", instance=instance).success
         result = dg.evaluate_automation_conditions(defs=definitions, instance=instance, cursor=first.cursor)
-        assert _requested(result) == {"analyst_database": [None], "indicators_yearly": [None]}
+        assert _requested(result) == {key: [None] for key in YEARLY}
+        assert {"indicators_yearly", "analyst_database", "registry"} <= YEARLY
