@@ -28,6 +28,16 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["DAGSTER_HOME"] = before
 
 
+@pytest.fixture(autouse=True)
+def no_leftover_dagster_instance() -> Iterator[None]:
+    """Each test starts without the Dagster instance an earlier test entered (Dagster keeps the last entered
+    instance's state storage in a context variable, which outlives a disposed test instance)."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
+
+
 @pytest.fixture
 def sample_raw(tmp_path: Path) -> Path:
     """A private copy of the bundled raw directory."""
