@@ -19,16 +19,18 @@ def feedback(
     rejected_rows: pl.DataFrame,
     submission_log: pl.DataFrame,
 ) -> dg.MaterializeResult:
-    """`warehouse/feedback/<period>/<commune>.xlsx`: for each commune with a rejected row or a warning, the list of
-    problems (Vietnamese first, English second, file, sheet, row, column and the values as written), ready to send
-    back. The folder is replaced as a whole on every refresh."""
+    """`warehouse/feedback/<period>/<commune>.xlsx`: for each unit (commune, ward) with a rejected row or a
+    warning, the list of problems (Vietnamese first, English second, file, sheet, row, column and the values as
+    written), ready to send back. The folder is replaced as a whole on every refresh."""
     period = check_partition(context.partition_key)
-    names = dict(source.reference().communes.select("code", "name").iter_rows())
+    reference = source.reference()
+    names = reference.names_in(period)
+    titles = {u.code: f"{u.title}, {reference.unit.title}" for u in reference.units.valid_in(period)}
     live = submission_log.filter(pl.col("status") != "superseded")["source_file"].to_list()
     problems = rejected_rows.filter(pl.col("source_file").is_in(live))
     out_dir = warehouse.root / "feedback" / period
     with replaced_folder(out_dir, warehouse.path) as local:
-        written = write_commune_feedback(local, problems, names, period)
+        written = write_commune_feedback(local, problems, names, period, titles)
     return dg.MaterializeResult(
         metadata={
             "period": period,

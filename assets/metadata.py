@@ -58,6 +58,7 @@ def output_metadata(frame: pl.DataFrame, period: str | None = None) -> dict[str,
 
 
 TABLE_KINDS = {"polars", "parquet"}
+"""Kinds of every asset that is a warehouse table."""
 
 
 def table_outs(

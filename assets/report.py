@@ -8,59 +8,83 @@ import duckdb
 import polars as pl
 from dagster import AssetExecutionContext
 
-from assets.metadata import definition_metadata, describe, output_metadata, table_outs
+from assets.metadata import TABLE_KINDS, definition_metadata, describe, output_metadata, table_outs
 from pipeline.analyst_db import write_analyst_database
 from pipeline.conditions import QUARTER_FOLLOWS, YEARLY_FOLLOWS
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource, WarehouseDir
 from pipeline.storage import WarehouseWriteError, check_partition, is_local, replaced_folder
+from report.approval import approval_blocks
+from report.comparison import comparisons, trend
 from report.figures import compute_figures
 from report.indicators import compute_indicators
-from report.restate import restate
-from report.yearly import yearly_indicators
+from report.registry import HTX, SUPPORT, THT
+from report.restate import restated_indicators, restatement, restatement_note
+from report.yearly import source_quarters, yearly_indicators
 from schemas import warehouse as wh
 from schemas.periods import period_parts, previous_period
 
 GROUP = "report"
-KINDS = {"polars", "parquet"}
-FACTS = ("cooperatives", "coop_groups", "support_disbursements")
+FACTS = (HTX, THT, SUPPORT)
+"""The tables the report's figures are computed from."""
 
 
 @dg.asset(
     group_name=GROUP,
-    kinds=KINDS,
+    kinds=TABLE_KINDS,
     partitions_def=period_partitions,
     description=describe(wh.Indicators),
     metadata=definition_metadata(wh.Indicators),
     automation_condition=QUARTER_FOLLOWS,
 )
 def indicators(
-    context: AssetExecutionContext, warehouse: WarehouseDir, cooperatives: pl.DataFrame, coop_groups: pl.DataFrame
+    context: AssetExecutionContext,
+    source: SubmissionSource,
+    warehouse: WarehouseDir,
+    cooperatives: pl.DataFrame,
+    coop_groups: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    """District and commune indicators of the quarter, with changes against the previous quarter when stored."""
+    """District and commune indicators of the quarter, with changes against the previous quarter when stored (the
+    previous quarter restated on this quarter's units)."""
     period = context.partition_key
-    previous = warehouse.read("cooperatives", [previous_period(period)])
+    before = previous_period(period)
+    previous = warehouse.read("cooperatives", [before])
     if previous is None:
-        context.log.info(f"No cooperatives stored for {previous_period(period)}: no quarter-on-quarter changes")
+        context.log.info(f"No cooperatives stored for {before}: no quarter-on-quarter changes")
+    else:  # the previous quarter on this quarter's units (merges, units that left or joined)
+        how = restatement(source.reference().units, before, period)
+        previous = how.rows(previous)
+        note = restatement_note(how)
+        if note:
+            context.log.info(note)
     table = compute_indicators({"cooperatives": cooperatives, "coop_groups": coop_groups}, period, previous)
     return dg.Output(table, metadata=output_metadata(table, period))
 
 
 @dg.asset(
     group_name=GROUP,
-    kinds=KINDS,
+    kinds=TABLE_KINDS,
     partitions_def=period_partitions,
     description=describe(wh.IndicatorsRestated),
     metadata=definition_metadata(wh.IndicatorsRestated),
     automation_condition=QUARTER_FOLLOWS,
 )
 def indicators_restated(
-    context: AssetExecutionContext, source: SubmissionSource, indicators: pl.DataFrame
+    context: AssetExecutionContext, source: SubmissionSource, cooperatives: pl.DataFrame, coop_groups: pl.DataFrame
 ) -> dg.Output[pl.DataFrame]:
-    """The quarter's commune indicators summed onto today's communes (`merged_into` of communes.csv), side by
-    side with the originals in `indicators`."""
-    table = restate(indicators, source.reference().communes)
-    return dg.Output(table, metadata=output_metadata(table, context.partition_key))
+    """The quarter's commune indicators restated on the units of the latest quarter of the raw directory
+    (`merged_into` of communes.csv), side by side with the originals in `indicators`."""
+    period = context.partition_key
+    latest = max([period, *source.periods()])
+    units = source.reference().units
+    tables = {"cooperatives": cooperatives, "coop_groups": coop_groups}
+    table = restated_indicators(tables, units, period, latest)
+    note = restatement_note(restatement(units, period, latest))
+    metadata = output_metadata(table, period)
+    metadata["restated_on"] = latest
+    if note:
+        metadata["note"] = note
+    return dg.Output(table, metadata=metadata)
 
 
 FIGURES_TRACED = dg.AssetCheckSpec(
@@ -131,6 +155,12 @@ def figures(
     yield pct_check(period, result.figures)
 
 
+def _facts(warehouse: WarehouseDir, period: str) -> dict[str, pl.DataFrame] | None:
+    """The stored cooperatives, groups and support rows of a quarter (None when one is missing)."""
+    tables = {name: warehouse.read(name, [period]) for name in FACTS}
+    return None if any(t is None for t in tables.values()) else tables  # type: ignore[return-value]
+
+
 def _image_markdown(path: Path, caption: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode()
     return f"**{caption}**\n\n![{caption}](data:image/png;base64,{data})\n"
@@ -141,31 +171,40 @@ def _image_markdown(path: Path, caption: str) -> str:
     kinds={"docx", "xlsx", "markdown"},
     partitions_def=period_partitions,
     automation_condition=QUARTER_FOLLOWS,
-    ins={"report_figures": dg.AssetIn(), **{name: dg.AssetIn() for name in FACTS}},
+    ins={"report_figures": dg.AssetIn(), "completeness": dg.AssetIn(), **{name: dg.AssetIn() for name in FACTS}},
 )
 def report(
     context: AssetExecutionContext,
     source: SubmissionSource,
     warehouse: WarehouseDir,
     report_figures: pl.DataFrame,
+    completeness: pl.DataFrame,
     cooperatives: pl.DataFrame,
     coop_groups: pl.DataFrame,
     support_disbursements: pl.DataFrame,
 ) -> dg.MaterializeResult:
     """The quarter's draft report under `warehouse/report/<period>/`: Vietnamese text of part one, sections 1.2
-    to 2.2, and the targets of part two (Markdown and DOCX), the appendix workbook (phụ biểu) and the charts."""
+    to 2.2, and the targets of part two (Markdown and DOCX), the appendix workbook (phụ biểu) and the charts.
+    Under review (docs/review.md) it says the figures use approved submissions only and lists the units not
+    approved yet."""
     period = check_partition(context.partition_key)
     year, _ = period_parts(period)
-    earlier = [p for p in warehouse.periods("report_figures") if p < period]
-    history = pl.concat(
-        [h for h in (warehouse.read("report_figures", earlier) if earlier else None, report_figures) if h is not None]
-    )
+    reference = source.reference()
     tables = {"cooperatives": cooperatives, "coop_groups": coop_groups, "support_disbursements": support_disbursements}
+    earlier = {p: _facts(warehouse, p) for p in warehouse.periods("cooperatives") if p < period}
+    earlier = {p: t for p, t in earlier.items() if t is not None}
+    # Earlier quarters restated on this quarter's units, for the trend chart and the comparisons.
+    history = trend(reference.units, period, report_figures, earlier, reference.targets)
+    found = comparisons(reference.units, period, tables, earlier, reference.targets)
+    for c in found:
+        if c.note:
+            context.log.info(c.note)
     out_dir = warehouse.root / "report" / period
     with replaced_folder(out_dir, warehouse.path) as local:
         from report.build import build_report  # matplotlib and python-docx load only to render
 
-        files = build_report(local, period, report_figures, history, tables, source.reference())
+        notes = approval_blocks(completeness) if source.review_policy().required else None
+        files = build_report(local, period, report_figures, history, tables, reference, found, notes)
         charts_md = "\n".join(_image_markdown(p, name) for name, p in files.charts.items())
         text = files.markdown.read_text(encoding="utf-8")
     return dg.MaterializeResult(
@@ -183,42 +222,39 @@ def report(
 
 @dg.asset(
     group_name=GROUP,
-    kinds=KINDS,
+    kinds=TABLE_KINDS,
     description=describe(wh.IndicatorsYearly),
     metadata=definition_metadata(wh.IndicatorsYearly),
     automation_condition=YEARLY_FOLLOWS,
 )
-def indicators_yearly(indicators: pl.DataFrame) -> dg.Output[pl.DataFrame]:
-    """Yearly indicators from every stored quarter: a corrected quarter makes this asset stale and refreshes it."""
-    table = yearly_indicators(indicators)
+def indicators_yearly(
+    source: SubmissionSource, warehouse: WarehouseDir, indicators: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
+    """Yearly indicators from every stored quarter: a corrected quarter makes this asset stale and refreshes it.
+    Each year is compared with the year before restated on its own units (recomputed from the stored rows)."""
+    quarters = source_quarters(indicators)
+    units = source.reference().units
+    restated: dict[int, pl.DataFrame] = {}
+    for year, period in quarters.items():
+        before = quarters.get(year - 1)
+        facts = {t: warehouse.read(t, [before]) for t in ("cooperatives", "coop_groups")} if before else {}
+        if before and all(f is not None for f in facts.values()):
+            how = restatement(units, before, period)
+            restated[year] = compute_indicators(how.tables(facts), before)
+    table = yearly_indicators(indicators, restated)
     return dg.Output(table, metadata=output_metadata(table))
 
 
 @dg.asset(
     group_name="analysts",
     kinds={"duckdb"},
-    deps=[
-        "cooperatives",
-        "coop_groups",
-        "commune_summaries",
-        "support_disbursements",
-        "rejected_rows",
-        "submission_log",
-        "completeness",
-        "indicators",
-        "report_figures",
-        "figure_sources",
-        "indicators_yearly",
-        "registry",
-        "registry_history",
-        "registry_warnings",
-        "registry_figures",
-    ],
+    deps=list(wh.TABLES),
     automation_condition=YEARLY_FOLLOWS,
 )
 def analyst_database(warehouse: WarehouseDir) -> dg.MaterializeResult:
     """`warehouse/kttt.duckdb`: one view per table over its Parquet files, by paths relative to the warehouse
-    folder (open it from inside the folder, or `SET file_search_path`)."""
+    folder (open it from inside the folder, or `SET file_search_path`). It depends on every table of the
+    warehouse registry (`schemas.warehouse.TABLES`), so a refreshed table refreshes it."""
     if not is_local(warehouse.root):
         # DuckDB views over relative paths need the Parquet files on a local (or mounted) folder.
         return dg.MaterializeResult(metadata={"skipped": "the warehouse is on an object store"})

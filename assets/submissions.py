@@ -10,27 +10,23 @@ import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
 
-from assets.metadata import definition_metadata, describe, output_metadata, table_outs
+from assets.metadata import TABLE_KINDS, definition_metadata, describe, output_metadata, table_outs
 from ingest.completeness import ACCEPTED, completeness
 from ingest.discover import skip_reason
 from ingest.period import process_period
 from ingest.progress import listening
+from ingest.review import period_review
 from pipeline.conditions import QUARTER_FOLLOWS
 from pipeline.partitions import period_partitions
-from pipeline.resources import SubmissionSource
+from pipeline.resources import SubmissionSource, WarehouseDir
+from pipeline.review_store import read_decisions
 from schemas import warehouse as wh
 from schemas.messages import say
 
 GROUP = "submissions"
-KINDS = {"polars", "parquet"}
-PERIOD_TABLES = (
-    "submission_log",
-    "cooperatives",
-    "coop_groups",
-    "commune_summaries",
-    "support_disbursements",
-    "rejected_rows",
-)
+FACT_TABLES = tuple(table for table, _ in wh.FACT_TABLES.values())
+PERIOD_TABLES = ("submission_log", *FACT_TABLES, "rejected_rows")
+"""The tables one quarter's submissions become, in the order they are written."""
 
 ROW_ACCOUNTING = dg.AssetCheckSpec(
     "row_accounting",
@@ -59,9 +55,6 @@ REJECTED_FILES = dg.AssetCheckSpec(
     asset="submission_log",
     description="Warns when whole files were rejected (unreadable, wrong commune or period, missing sheets).",
 )
-
-
-FACT_TABLES = ("cooperatives", "coop_groups", "commune_summaries", "support_disbursements")
 
 
 def row_accounting(
@@ -171,8 +164,9 @@ def read_logger(context: AssetExecutionContext, period: str) -> Callable[[int, i
     outs=table_outs(PERIOD_TABLES, GROUP),
     partitions_def=period_partitions,
     check_specs=[ROW_ACCOUNTING, ACCEPTED_FILES, REJECTED_ROWS, REJECTED_FILES],
+    deps=["reviews"],
 )
-def period_submissions(context: AssetExecutionContext, source: SubmissionSource):
+def period_submissions(context: AssetExecutionContext, source: SubmissionSource, warehouse: WarehouseDir):
     """Read, validate and split every submission of a quarter into the warehouse tables.
 
     Files are read in parallel; rows of all communes are validated together against
@@ -180,6 +174,7 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
     a Vietnamese and English message; every file gets a line in `submission_log`.
     """
     period = context.partition_key
+    reference = source.reference()  # a broken reference stops the step before any file is read
     files, skipped = source.files(period)
     skipped_lines = [
         f"{say('skipped', path=path.relative_to(source.root).as_posix())}: {skip_reason(path, source.root)}"
@@ -187,8 +182,9 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
     ]
     for line in skipped_lines:
         context.log.warning(line)
+    review = period_review(source.review_policy(), read_decisions(warehouse.path, period), period, source.deadline())
     with listening(read_logger(context, period)):
-        result = process_period(files, source.reference(), period)
+        result = process_period(files, reference, period, source.read_workers, source.workbook_password, review)
     tables = result.tables
     context.log.info(
         f"{period}: {len(files)} files, {tables['cooperatives'].height} cooperatives, "
@@ -212,7 +208,7 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
 @dg.asset(
     name="completeness",
     group_name=GROUP,
-    kinds=KINDS,
+    kinds=TABLE_KINDS,
     partitions_def=period_partitions,
     description=describe(wh.Completeness),
     metadata=definition_metadata(wh.Completeness),
@@ -225,10 +221,14 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource)
         )
     ],
 )
-def completeness_asset(context: AssetExecutionContext, source: SubmissionSource, submission_log: pl.DataFrame):
-    """Expected communes of the quarter (`communes.csv` validity windows) and whether each reported on time."""
+def completeness_asset(
+    context: AssetExecutionContext, source: SubmissionSource, warehouse: WarehouseDir, submission_log: pl.DataFrame
+):
+    """Expected communes of the quarter (`communes.csv` validity windows), whether each reported on time, and
+    the review state of its submission (docs/review.md)."""
     period = context.partition_key
-    table = completeness(submission_log, source.reference(), period, source.deadline_days)
+    decisions = read_decisions(warehouse.path, period)
+    table = completeness(submission_log, source.reference(), period, source.deadline_days, decisions)
     yield dg.Output(
         table,
         metadata={
@@ -236,6 +236,9 @@ def completeness_asset(context: AssetExecutionContext, source: SubmissionSource,
             "submitted": int(table["submitted"].sum()),
             "expected": table.height,
             "on_time": int(table["on_time"].sum()),
+            "review_states": dg.MetadataValue.json(
+                dict(table.group_by(pl.col("review_state").fill_null("-")).len().sort("review_state").iter_rows())
+            ),
         },
     )
     missing = table.filter(~pl.col("submitted"))

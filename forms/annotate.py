@@ -9,22 +9,25 @@ value starting with ``=``, ``+``, ``-`` or ``@`` never becomes a formula.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import openpyxl
 import polars as pl
 import xlsxwriter
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
-from openpyxl.styles import PatternFill
 
 from ingest.sheet import find_header
 from ingest.text import fold
 from ingest.workbook import RawSheet
 from schemas.sheets import SHEETS
 
-ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
-WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
+if TYPE_CHECKING:  # openpyxl is imported by the marked copy only: a run writes its feedback with xlsxwriter
+    from openpyxl.worksheet.worksheet import Worksheet
+
+ERROR_COLOR = "FFC7CE"
+WARNING_COLOR = "FFEB9C"
+# The control characters XML forbids (openpyxl's ILLEGAL_CHARACTERS_RE)
+_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 PROBLEMS_SHEET = "Danh sách lỗi"
 COLUMNS = [
     ("severity", "Mức độ"),
@@ -44,7 +47,7 @@ def _sheet_key(name: str) -> str | None:
     return next((s for s in SHEETS if fold(s).replace(" ", "") == key), None)
 
 
-def _column_positions(ws: openpyxl.worksheet.worksheet.Worksheet, sheet: str) -> dict[str, int]:
+def _column_positions(ws: Worksheet, sheet: str) -> dict[str, int]:
     """Column name → 1-based column of the sheet's header, found as the pipeline finds it."""
     rows = [
         [None if v is None else str(v) for v in row] for row in ws.iter_rows(min_row=1, max_row=30, values_only=True)
@@ -61,7 +64,7 @@ def _column_positions(ws: openpyxl.worksheet.worksheet.Worksheet, sheet: str) ->
 
 def _text(value: object) -> object:
     """Text a worksheet can hold: control characters XML forbids (NUL…) become U+FFFD instead of failing the save."""
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+    return _ILLEGAL_CHARACTERS.sub("\ufffd", value) if isinstance(value, str) else value
 
 
 def _problem_rows(problems: pl.DataFrame) -> list[list[object]]:
@@ -73,6 +76,11 @@ def _problem_rows(problems: pl.DataFrame) -> list[list[object]]:
 
 def annotate_workbook(source: Path, problems: pl.DataFrame, out: Path) -> Path:
     """Copy ``source`` with each problem's cell highlighted and commented, plus a sheet listing them all."""
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    error_fill, warning_fill = PatternFill("solid", fgColor=ERROR_COLOR), PatternFill("solid", fgColor=WARNING_COLOR)
     wb = openpyxl.load_workbook(source)
     for ws in wb.worksheets:
         sheet = _sheet_key(ws.title)
@@ -83,7 +91,7 @@ def annotate_workbook(source: Path, problems: pl.DataFrame, out: Path) -> Path:
         for r in mine.filter(pl.col("source_row").is_not_null()).iter_rows(named=True):
             col = positions.get(r["column"] or "", 1)
             cell = ws.cell(row=r["source_row"], column=col)
-            cell.fill = ERROR_FILL if r["severity"] == "error" else WARNING_FILL
+            cell.fill = error_fill if r["severity"] == "error" else warning_fill
             text = _text(f"{r['message_vi']}\n\n{r['message_en']}")
             previous = cell.comment.text + "\n\n" if cell.comment else ""
             cell.comment = Comment(previous + text, "kttt", width=420, height=160)

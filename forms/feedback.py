@@ -16,9 +16,16 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "tep"
 
 
-def write_commune_feedback(out_dir: Path, problems: pl.DataFrame, names: dict[str, str], period: str) -> list[Path]:
+def write_commune_feedback(
+    out_dir: Path,
+    problems: pl.DataFrame,
+    names: dict[str, str],
+    period: str,
+    titles: dict[str, str] | None = None,
+) -> list[Path]:
     """Write ``<commune code>-<name>.xlsx`` for every commune with a problem (files of an unknown commune and
-    the district file get one named after the file); returns the files written.
+    the district file get one named after the file); returns the files written. ``titles`` are the units' names
+    as written in the workbook's title ("phường Hà Huy Tập"; default "Xã <name>").
 
     Names are slugs of the commune (or file) name, so nothing a submission says can
     place a workbook outside ``out_dir``."""
@@ -36,7 +43,8 @@ def write_commune_feedback(out_dir: Path, problems: pl.DataFrame, names: dict[st
             stem, title = safe_stem(_slug(Path(source).stem)), f"Tệp {source}"
         else:
             name = names.get(str(key), str(key))
-            stem, title = f"{safe_stem(key)}-{_slug(name)}", f"Xã {name}"
+            title = (titles or {}).get(str(key)) or f"xã {name}"
+            stem, title = f"{safe_stem(key)}-{_slug(name)}", title[:1].upper() + title[1:]
         unique, n = stem, 1
         while unique in used:  # two files whose names fold alike (``x.xlsx``, ``x.csv/``) keep a workbook each
             n += 1

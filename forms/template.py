@@ -167,20 +167,27 @@ def write_template(
     period: str,
     htx: Sequence[dict[str, Any]] = (),
     tht: Sequence[dict[str, Any]] = (),
+    title: str | None = None,
+    commune_text: str | None = None,
 ) -> Path:
-    """Write the fill-in workbook of a commune for a quarter, optionally prefilled with cooperatives and groups."""
+    """Write the fill-in workbook of a commune for a quarter, optionally prefilled with cooperatives and groups.
+
+    `title` is the unit as the title rows name it (default "Xã <name>"; "Phường Hà Huy Tập" for a ward);
+    `commune_text` what TongHop's first cell holds (default the name; the code when the name recurs in the
+    quarter)."""
     year, quarter = period_parts(period)
+    unit = title or f"Xã {commune_name}"
     when = f"QUÝ {ROMAN_QUARTERS[quarter]}/{year}"
     book = _Template(path)
     hint = "Điền mỗi dòng một đơn vị; chọn giá trị trong danh sách; số tiền tính bằng triệu đồng."
-    book.sheet("HTX", [f"BIỂU 01 - TÌNH HÌNH HỢP TÁC XÃ {when}", f"Xã {commune_name}", hint], htx, period)
-    book.sheet("THT", [f"BIỂU 02 - TÌNH HÌNH TỔ HỢP TÁC {when}", f"Xã {commune_name}", hint], tht, period)
-    summary = {"commune": commune_name, "period_text": period_label(period)}
+    book.sheet("HTX", [f"BIỂU 01 - TÌNH HÌNH HỢP TÁC XÃ {when}", unit, hint], htx, period)
+    book.sheet("THT", [f"BIỂU 02 - TÌNH HÌNH TỔ HỢP TÁC {when}", unit, hint], tht, period)
+    summary = {"commune": commune_text or commune_name, "period_text": period_label(period)}
     book.sheet(
         "TongHop",
         [
             f"BIỂU 03 - TỔNG HỢP {when}",
-            f"Xã {commune_name}",
+            unit,
             "Một dòng duy nhất; các tổng phải bằng số dòng của sheet HTX, THT (xem sheet KiemTra).",
         ],
         [summary],

@@ -25,36 +25,45 @@ def describe_file(path: Path, raw_dir: Path | None = None) -> SubmissionFile:
     )
 
 
-def period_of(f: SubmissionFile) -> str | None:
-    """The period of a file: its ``<YYYY>/Q<n>`` folder, else what its TongHop sheet says."""
-    folder = folder_period(f.path.resolve().parent.parent.name, f.path.resolve().parent.name)
-    if folder is not None:
-        return folder
-    block = read_file(f).blocks.get("TongHop")
+def period_of(f: SubmissionFile, password: str | None = None) -> str | None:
+    """The period of a file: its ``<YYYY>/Q<n>`` folder (or that of its subfolder), else what its TongHop sheet
+    says."""
+    parents = f.path.resolve().parents
+    for quarter, year in ((parents[0], parents[1]), (parents[1], parents[2])) if len(parents) > 2 else ():
+        folder = folder_period(year.name, quarter.name)
+        if folder is not None:
+            return folder
+    block = read_file(f, password).blocks.get("TongHop")
     if block is None or not block.rows:
         return None
     return parse_period(block.first("period_text"))
 
 
 def check_files(
-    paths: list[Path], reference: Reference, raw_dir: Path | None = None, period: str | None = None
+    paths: list[Path],
+    reference: Reference,
+    raw_dir: Path | None = None,
+    period: str | None = None,
+    workers: int | None = None,
+    password: str | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Validate files as the pipeline would; returns ``rejected_rows`` and ``submission_log`` of all of them.
 
     Files are grouped by period (their folder, their TongHop sheet, or ``period``); a
-    file whose period cannot be told is checked against the first period found.
+    file whose period cannot be told is checked against the first period found. `workers` and
+    `password` are the `source` resource's settings, as in the pipeline.
     """
     groups: dict[str, list[SubmissionFile]] = defaultdict(list)
     unknown: list[SubmissionFile] = []
     for path in paths:
         f = describe_file(path, raw_dir)
-        p = period or period_of(f)
+        p = period or period_of(f, password)
         (groups[p] if p else unknown).append(f)
     if unknown:
         groups[next(iter(groups), "1900-Q1")].extend(unknown)
     rejected, logs = [], []
     for p, files in sorted(groups.items()):
-        tables = process_period(files, reference, p).tables
+        tables = process_period(files, reference, p, workers, password).tables
         rejected.append(tables["rejected_rows"])
         logs.append(tables["submission_log"])
     return {"rejected_rows": pl.concat(rejected), "submission_log": pl.concat(logs)}

@@ -14,8 +14,9 @@ from ingest.submission import FileState
 
 def drop_dead_summaries(summaries: SheetResult, states: list[FileState]) -> None:
     """Summary rows of files that are rejected or superseded are not facts, and their row issues are dropped (the
-    file's own issue says why)."""
-    live_states = [i for i, s in enumerate(states) if s.live]
+    file's own issue says why); those of a held file are kept with their issues (`drop_held` takes its rows out
+    of the facts later)."""
+    live_states = [i for i, s in enumerate(states) if s.live or s.held]
     summaries.rejected = summaries.rejected | ~summaries.frame["_state"].is_in(live_states)
     summaries.issues = summaries.issues.join(
         summaries.frame.with_row_index("_i").filter(~pl.col("_state").is_in(live_states)).select("_i"),
@@ -48,3 +49,12 @@ def check_beneficiaries(support: SheetResult, cooperatives: SheetResult) -> None
             ]
         )
         support.rejected = support.rejected | row_mask(support.frame.height, unknown["_i"].to_list())
+
+
+def drop_held(tables: dict[str, pl.DataFrame], states: list[FileState]) -> dict[str, pl.DataFrame]:
+    """The fact tables without the rows of held files: checked and warned like the others, out of the facts until
+    the officer approves them (ingest/review.py)."""
+    held = [s.file.rel for s in states if s.held]
+    if not held:
+        return tables
+    return {name: t.filter(~pl.col("source_file").is_in(held)) for name, t in tables.items()}

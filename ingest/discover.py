@@ -1,8 +1,12 @@
 """Find the periods and the submission files of a raw directory.
 
 Layout: ``<raw>/<YYYY>/Q<n>/`` holds one workbook (or one folder of CSV files) per
-commune, and optionally ``_district.xlsx``. Hidden files, Office lock files (``~$…``)
-and symbolic links are not submissions: they are listed as skipped, never followed.
+commune, and optionally ``_district.xlsx`` (or ``_unit.xlsx``). The files may be grouped in
+one level of subfolders (a province files its former districts' workbooks by district:
+``2025/Q2/thach-ha/thach-lien.xlsx``); a folder holding CSV files is a submission, any other
+folder directly in the quarter folder is such a group. A subfolder's name plays no part in
+identity. Hidden files, Office lock files (``~$…``) and symbolic links are not submissions:
+they are listed as skipped, never followed.
 """
 
 from __future__ import annotations
@@ -84,7 +88,7 @@ def _mtime(path: Path) -> datetime:
 def _kind(path: Path) -> str:
     if path.is_dir():
         return "csv_folder"
-    if path.stem.lower().startswith("_district") and path.suffix.lower() in WORKBOOK_SUFFIXES:
+    if path.stem.lower().startswith(("_district", "_unit")) and path.suffix.lower() in WORKBOOK_SUFFIXES:
         return "district"
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         return "workbook"
@@ -113,6 +117,34 @@ def skip_reason(path: Path, raw_dir: Path) -> str:
     return "nằm ngoài thư mục raw / resolves outside raw"
 
 
+def _is_group(path: Path) -> bool:
+    """A subfolder grouping submissions (not itself a CSV submission): it holds no CSV file but holds
+    something."""
+    try:
+        children = list(path.iterdir())
+    except OSError:
+        return False
+    return bool(children) and not any(c.is_file() and c.suffix.lower() == ".csv" for c in children)
+
+
+def _entries(folder: Path, root: Path, skipped: list[Path]) -> list[Path]:
+    """The submissions of a quarter folder and of its group subfolders (one level), sorted by path; what is
+    not a submission goes to ``skipped``."""
+    out = []
+    for path in sorted(folder.iterdir()):
+        if is_skipped(path) or not path.resolve().is_relative_to(root):
+            skipped.append(path)
+        elif path.is_dir() and _is_group(path):
+            for child in sorted(path.iterdir()):
+                if is_skipped(child) or not child.resolve().is_relative_to(root):
+                    skipped.append(child)
+                else:
+                    out.append(child)
+        else:
+            out.append(path)
+    return sorted(out)
+
+
 def period_files(raw_dir: Path, period: str) -> tuple[list[SubmissionFile], list[Path]]:
     """Submissions of a period, sorted by path, and the paths skipped."""
     folder = period_dir(raw_dir, period)
@@ -122,10 +154,7 @@ def period_files(raw_dir: Path, period: str) -> tuple[list[SubmissionFile], list
         return files, skipped
     root = raw_dir.resolve()
     taken: set[str] = set()
-    for path in sorted(folder.iterdir()):
-        if is_skipped(path) or not path.resolve().is_relative_to(root):
-            skipped.append(path)
-            continue
+    for path in _entries(folder, root, skipped):
         rel = display_name(path.relative_to(raw_dir).as_posix(), taken)
         taken.add(rel)
         files.append(

@@ -1,19 +1,21 @@
-"""Phase 2 of a quarter: tell each file's commune, period and report date, and resolve resubmissions.
+"""Phase 2 of a quarter: tell each file's unit, period and report date, and resolve resubmissions.
 
-The TongHop row of a commune file names its commune, period and report date; a file
-whose identity cannot be told, or names another quarter, is rejected. When a commune
+The TongHop row of a commune file names its unit (among the units valid in the quarter), period and
+report date; a file whose identity cannot be told, names another quarter, or names a unit not expected
+in the quarter, is rejected. When a commune
 sent several files, the latest report wins and the others are marked superseded.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 
 from ingest.issues import Issue
 from ingest.reference import Reference
+from ingest.review import Review
 from ingest.stacking import SheetResult, stack_sheet, validate_sheet
 from ingest.submission import FileState
 from schemas.periods import parse_period
@@ -32,8 +34,7 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
             first[s] = i
     for state in states:
         if state.rejected and state.commune_code is None:
-            state.commune_code = _commune_of_rejected(state, reference)
-    expected = set(reference.expected(period)["code"].to_list())
+            state.commune_code = _commune_of_rejected(state, reference, period)
     for idx, state in enumerate(states):
         if state.rejected or state.file.kind == "district":
             continue
@@ -48,9 +49,18 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
         if unknown is not None:  # the commune, period or date is a formula without a value: say so
             state.reject("formula_uncached", column=unknown[0], value=unknown[1], **where)
             continue
-        code = reference.resolve(row["commune"])
+        code = reference.resolve(row["commune"], period)
         if code is None:
-            state.reject("commune_unknown", column="commune", value=row["commune"], **where)
+            other = reference.units.elsewhere(row["commune"], period)
+            stated = parse_period(row["period_text"])
+            if other is not None and stated is not None and stated != period:  # the file is in the wrong folder
+                state.reject("period_mismatch", column="period_text", value=stated, detail=period, **where)
+            elif other is not None:  # a unit of another period: not expected in this one
+                state.reject(
+                    "commune_outside_window", column="commune", value=other.title, detail=other.window, **where
+                )
+            else:
+                state.reject("commune_unknown", column="commune", value=row["commune"], **where)
             continue
         state.commune_code = code
         stated = parse_period(row["period_text"])
@@ -64,10 +74,6 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
             state.reject("report_date_invalid", column="report_date", value=row["report_date"], **where)
             continue
         state.report_date = typed["report_date"]
-        if code not in expected:
-            state.issues.append(
-                Issue(state.file.rel, None, None, None, "commune_outside_window", value=reference.name_of(code))
-            )
     if extra:
         extra_issues = pl.DataFrame(
             {
@@ -93,31 +99,40 @@ def _identity_formula(state: FileState) -> tuple[str, str] | None:
     return next(((c, cells[c] or "") for c in ("commune", "period_text", "report_date") if c in cells), None)
 
 
-def _commune_of_rejected(state: FileState, reference: Reference) -> str | None:
+def _commune_of_rejected(state: FileState, reference: Reference, period: str) -> str | None:
     """The commune a rejected file names in TongHop, when it can be told (so completeness says "rejected")."""
     block = state.blocks.get("TongHop")
     if block is None or block.first("commune") is None:
         return None
-    return reference.resolve(block.first("commune"))
+    return reference.resolve(block.first("commune"), period)
 
 
-def resolve_resubmissions(states: list[FileState]) -> None:
+def _resubmission_order(s: FileState) -> tuple[date, datetime, str]:
+    return (s.report_date or date.min, s.file.received_at, s.file.rel)
+
+
+def resolve_resubmissions(states: list[FileState], review: Review | None = None) -> None:
     """Several files for one commune: the latest report date wins (ties: latest file time, then name).
 
-    Several district files: the latest file time wins (then name).
+    Several district (support) files in one folder: the latest file time wins (then name); support files of
+    different subfolders (a province's former districts) are all taken. Under review (`review`), the officer's
+    decisions and the lock choose among a commune's files instead (ingest/review.py).
     """
     by_commune: dict[str, list[FileState]] = defaultdict(list)
     for s in states:
         if s.rejected:
             continue
         if s.file.kind == "district":
-            by_commune["\0district"].append(s)
+            by_commune["\0district/" + s.file.rel.rpartition("/")[0]].append(s)
         elif s.commune_code is not None:
             by_commune[s.commune_code].append(s)
-    for group in by_commune.values():
+    for key, group in by_commune.items():
+        if review is not None and not key.startswith("\0district"):
+            review.settle(group, _resubmission_order)
+            continue
         if len(group) < 2:
             continue
-        group.sort(key=lambda s: (s.report_date or date.min, s.file.received_at, s.file.rel))
+        group.sort(key=_resubmission_order)
         winner = group[-1]
         for s in group[:-1]:
             s.superseded_by = winner.file.rel

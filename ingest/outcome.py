@@ -59,7 +59,7 @@ def quarter_issues(
 
 
 def _rows_of_rejected_file(state: FileState) -> list[Issue]:
-    """One line per data row of a rejected file (rule ``file_rejected``, naming the file's own rule), so every
+    """One line per data row of a rejected file (rule `file_rejected`, naming the file's own rule), so every
     row and its values are kept."""
     cause = next((i for i in state.issues if RULES[i.rule].severity == ERROR and RULES[i.rule].scope == "file"), None)
     if cause is None:
@@ -87,7 +87,7 @@ def _header_label(states_by_file: dict[str, FileState], issue: Issue) -> str | N
 
 
 def rejected_rows_table(issues: list[Issue], states: list[FileState], period: str) -> pl.DataFrame:
-    """The ``rejected_rows`` table: errors and warnings with both messages."""
+    """The `rejected_rows` table: errors and warnings with both messages."""
     year, quarter = period_parts(period)
     by_file = {s.file.rel: s for s in states}
     rows = []
@@ -145,6 +145,9 @@ def submission_log(
         elif s.superseded_by is not None:
             # Replaced by the commune's later file: none of its rows is taken into the period.
             status, rows_in, accepted_n, rejected_n = "superseded", 0, 0, 0
+        elif s.held:
+            # Awaiting the officer's approval: its problems are listed, none of its rows is taken yet.
+            status, rows_in, accepted_n, rejected_n = "held", 0, 0, 0
         else:
             rejected_n = rejected_count.get(s.file.rel, 0)
             accepted_n = rows_in - rejected_n

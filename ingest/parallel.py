@@ -1,9 +1,19 @@
-"""Read a quarter's submission files on every core.
+"""Read a quarter's submission files on every core, each reader isolated in its own process.
 
-Reading a workbook is mostly Python work (cutting rows, checking headers), so threads
-do not help; a pool of processes does. Workers are started with ``spawn`` (never
-``fork``: polars' thread pool does not survive a fork) and each imports the readers
-once, which costs about a second, so small quarters are read in the calling process.
+Reading a workbook is partly Python work, so threads do not help; a pool of processes
+does. Workers are started with `spawn` (never `fork`: polars' thread pool does not survive
+a fork) and each imports the reading modules only (not pandera, Dagster or the report),
+which still costs about a second, so small quarters are read in the calling process.
+
+Safety is paid by isolation rather than by pre-scans: a watchdog in the calling process
+stops a reader whose resident memory goes over `READER_MEMORY_MIB`, and every reader when
+none has finished a batch for `BATCH_SECONDS` plus `FILE_SECONDS` per file; `RLIMIT_AS` is
+a backstop (polars and calamine reserve gigabytes of address space they never use, so the
+address space cannot be the measure). So the zip guard of `ingest.workbook` need not inflate every part of every file
+before calamine does: a part that lies about its size, or any other file that makes a reader
+blow up, kills one reader. Its batch is then read again, split in halves, until the file
+at fault is alone: that file is rejected (`file_too_large`), the others are read as usual.
+In the calling process, without that isolation, the guard inflates every part first.
 """
 
 from __future__ import annotations
@@ -11,18 +21,36 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from ingest.discover import SubmissionFile
+from ingest.models import SheetModels, sheet_models
 from ingest.progress import files_read
-from ingest.submission import FileState, read_file
+from ingest.submission import FileState, read_batch
 
 log = logging.getLogger(__name__)
 
-WORKERS_ENV = "KTTT_READ_WORKERS"
+BATCH_FILES = 400
+"""At most this many files are cut in one columnar pass."""
+READER_MEMORY_MIB = 1536
+"""Resident memory a reader process may use (it uses about 300 MiB); the watchdog stops one that uses more."""
+ADDRESS_SPACE_MIB = 8192
+"""Address space a reader may reserve beyond its imports (`RLIMIT_AS`; polars and calamine reserve far more than
+they use, so this is only a backstop)."""
+BATCH_SECONDS = 60.0
+FILE_SECONDS = 1.0
+WATCH_SECONDS = 0.1
+"""How often the watchdog looks at the readers' memory."""
+"""When no batch has finished for `BATCH_SECONDS` plus this per file of a batch, the watchdog stops the readers
+(a file takes milliseconds to read)."""
+STOPPED = (
+    "tiến trình đọc tệp bị dừng vì vượt giới hạn bộ nhớ hoặc thời gian"
+    " / the process reading the file was stopped: it went over its memory or time limit"
+)
 MIN_FILES_PER_WORKER = 150
 """Below this many files per extra process, starting the process costs more than it saves."""
 
@@ -52,42 +80,165 @@ def available_cores() -> int:
 def worker_count(files: int, requested: int | None = None) -> int:
     """How many processes read ``files`` files.
 
-    ``requested`` (or ``KTTT_READ_WORKERS``) is taken as given, up to one process per
-    file; otherwise one per core, but no more than one per :data:`MIN_FILES_PER_WORKER`
-    files, so a district's quarter is read in the calling process.
+    ``requested`` (the `read_workers` of the `source` resource) is taken as given, up to
+    one process per file; otherwise one per core, but no more than one per
+    :data:`MIN_FILES_PER_WORKER` files, so a district's quarter is read in the calling process.
     """
-    if requested is None and os.environ.get(WORKERS_ENV, "").strip():
-        requested = int(os.environ[WORKERS_ENV])
     if requested and requested > 0:
         return max(1, min(requested, files))
     return max(1, min(available_cores(), files // MIN_FILES_PER_WORKER))
 
 
-def read_files(files: list[SubmissionFile], workers: int | None = None) -> list[FileState]:
-    """:func:`ingest.submission.read_file` on every file, in order, across ``worker_count`` processes."""
+def _isolate(models: SheetModels) -> None:
+    """Initializer of a reader process: take the sheet models, leave the non-worksheet parts to calamine, and cap
+    the address space (a backstop: the watchdog of `_run_round` watches the memory really used)."""
+    import resource
+
+    from ingest import models as known
+    from ingest import workbook
+
+    known.install(models)
+    workbook.ISOLATED = True
+    try:
+        held = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = held + ADDRESS_SPACE_MIB * 2**20
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or limit < hard:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (OSError, ValueError):  # not Linux
+        log.warning("reader processes run without an address-space limit here")
+
+
+def _resident_mib(pid: int) -> float:
+    """Resident memory of a process (0 when it cannot be read: not Linux, or gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _stopped(files: list[SubmissionFile]) -> list[FileState]:
+    out = []
+    for f in files:
+        state = FileState(f)
+        state.reject("file_too_large", detail=STOPPED)
+        out.append(state)
+    return out
+
+
+def read_files(
+    files: list[SubmissionFile],
+    workers: int | None = None,
+    password: str | None = None,
+    on_file: Callable[[SubmissionFile], None] | None = None,
+) -> list[FileState]:
+    """:func:`ingest.submission.read_batch` on every file, in order, across ``worker_count`` isolated processes;
+    `password` opens encrypted workbooks.
+
+    `on_file` is called in this process as files are read (per batch when the files are read elsewhere); the
+    listeners of `ingest.progress` are told the count as well.
+    """
+    on_file = _counting(len(files), on_file)
     n = worker_count(len(files), workers)
     if n <= 1:
-        return _counted((read_file(f) for f in files), len(files))
-    chunk = max(1, len(files) // (n * 8))
-    pool: ProcessPoolExecutor | None = None
+        return [s for batch in _batches(files, 1) for s in read_batch(batch, on_file, password)]
+    context = multiprocessing.get_context("spawn")
+    options = {"mp_context": context, "initializer": _isolate, "initargs": (sheet_models(),)}
     try:
-        pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(n, **options)
         pool.submit(os.getpid).result()
     except (BrokenProcessPool, OSError) as exc:  # no process can start here (limits, no interpreter)
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
         log.warning("reading %d files in one process: the process pool failed (%s)", len(files), exc)
-        return _counted((read_file(f) for f in files), len(files))
-    with pool:
-        # A reader that dies later is not retried here: the same file would take this process down with it.
-        return _counted(pool.map(read_file, files, chunksize=chunk), len(files))
+        return [s for batch in _batches(files, 1) for s in read_batch(batch, on_file, password)]
+    done: dict[int, list[FileState]] = {}
+    queue = _numbered(_batches(files, n))
+    first: ProcessPoolExecutor | None = pool
+    while queue:
+        failed = _run_round(first or ProcessPoolExecutor(n, **options), queue, done, on_file, password)
+        first, queue, singles = None, [], []
+        for start, batch in failed:
+            if len(batch) > 1:
+                half = len(batch) // 2
+                queue += [(start, batch[:half]), (start + half, batch[half:])]
+            elif len(failed) == 1:  # alone in its round, it still stopped its reader: the file is at fault
+                done[start] = _stopped(batch)
+            else:
+                singles.append((start, batch))
+        for start, batch in singles:  # failed beside others: read alone to tell which one is at fault
+            if _run_round(ProcessPoolExecutor(1, **options), [(start, batch)], done, on_file, password):
+                done[start] = _stopped(batch)
+    return [s for start in sorted(done) for s in done[start]]
 
 
-def _counted(states: Iterable[FileState], total: int) -> list[FileState]:
-    """The states in a list, telling `ingest.progress` as each one arrives."""
-    out: list[FileState] = []
+def _counting(total: int, on_file: Callable[[SubmissionFile], None] | None) -> Callable[[SubmissionFile], None]:
+    """`on_file`, also telling `ingest.progress` how many of the `total` files are read so far."""
+    done = 0
     files_read(0, total)
-    for state in states:
-        out.append(state)
-        files_read(len(out), total)
+
+    def told(f: SubmissionFile) -> None:
+        nonlocal done
+        done += 1
+        files_read(done, total)
+        if on_file is not None:
+            on_file(f)
+
+    return told
+
+
+def _numbered(batches: list[list[SubmissionFile]]) -> list[tuple[int, list[SubmissionFile]]]:
+    out, start = [], 0
+    for batch in batches:
+        out.append((start, batch))
+        start += len(batch)
     return out
+
+
+def _run_round(
+    pool: ProcessPoolExecutor,
+    queue: list[tuple[int, list[SubmissionFile]]],
+    done: dict[int, list[FileState]],
+    on_file: Callable[[SubmissionFile], None] | None,
+    password: str | None,
+) -> list[tuple[int, list[SubmissionFile]]]:
+    """Read the queued batches on `pool`, then shut it down; the batches whose reader died or overran."""
+    futures: dict[Future, tuple[int, list[SubmissionFile]]] = {}
+    for start, batch in queue:
+        futures[pool.submit(read_batch, batch, None, password)] = (start, batch)
+    # The watchdog: a reader over its memory is stopped; when no batch has finished for this long, all are.
+    stall = BATCH_SECONDS + FILE_SECONDS * max(len(b) for _, b in queue)
+    pending = set(futures)
+    broken = False
+    progress = time.monotonic()
+    while pending and not broken:
+        finished, pending = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_EXCEPTION)
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            if process.pid is not None and _resident_mib(process.pid) > READER_MEMORY_MIB:
+                log.warning("a reader process went over %d MiB: stopped", READER_MEMORY_MIB)
+                process.kill()
+        if finished:
+            progress = time.monotonic()
+        elif time.monotonic() - progress > stall:
+            break
+        for future in finished:
+            if (error := future.exception()) is not None:
+                log.warning("a reader process stopped (%s: %s)", type(error).__name__, error)
+                broken = True
+                continue
+            start, batch = futures[future]
+            done[start] = future.result()
+            if on_file is not None:
+                for f in batch:
+                    on_file(f)
+    failed = [futures[f] for f in futures if futures[f][0] not in done]
+    if failed:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):  # stop what still runs
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
+    return sorted(failed, key=lambda item: item[0])
+
+
+def _batches(files: list[SubmissionFile], workers: int) -> list[list[SubmissionFile]]:
+    """Batches of files for the columnar cut: as large as `BATCH_FILES` (the cut's cost per file halves from 40
+    files to 300), and two per reader process so that the readers finish together."""
+    size = BATCH_FILES if workers <= 1 else max(1, min(BATCH_FILES, -(-len(files) // (workers * 2))))
+    return [files[i : i + size] for i in range(0, len(files), size)]

@@ -1,93 +1,79 @@
-"""Reference data of a raw directory: the district, its communes and yearly targets."""
+"""Reference data of a raw directory: the reporting unit (district or province), its units over time, targets."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import polars as pl
-import yaml
 
+from ingest.reporting_unit import DEFAULT_DEADLINE_DAYS, ReportingUnit, load_reporting_unit
 from ingest.scale import THRESHOLD_FILE, load_thresholds
-from ingest.text import fold, number_expr
+from ingest.text import number_expr
+from ingest.units import Units
 
-DEFAULT_DEADLINE_DAYS = 15
-_PREFIXES = ("xa ", "thi tran ", "phuong ")
-
-
-def _bare(name: object) -> str:
-    """A commune name folded, without its "Xã" / "Thị trấn" / "Phường" prefix."""
-    key = fold(name)
-    for prefix in _PREFIXES:
-        if key.startswith(prefix):
-            return key[len(prefix) :]
-    return key
+__all__ = ["DEFAULT_DEADLINE_DAYS", "Reference", "load_reference", "load_targets"]
 
 
 @dataclass(frozen=True)
 class Reference:
-    """What ``raw/reference/`` says: district name, expected communes, targets."""
+    """What `raw/reference/` says: the reporting unit (`unit.yaml` or `district.yaml`), its units over time
+    (`communes.csv`, see `ingest.units`) and the yearly targets."""
 
-    district: str
-    province: str
-    communes: pl.DataFrame
+    unit: ReportingUnit
+    units: Units
     targets: pl.DataFrame
-    """targets.csv with ``source_row`` (its line number) for provenance."""
-    deadline_days: int = DEFAULT_DEADLINE_DAYS
+    """targets.csv with `source_row` (its line number) for provenance."""
     scale_thresholds: pl.DataFrame = field(default_factory=load_thresholds)
     """Thresholds of the scale classes: reference/scale_thresholds.csv, else kttt's defaults (ingest.scale)."""
 
+    @property
+    def district(self) -> str:
+        """The reporting unit's name (a district's, or a province's)."""
+        return self.unit.name
+
+    @property
+    def province(self) -> str:
+        """The province of the reporting unit."""
+        return self.unit.province
+
+    @property
+    def deadline_days(self) -> int:
+        """Days after the quarter's end a submission is on time."""
+        return self.unit.deadline_days
+
+    @property
+    def communes(self) -> pl.DataFrame:
+        """`communes.csv` as read (every row, every column)."""
+        return self.units.frame
+
     def expected(self, period: str) -> pl.DataFrame:
-        """Communes expected to report in ``period`` (inside their validity window)."""
+        """Rows of the units expected to report in `period` (inside their validity window)."""
         c = self.communes
         return c.filter(
             (pl.col("valid_from").is_null() | (pl.col("valid_from") <= period))
             & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= period))
         )
 
-    @cached_property
-    def _index(self) -> tuple[set[str], dict[str, list[tuple[str, str]]]]:
-        """Codes, and (code, name) pairs by folded bare name: built once, so resolving is O(1) per file."""
-        codes = self.communes["code"].to_list()
-        by_name: dict[str, list[tuple[str, str]]] = {}
-        for code, name in zip(codes, self.communes["name"].to_list(), strict=True):
-            by_name.setdefault(_bare(name), []).append((code, name))
-        return set(codes), by_name
+    def resolve(self, text: object, period: str | None = None) -> str | None:
+        """The code of the unit named or coded by `text` (accent- and case-insensitive, "Xã", "Phường", "UBND …"
+        ignored) among the units of `period`, or None."""
+        unit = self.units.resolve(text, period)
+        return unit.code if unit else None
 
-    def resolve(self, text: object) -> str | None:
-        """The code of the commune named or coded by ``text`` (accent- and case-insensitive), or None."""
-        if text is None:
-            return None
-        raw = str(text).strip()
-        codes, by_name = self._index
-        if raw in codes:
-            return raw
-        if raw.isdigit() and raw.zfill(5) in codes:
-            return raw.zfill(5)
-        if raw.endswith(".0") and raw[:-2].isdigit() and raw[:-2].zfill(5) in codes:
-            return raw[:-2].zfill(5)
-        matches = by_name.get(_bare(raw), [])
-        if len(matches) == 1:
-            return matches[0][0]
-        if len(matches) > 1:  # same folded name: prefer the exact spelling
-            exact = [code for code, name in matches if name == raw]
-            return exact[0] if len(exact) == 1 else None
-        return None
+    def name_of(self, code: str, period: str | None = None) -> str:
+        """The name of a code in `period` (by default its latest unit)."""
+        unit = self.units.unit(code, period) if period else None
+        unit = unit or self.units.resolve(code)
+        return unit.name if unit else code
 
-    def name_of(self, code: str) -> str:
-        """Commune name of a code."""
-        return self.communes.filter(pl.col("code") == code)["name"].item()
+    def names_in(self, period: str) -> dict[str, str]:
+        """Code → name of the units valid in `period` (names of other units for codes not in use then)."""
+        names = {u.code: u.name for u in sorted(self.units.units, key=lambda u: u.valid_from or "")}
+        names.update({u.code: u.name for u in self.units.valid_in(period)})
+        return names
 
 
-_COMMUNE_COLUMNS = {
-    "code": pl.String,
-    "name": pl.String,
-    "kind": pl.String,
-    "valid_from": pl.String,
-    "valid_to": pl.String,
-    "merged_into": pl.String,
-}
 _TARGET_COLUMNS = {
     "year": pl.Int32,
     "indicator": pl.String,
@@ -118,30 +104,16 @@ def load_targets(path: Path) -> pl.DataFrame:
 
 
 def load_reference(raw_dir: Path) -> Reference:
-    """Load ``reference/district.yaml``, ``communes.csv`` and the optional ``targets.csv`` and
-    ``scale_thresholds.csv``."""
+    """Load and check `reference/`: `unit.yaml` (or `district.yaml`), `communes.csv` and the optional
+    `targets.csv` and `scale_thresholds.csv`. A broken or conflicting unit list or reporting unit raises
+    `ReferenceConfigError` (nothing is read yet)."""
     ref = raw_dir / "reference"
-    info = {}
-    if (ref / "district.yaml").exists():
-        info = yaml.safe_load((ref / "district.yaml").read_text(encoding="utf-8")) or {}
-    communes = pl.read_csv(ref / "communes.csv", infer_schema=False)
-    for name in _COMMUNE_COLUMNS:
-        if name not in communes.columns:
-            communes = communes.with_columns(pl.lit(None, dtype=pl.String).alias(name))
-    communes = communes.with_columns(
-        pl.col(c).str.strip_chars().replace("", None) for c in ("valid_from", "valid_to", "merged_into")
-    )
+    unit = load_reporting_unit(ref)
+    units = Units.from_csv(ref / "communes.csv")
     if (ref / "targets.csv").exists():
         targets = load_targets(ref / "targets.csv")
     else:
         targets = pl.DataFrame(schema={"source_row": pl.UInt32, **_TARGET_COLUMNS})
     targets = targets.with_columns(pl.col("source_row").cast(pl.Int64))
     thresholds = load_thresholds(ref / THRESHOLD_FILE) if (ref / THRESHOLD_FILE).exists() else load_thresholds()
-    return Reference(
-        scale_thresholds=thresholds,
-        district=str(info.get("name", "")),
-        province=str(info.get("province", "")),
-        communes=communes,
-        targets=targets,
-        deadline_days=int(info.get("report_deadline_days", DEFAULT_DEADLINE_DAYS)),
-    )
+    return Reference(unit=unit, units=units, targets=targets, scale_thresholds=thresholds)

@@ -19,15 +19,16 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from ingest.issues import Issue
 from ingest.legacy_fonts import NO_CONTEXT, CellText, FileFonts, needs_check, read_cell, words_of
+from ingest.models import sheet_models
 from ingest.text import EMPTY_MARKS, PLAIN_UNITS, fold, looks_like_money_unit, money_factor, parse_number, split_unit
 from ingest.workbook import RawSheet, column_letters
-from schemas.fields import SheetColumn, sheet_columns
-from schemas.sheets import SHEETS
+from schemas.columns import SheetColumn
 from schemas.vocab import BY_NAME as VOCABS
 
 HEADER_SCAN_ROWS = 30
@@ -74,7 +75,7 @@ class SheetBlock:
 def header_keys(sheet: str) -> dict[str, str]:
     """Folded header spelling → column name, for one sheet model."""
     keys: dict[str, str] = {}
-    for col in sheet_columns(SHEETS[sheet], every=True):
+    for col in sheet_models().columns[sheet]:
         for spelling in (col.header_vi, *col.aliases, col.name):
             keys.setdefault(split_unit(spelling)[0], col.name)
     return keys
@@ -83,11 +84,11 @@ def header_keys(sheet: str) -> dict[str, str]:
 @cache
 def columns_by_name(sheet: str) -> dict[str, SheetColumn]:
     """Column name → column description, for one sheet model."""
-    return {c.name: c for c in sheet_columns(SHEETS[sheet], every=True)}
+    return {c.name: c for c in sheet_models().columns[sheet]}
 
 
 @lru_cache(maxsize=4096)
-def _header_key(cell: str) -> str:
+def header_key(cell: str) -> str:
     """A cell folded as a header (cached: the same titles recur in every file of a quarter)."""
     return split_unit(cell)[0]
 
@@ -100,7 +101,7 @@ def _match_row(cells: list[str | None], sheet: str) -> dict[int, str]:
             continue
         if needs_check(cell):
             cell = read_cell(cell, NO_CONTEXT, format_words()).text
-        name = keys.get(_header_key(cell))
+        name = keys.get(header_key(cell))
         if name is not None:
             found[i] = name
     return found
@@ -145,7 +146,7 @@ def _match_two_rows(upper: list[str | None], lower: list[str | None], sheet: str
         if up is not None and (low is None or fold(low) in _TOTAL_SUBHEADERS):
             tries.append(up)
         for text in tries:
-            name = keys.get(_header_key(text))
+            name = keys.get(header_key(text))
             if name is not None:
                 found[c], labels[c] = name, text
                 break
@@ -185,20 +186,26 @@ def find_header(raw: RawSheet, sheet: str) -> tuple[int, dict[int, str]] | None:
     return None if found is None else (found.last, found.matched)
 
 
-def _looks_numeric(raw: RawSheet, r: int, c: int, text: str) -> bool:
+def _looks_numeric(numeric: bool, text: str) -> bool:
     mark = text.strip() in EMPTY_MARKS or fold(text) == "x"
-    return mark or raw.is_numeric(r, c) or parse_number(text) is not None
+    return mark or numeric or parse_number(text) is not None
 
 
 def is_total_row(raw: RawSheet, r: int) -> bool:
     """A row whose first filled cell says Tổng / Tổng cộng / Cộng and whose other cells are numbers."""
-    cells = raw.rows[r]
+    return is_total(raw.rows[r], lambda c: raw.is_numeric(r, c))
+
+
+def is_total(cells: list[str | None], numeric: Callable[[int], bool]) -> bool:
+    """:func:`is_total_row` on one row's cells; `numeric(c)` says whether cell `c` was stored as a number."""
     first_c, first_v = next(((c, v) for c, v in enumerate(cells) if v is not None and v.strip()), (None, ""))
     if first_c is None or first_v.lstrip()[:1] not in ("T", "t", "C", "c"):  # every total label starts with T or C
         return False
-    if raw.is_numeric(r, first_c) or not _TOTAL_LABEL.match(fold(first_v)):
+    if numeric(first_c) or not _TOTAL_LABEL.match(fold(first_v)):
         return False
-    return all(_looks_numeric(raw, r, c, v) for c, v in enumerate(cells) if c > first_c and v is not None and v.strip())
+    return all(
+        _looks_numeric(numeric(c), v) for c, v in enumerate(cells) if c > first_c and v is not None and v.strip()
+    )
 
 
 def _unit_issue(block: SheetBlock, file: str, name: str, header: str, unit: str) -> None:
@@ -207,7 +214,7 @@ def _unit_issue(block: SheetBlock, file: str, name: str, header: str, unit: str)
     block.sheet_rejected = True
 
 
-def _resolve_units(block: SheetBlock, file: str, row: int, col: SheetColumn, header: str) -> None:
+def resolve_units(block: SheetBlock, file: str, row: int, col: SheetColumn, header: str) -> None:
     unit = split_unit(header)[1]
     if unit is None or col.kind not in ("money", "int", "number"):
         return
@@ -234,9 +241,10 @@ def sheet_texts(raw: RawSheet) -> list[str]:
 def format_words() -> frozenset[str]:
     """Words of the format's headers, aliases and category labels: known to be right when a cell
     could be read as Unicode or as a legacy font encoding ("Khá" is a rating, "Khỏ" is nothing)."""
-    texts: list[str] = list(SHEETS)
-    for sheet in SHEETS:
-        for col in sheet_columns(SHEETS[sheet], every=True):
+    columns = sheet_models().columns
+    texts: list[str] = list(columns)
+    for sheet in columns:
+        for col in columns[sheet]:
             texts += [col.header_vi, *col.aliases]
     for v in VOCABS.values():
         texts += list(v.spellings())
@@ -260,7 +268,7 @@ def read_fonts(raw: RawSheet, fonts: FileFonts) -> tuple[RawSheet, dict[tuple[in
         rows.append(out)
     if not readings:
         return raw, readings
-    return replace(raw, rows=rows), readings
+    return RawSheet(raw.name, rows, raw.numeric, raw.uncached), readings
 
 
 def _font_issues(
@@ -308,7 +316,7 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str, fonts: FileFonts = NO_CONTEX
             continue
         positions[name] = c
         block.headers[name] = found.labels[c]
-        _resolve_units(block, file, hr + 1, columns[name], found.labels[c])
+        resolve_units(block, file, hr + 1, columns[name], found.labels[c])
     unknown = [
         (c, text) for c, text in sorted(found.labels.items()) if c not in matched and fold(text) not in IGNORED_HEADERS
     ]
@@ -333,13 +341,14 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str, fonts: FileFonts = NO_CONTEX
 
 def _column_values(block: SheetBlock, raw: RawSheet, c: int) -> str | None:
     """JSON of the filled cells of column ``c`` in the block's data rows, keyed by row number."""
-    values = {}
-    for row in block.rows:
-        cells = raw.rows[row - 1]
-        v = cells[c] if c < len(cells) else None
-        if v is not None and v.strip():
-            values[str(row)] = v.strip()
-    return json.dumps(values, ensure_ascii=False) if values else None
+    cells = [raw.rows[row - 1] for row in block.rows]
+    return column_values_json(block.rows, [r[c] if c < len(r) else None for r in cells])
+
+
+def column_values_json(rows: list[int], values: list[str | None]) -> str | None:
+    """JSON of the filled values of one column (stripped), keyed by their row number; None when none is filled."""
+    found = {str(row): v.strip() for row, v in zip(rows, values, strict=True) if v is not None and v.strip()}
+    return json.dumps(found, ensure_ascii=False) if found else None
 
 
 def _collect_rows(
@@ -359,7 +368,7 @@ def _collect_rows(
     """
     texts: dict[str, list[str | None]] = {name: [] for name in positions}
     numbers: dict[str, list[bool]] = {name: [] for name in positions}
-    keys = _json_keys(labels)
+    keys = json_keys(labels)
     uncached = raw.uncached
     kept = set(positions.values())
     # A row counts for its formulas only in columns kept (a filled-down "=ROW()-1" in STT makes no data row).
@@ -395,7 +404,7 @@ def _collect_rows(
     block.numeric = numbers
 
 
-def _json_keys(labels: dict[int, str]) -> dict[int, str]:
+def json_keys(labels: dict[int, str]) -> dict[int, str]:
     """Header text per column for the raw JSON of a row; a header written twice gets its column letter."""
     keys: dict[int, str] = {}
     seen: set[str] = set()

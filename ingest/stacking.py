@@ -82,7 +82,7 @@ def keys_frame(states: list[FileState], period: str) -> pl.DataFrame:
 def stack_sheet(states: list[FileState], sheet: str, period: str, only_live: bool = True) -> SheetResult:
     """Stack and convert one sheet of all (live) files of the period; not yet validated."""
     model = FACT_TABLES[sheet][1]
-    chosen = [s if (s.live or not only_live) and not s.rejected else FileState(s.file) for s in states]
+    chosen = [s if (s.live or s.held or not only_live) and not s.rejected else FileState(s.file) for s in states]
     frame = _stack(chosen, sheet)
     typed, type_issues = convert(frame, sheet_columns(model, every=True))
     typed = pl.concat([frame.select("_state", "source_row"), typed], how="horizontal")
@@ -188,6 +188,6 @@ def process_sheet(states: list[FileState], sheet: str, period: str) -> SheetResu
 
 
 def row_mask(n: int, rows: list[int]) -> pl.Series:
-    """Boolean series of length ``n``, true at ``rows``."""
+    """Boolean series of length `n`, true at `rows`."""
     marked = set(rows)
     return pl.Series("rejected", [i in marked for i in range(n)], dtype=pl.Boolean)

@@ -11,24 +11,10 @@ from pandera.errors import SchemaErrors
 from ingest.in_force import keep_in_force
 from ingest.issues import ROW_ISSUE_SCHEMA
 from schemas.fields import sheet_columns
+from schemas.rules import RULES
 from schemas.sheets import HTX_RATING_COLUMNS, THT_RATING_COLUMNS
 from schemas.vocab import Vocab
 
-# Column blamed for each dataframe-level rule.
-BLAME = {
-    "subsector_required": "subsector",
-    "subsector_only_agriculture": "subsector",
-    "rating_required": "rating",
-    "rating_unexpected": "rating",
-    "profit_above_revenue": "profit_mvnd",
-    "qualified_above_managers": "managers",
-    "credit_fields_not_credit_fund": "loans_disbursed_mvnd",
-    "member_types_above_members": "members",
-    "htx_ratings_sum": "htx_total",
-    "tht_ratings_sum": "tht_total",
-    "founded_after_period": "founded_year",
-}
-_ID_BLAME = ("coop_id", "group_id")
 _SUMS = {"htx_ratings_sum": HTX_RATING_COLUMNS, "tht_ratings_sum": THT_RATING_COLUMNS}
 
 _COLUMN_CHECKS = (
@@ -90,9 +76,7 @@ def model_issues(
             value = case["failure_case"]
         else:
             rule = case["check"]
-            column = BLAME.get(rule)
-            if column is None:  # duplicate_id: blame the id column present in the frame
-                column = next(c for c in _ID_BLAME if c in frame.columns)
+            column = next(c for c in RULES[rule].blames if c in frame.columns)
             value_raw = frame[column][i]
             value = None if value_raw is None else str(value_raw)
             raw = None

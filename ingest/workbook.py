@@ -10,8 +10,9 @@ uncompressed size announced by the zip's central directory, on the sheet dimensi
 and on one streaming pass over each worksheet's XML (the cells really there, whatever
 the declared dimension says), so a zip bomb or a far cell is refused before it costs
 memory. The same pass finds formula cells saved without a computed value, which
-calamine would read as empty. A password-protected workbook is opened in memory when
-``KTTT_WORKBOOK_PASSWORD`` holds its password.
+calamine would read as empty. A password-protected workbook is opened in memory with
+the password the caller passes (the `workbook_password` of the `source` resource, set
+by ``KTTT_WORKBOOK_PASSWORD``).
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import re
 import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree
@@ -32,8 +33,7 @@ from xml.parsers import expat
 
 import fastexcel
 import msoffcrypto
-import polars as pl
-import pyarrow.compute as pc
+import pyarrow as pa
 
 from ingest.legacy_fonts import file_fonts
 from ingest.text import fold
@@ -45,6 +45,9 @@ QUICK_SCAN_BYTES = 4 * 1024 * 1024  # sheets up to this size are scanned in memo
 MAX_UNCACHED_FORMULAS = 100_000
 MAX_PART_INDEX_BYTES = 10 * 1024 * 1024  # workbook.xml and its relationships, parsed whole
 PASSWORD_ENV = "KTTT_WORKBOOK_PASSWORD"
+ISOLATED = False
+"""True in a reader process with memory and time limits (`ingest.parallel`): parts other than worksheets are
+then left to calamine, since a part that lies about its size can only stop that process."""
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
@@ -67,15 +70,55 @@ class SubmissionReadError(Exception):
         self.detail = detail
 
 
-@dataclass
 class RawSheet:
-    """The cells of one sheet: text per cell and whether it was a numeric cell."""
+    """The cells of one sheet: text per cell and whether it was a numeric cell.
 
-    name: str
-    rows: list[list[str | None]]
-    numeric: list[list[bool]] | None = None
-    # (row, col), 0-based → formula text: formula cells saved without a computed value
-    uncached: dict[tuple[int, int], str] = field(default_factory=dict)
+    A workbook's sheet is kept as calamine's Arrow columns (`columns`: text; `numbers`: non-null
+    where the cell held a number), which the columnar cut reads as they are; `rows` and
+    `numeric` (Python lists, row by row) are made from them only when a sheet is cut in Python.
+    A CSV sheet, and a sheet with formulas saved without a value, come as lists.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        rows: list[list[str | None]] | None = None,
+        numeric: list[list[bool]] | None = None,
+        uncached: dict[tuple[int, int], str] | None = None,
+        *,
+        columns: list[pa.Array] | None = None,
+        numbers: list[pa.Array] | None = None,
+    ) -> None:
+        self.name = name
+        self._rows = rows
+        self._numeric = numeric
+        # (row, col), 0-based → formula text: formula cells saved without a computed value
+        self.uncached: dict[tuple[int, int], str] = uncached or {}
+        self.columns = columns
+        self.numbers = numbers
+
+    @property
+    def columnar(self) -> bool:
+        """True when the sheet is held as Arrow columns and has no formula without a value."""
+        return self.columns is not None and not self.uncached
+
+    @property
+    def rows(self) -> list[list[str | None]]:
+        """The cells row by row (row `i` is Excel row `i + 1`)."""
+        if self._rows is None:
+            cols = [c.to_pylist() for c in self.columns or []]
+            self._rows = [list(r) for r in zip(*cols, strict=True)]
+        return self._rows
+
+    @property
+    def numeric(self) -> list[list[bool]] | None:
+        """Per cell, whether it was stored as a number (None for CSV)."""
+        if self._numeric is None and self.columns is not None:
+            height = len(self.rows)
+            valid = [[v is not None for v in c.to_pylist()] for c in self.numbers or []]
+            flags = [list(r) for r in zip(*valid, strict=True)][:height]
+            self._numeric = flags + [[] for _ in range(height - len(flags))]
+        return self._numeric
 
     def holds_no_table(self) -> bool:
         """True when no row has two filled cells: the sheet is blank or holds only titles or a note."""
@@ -83,9 +126,10 @@ class RawSheet:
 
     def is_numeric(self, r: int, c: int) -> bool:
         """True when cell (r, c) was stored as a number in the workbook."""
-        if self.numeric is None or r >= len(self.numeric) or c >= len(self.numeric[r]):
+        numeric = self.numeric
+        if numeric is None or r >= len(numeric) or c >= len(numeric[r]):
             return False
-        return self.numeric[r][c]
+        return numeric[r][c]
 
 
 @dataclass
@@ -96,11 +140,17 @@ class RawSubmission:
 
     def find(self, wanted: str) -> RawSheet | None:
         """The sheet whose name matches ``wanted`` ignoring case, accents and spaces."""
-        key = fold(wanted).replace(" ", "")
+        key = sheet_key(wanted)
         for name, sheet in self.sheets.items():
-            if fold(name).replace(" ", "") == key:
+            if sheet_key(name) == key:
                 return sheet
         return None
+
+
+@lru_cache(maxsize=1024)
+def sheet_key(name: str) -> str:
+    """A sheet name as matched: folded, without spaces (the same few names recur in every file)."""
+    return fold(name).replace(" ", "")
 
 
 def _col_number(letters: str) -> int:
@@ -117,11 +167,6 @@ def column_letters(n: int) -> str:
         n, rem = divmod(n - 1, 26)
         out = chr(65 + rem) + out
     return out
-
-
-def configured_password() -> str | None:
-    """The workbook password of ``KTTT_WORKBOOK_PASSWORD``, or None when unset or empty."""
-    return os.environ.get(PASSWORD_ENV) or None
 
 
 def _is_encrypted(data: bytes) -> bool:
@@ -187,7 +232,9 @@ def _check_zip(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
 
     Every part is decompressed once through :mod:`zipfile`, which stops at the size the
     central directory declares and checks the CRC: a part that lies about its size is refused
-    here instead of being inflated by calamine.
+    here instead of being inflated by calamine. In an isolated reader process (`ISOLATED`) only
+    the worksheets are: their scan is needed anyway (extent, formulas without a value), and any
+    other part that lies can only stop that process.
     """
     infos = zf.infolist()
     total = sum(i.file_size for i in infos)
@@ -205,6 +252,8 @@ def _check_zip(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
     names = _sheet_names_by_part(zf)
     scans: dict[str, SheetScan] = {}
     for info in infos:
+        if ISOLATED and not _is_sheet_part(info.filename):
+            continue
         with zf.open(info) as fh:
             if _is_sheet_part(info.filename):
                 name = names.get(info.filename, info.filename)
@@ -437,10 +486,6 @@ def scan_sheet_xml(stream: IO[bytes], sheet: str) -> SheetScan:
     return scan
 
 
-def _to_lists(df: pl.DataFrame) -> list[list]:
-    return [list(r) for r in df.rows()]
-
-
 def read_workbook(path: Path, wanted: tuple[str, ...], password: str | None = None) -> RawSubmission:
     """Read the sheets named in ``wanted`` (matched loosely) from a workbook (``password`` opens an encrypted one)."""
     source, scans = open_workbook(path, password)
@@ -448,29 +493,29 @@ def read_workbook(path: Path, wanted: tuple[str, ...], password: str | None = No
         reader = fastexcel.read_excel(source)
     except Exception as exc:  # calamine reports every kind of damage the same way
         raise SubmissionReadError("file_unreadable", str(exc).splitlines()[0][:300]) from exc
-    keys = {fold(w).replace(" ", "") for w in wanted}
+    keys = {sheet_key(w) for w in wanted}
     out = RawSubmission()
     for name in reader.sheet_names:
-        if fold(name).replace(" ", "") not in keys:
+        if sheet_key(name) not in keys:
             continue
         try:
-            text = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
-            if text.width == 0:
-                rows: list[list] = []
-                flags: list[list] = []
-            else:
+            text = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_arrow()
+            numbers: list[pa.Array] = []
+            if text.num_columns:
                 # Read as booleans, a cell is non-null exactly when it holds a number (or a boolean).
-                arrow, _ = reader.load_sheet(
+                flags, _ = reader.load_sheet(
                     name, header_row=None, skip_rows=0, dtypes="boolean"
                 ).to_arrow_with_errors()
-                rows = _to_lists(text)
-                valid = [pc.is_valid(column).to_pylist() for column in arrow.columns]
-                flags = [list(r) for r in zip(*valid, strict=True)][: len(rows)]
-                flags += [[] for _ in range(len(rows) - len(flags))]
+                numbers = list(flags.columns)
         except Exception as exc:
             raise SubmissionReadError("file_unreadable", f"sheet {name}: {str(exc).splitlines()[0][:300]}") from exc
-        uncached = _grid_cells(rows, flags, scans.get(name))
-        out.sheets[name] = RawSheet(name, rows, flags, uncached)
+        sheet = RawSheet(name, columns=list(text.columns), numbers=numbers)
+        scan = scans.get(name)
+        if scan is not None and scan.uncached:
+            rows, flags_ = sheet.rows, sheet.numeric or []
+            uncached = _grid_cells(rows, flags_, scan)
+            sheet = RawSheet(name, rows, flags_, uncached)
+        out.sheets[name] = sheet
     return out
 
 
@@ -575,8 +620,7 @@ def read_csv_folder(folder: Path, wanted: tuple[str, ...]) -> RawSubmission:
 
 
 def read_submission(path: Path, wanted: tuple[str, ...], password: str | None = None) -> RawSubmission:
-    """Read a workbook file or a CSV folder; ``password`` (default: ``KTTT_WORKBOOK_PASSWORD``) opens an
-    encrypted workbook."""
+    """Read a workbook file or a CSV folder; ``password`` opens an encrypted workbook."""
     if path.is_dir():
         return read_csv_folder(path, wanted)
-    return read_workbook(path, wanted, password if password is not None else configured_password())
+    return read_workbook(path, wanted, password)

@@ -10,6 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import polars as pl
+
+from schemas.warehouse import TABLES, polars_schema
 
 DATABASE = "kttt.duckdb"
 UNIONS = {"rejected_rows_all": ("rejected_rows", "registry_warnings")}
@@ -17,9 +20,33 @@ UNIONS = {"rejected_rows_all": ("rejected_rows", "registry_warnings")}
 (`rejected_rows`) or across quarters by the registry (`registry_warnings`)."""
 
 
+_SQL_TYPES = {
+    pl.String: "VARCHAR",
+    pl.Boolean: "BOOLEAN",
+    pl.Int8: "TINYINT",
+    pl.Int32: "INTEGER",
+    pl.Int64: "BIGINT",
+    pl.Float64: "DOUBLE",
+    pl.Date: "DATE",
+}
+
+
+def _sql_type(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
+    return _SQL_TYPES.get(dtype.base_type(), "VARCHAR")
+
+
+def _empty_view(name: str) -> str:
+    """A view with the table's columns and no rows, for a registered table that has no file yet (``reviews``
+    before the first decision), so queries over it work from the start."""
+    cols = ", ".join(f'CAST(NULL AS {_sql_type(t)}) AS "{c}"' for c, t in polars_schema(TABLES[name]).items())
+    return f'CREATE VIEW "{name}" AS SELECT {cols} WHERE false'
+
+
 def tables_in(warehouse: Path) -> list[str]:
-    """Folders of the warehouse that hold Parquet files."""
-    return sorted(p.name for p in warehouse.iterdir() if p.is_dir() and any(p.glob("*.parquet")))
+    """Tables of the warehouse registry (`schemas.warehouse.TABLES`) that have Parquet files in the folder."""
+    return sorted(name for name in TABLES if any((warehouse / name).glob("*.parquet")))
 
 
 def write_analyst_database(warehouse: Path) -> tuple[Path, list[str]]:
@@ -40,6 +67,8 @@ def write_analyst_database(warehouse: Path) -> tuple[Path, list[str]]:
                 union = " UNION ALL BY NAME ".join(f'SELECT * FROM "{p}"' for p in present)
                 con.execute(f'CREATE VIEW "{view}" AS {union}')
                 names.append(view)
+        for name in sorted(set(TABLES) - set(names)):
+            con.execute(_empty_view(name))
     finally:
         con.close()
     tmp.replace(path)

@@ -3,15 +3,16 @@
     kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...] [--wait SECONDS] [--no-report] [--all]
     kttt withdraw --period 2024-Q3 [--raw DIR] [--warehouse DIR]
     kttt validate FILE... [--raw DIR] [--period 2024-Q3] [--format text|json|xlsx] [--out DIR]
-    kttt sample [--raw DIR] [--later]
+    kttt sample [--raw DIR] [--later] [--province [NAME]]
     kttt history TAX_CODE_OR_NAME [--warehouse DIR]
     kttt docs [--out docs]
     kttt template --commune CODE --period 2025-Q1 [--prefill] [--out FILE]
     kttt ui [--host 127.0.0.1] [--port 3000]
+    kttt review approve|return|reopen --period P (--unit CODE | --all-clean) --by NAME [--note TEXT]
 
 `run` exits 0 whatever the submissions held (problems are in the warehouse); it
 exits 1 only when the pipeline itself failed (including when the warehouse cannot be
-written: disk full, read-only), 2 on a wrong argument, and 3 when another run of the
+written: disk full, read-only), 2 on a wrong argument or setting, and 3 when another run of the
 same period held the warehouse for longer than `--wait` seconds (nothing written).
 `validate` exits 1 when a file has errors, so a clerk (or a script) knows the file
 would lose rows.
@@ -22,26 +23,51 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
+from dagster import DagsterInvalidConfigError
 
 from forms.paths import inside, marked_name, safe_stem
 from pipeline.locks import DEFAULT_WAIT
-from pipeline.resources import DEFAULT_RAW, DEFAULT_WAREHOUSE, RAW_ENV, WAREHOUSE_ENV
+from pipeline.resources import (
+    DEFAULT_RAW,
+    DEFAULT_WAREHOUSE,
+    RAW_ENV,
+    WAREHOUSE_ENV,
+    SubmissionSource,
+    resolved_resources,
+)
 from schemas.messages import say
 from schemas.periods import is_period_key
 
+if TYPE_CHECKING:
+    from ingest.reference import Reference
 
-def _dir(value: str | None, env: str, default: str) -> Path:
-    return Path(value or os.environ.get(env) or default).resolve()
 
-
-def _location(value: str | None, env: str, default: str) -> str:
+def _absolute(location: str) -> str:
     """A folder made absolute, or an object-store URL (`s3://…`) kept as it is."""
-    chosen = value or os.environ.get(env) or default
-    return chosen if "://" in chosen else str(Path(chosen).resolve())
+    return location if "://" in location else str(Path(location).resolve())
+
+
+def _settings(args: argparse.Namespace) -> tuple[SubmissionSource, Path, str]:
+    """The `source` resource, the raw directory and the warehouse location, exactly as the pipeline's resources
+    have them (the arguments, else the environment, else the defaults).
+
+    A setting the resources cannot take (`KTTT_READ_WORKERS=abc`) stops the command here, exit 2, before
+    anything is written.
+    """
+    try:
+        source, warehouse = resolved_resources(getattr(args, "raw", None), getattr(args, "warehouse", None))
+    except DagsterInvalidConfigError as exc:
+        found = re.search(r'env variable "([A-Za-z0-9_]+)"', str(exc))
+        name = found.group(1) if found else "KTTT_*"
+        print(say("bad_setting", name=name, value=os.environ.get(name, "")), file=sys.stderr)
+        raise SystemExit(2) from exc
+    return source, Path(source.raw_dir).resolve(), _absolute(warehouse.path)
 
 
 def _has_problem(row: dict) -> bool:
@@ -106,34 +132,36 @@ def _print_summary(warehouse: str, periods: list[str], show_all: bool = False, r
                 print(f"  {say('skipped', path=path.relative_to(raw).as_posix())}: {skip_reason(path, raw)}")
 
 
-def _reference_problem(raw: Path) -> str | None:
-    """What makes the reference unusable (a scale-thresholds file that cannot be read), before anything is
-    written; None when it loads."""
+def _reference(raw: Path) -> Reference | None:
+    """The raw directory's reference, or None after printing why its configuration is wrong (a broken unit
+    list or reporting unit, a scale-thresholds file that cannot be read, a wrong review setting), before any
+    submission is read or anything written."""
     from ingest.reference import load_reference
+    from ingest.review import ReviewConfigError, load_review_policy
     from ingest.scale import ThresholdError
+    from ingest.units import ReferenceConfigError
 
     try:
-        load_reference(raw)
-    except ThresholdError as exc:
-        return str(exc)
-    return None
+        reference = load_reference(raw)
+        load_review_policy(raw)
+    except (ReferenceConfigError, ThresholdError, ReviewConfigError) as exc:
+        print(str(exc), file=sys.stderr)
+        return None
+    return reference
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialize all assets for the chosen periods (default: every quarter folder)."""
     from ingest.progress import listening
     from pipeline.console import FileProgress
-    from pipeline.resources import SubmissionSource
     from pipeline.runlog import details_to_log
     from pipeline.runner import run_periods
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
-    warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+    _, raw, warehouse = _settings(args)
     if not (raw / "reference" / "communes.csv").exists():
         print(say("no_reference", raw=raw), file=sys.stderr)
         return 2
-    if (problem := _reference_problem(raw)) is not None:
-        print(problem, file=sys.stderr)
+    if _reference(raw) is None:
         return 2
     periods = args.period or SubmissionSource(raw_dir=str(raw)).periods()
     bad = [p for p in periods if not is_period_key(p.strip().upper())]
@@ -180,16 +208,15 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from ingest.discover import period_dir
-    from pipeline.definitions import ASSETS, build_resources
     from pipeline.instance import instance_for_run
-    from pipeline.jobs import YEARLY_SELECTION
+    from pipeline.jobs import ASSETS, YEARLY_SELECTION
+    from pipeline.resources import build_resources
     from pipeline.runlog import details_to_log
     from pipeline.storage import warehouse_path
     from pipeline.withdraw import quarter_paths
     from pipeline.withdrawal import CLI_TAG, withdraw_period
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
-    warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+    _, raw, warehouse = _settings(args)
     period = args.period.strip().upper()
     if not is_period_key(period):
         print(say("bad_period", period=args.period), file=sys.stderr)
@@ -238,21 +265,20 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check files as the pipeline would and print every problem; only `--format xlsx` writes (marked copies)."""
     from ingest.check import check_files
-    from ingest.reference import load_reference
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    source, raw, _ = _settings(args)
     if not (raw / "reference" / "communes.csv").exists():
         print(say("no_reference", raw=raw), file=sys.stderr)
         return 2
-    if (problem := _reference_problem(raw)) is not None:
-        print(problem, file=sys.stderr)
+    reference = _reference(raw)
+    if reference is None:
         return 2
     paths = [Path(p) for p in args.files]
     for p in paths:
         if not p.exists():
             print(say("no_file", path=p), file=sys.stderr)
             return 2
-    out = check_files(paths, load_reference(raw), raw, args.period)
+    out = check_files(paths, reference, raw, args.period, source.read_workers, source.workbook_password)
     problems = out["rejected_rows"]
     if args.format == "json":
         payload = {"files": out["submission_log"].to_dicts(), "problems": problems.to_dicts()}
@@ -302,10 +328,18 @@ def _write_marked(paths: list[Path], raw: Path, problems: pl.DataFrame, out_dir:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    """Regenerate the sample district's submissions."""
+    """Regenerate the sample district's submissions, or with `--province` the province sample."""
+    if args.province:
+        from sample.province import DEFAULT_RAW as PROVINCE_RAW
+        from sample.province import write_province_sample
+
+        raw = Path(args.raw).resolve() if args.raw else PROVINCE_RAW
+        write_province_sample(raw, args.province)
+        print(say("sample_written", raw=raw))
+        return 0
     from sample.generate import write_sample
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
+    _, raw, _ = _settings(args)
     write_sample(raw)
     if args.later:
         from sample.planted import write_later
@@ -320,7 +354,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from pipeline.storage import read_table
     from registry.lookup import find_identities, render
 
-    warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+    _, _, warehouse = _settings(args)
     try:
         registry = read_table(warehouse, "registry")
         history = read_table(warehouse, "registry_history")
@@ -347,24 +381,24 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_template(args: argparse.Namespace) -> int:
     """Write a commune's fill-in workbook for a quarter, optionally prefilled with last quarter's units."""
     from forms.template import prefill_rows, write_template
-    from ingest.reference import load_reference
     from pipeline.storage import read_table
     from schemas.fields import sheet_columns
     from schemas.periods import parse_period, previous_period
     from schemas.sheets import SHEETS
 
-    raw = _dir(args.raw, RAW_ENV, DEFAULT_RAW)
-    reference = load_reference(raw)
-    code = reference.resolve(args.commune)
+    _, raw, warehouse = _settings(args)
+    reference = _reference(raw)
+    if reference is None:
+        return 2
     period = parse_period(args.period)
+    code = reference.resolve(args.commune, period) if period else None
     if code is None or period is None:
         print(say("unknown_commune_or_period", commune=args.commune, period=args.period), file=sys.stderr)
         return 2
-    name = reference.name_of(code)
+    name = reference.name_of(code, period)
     htx: list[dict] = []
     tht: list[dict] = []
     if args.prefill:
-        warehouse = _location(args.warehouse, WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
         before = previous_period(period)
         try:
             htx = prefill_rows(
@@ -376,9 +410,26 @@ def cmd_template(args: argparse.Namespace) -> int:
         except FileNotFoundError:
             print(say("nothing_stored", period=before), file=sys.stderr)
     out = Path(args.out or f"{safe_stem(code)}-{period}.xlsx")
-    write_template(out, commune_name=name, period=period, htx=htx, tht=tht)
+    unit = reference.units.unit(code, period)
+    title = unit.title[:1].upper() + unit.title[1:] if unit else None
+    recurs = unit is not None and reference.units.resolve(unit.name, period) != unit  # the name alone is ambiguous
+    write_template(
+        out, commune_name=name, period=period, htx=htx, tht=tht, title=title, commune_text=code if recurs else None
+    )
     print(say("template_written", path=out, name=name, period=period, htx=len(htx), tht=len(tht)))
     return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Record the officer's decision (pipeline/review_cli.py), then refresh its quarter as ``run`` does."""
+    from pipeline.review_cli import record
+
+    _, raw, warehouse = _settings(args)
+    outcome = record(args, raw, warehouse)
+    if isinstance(outcome, int):
+        return outcome
+    refresh = {"period": [outcome], "wait": args.wait, "no_report": args.no_report}
+    return cmd_run(argparse.Namespace(raw=str(raw), warehouse=warehouse, **refresh))
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -451,9 +502,16 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--out", help="folder for the marked workbooks (default: beside each file)")
     val.set_defaults(func=cmd_validate)
     smp = sub.add_parser("sample", help="regenerate the bundled sample district")
-    smp.add_argument("--raw", help="raw directory to write into")
+    smp.add_argument("--raw", help="raw directory to write into (default ./raw, or sample/ha-tinh with --province)")
     smp.add_argument(
         "--later", action="store_true", help="also write 2024-Q4, with planted changes for the cooperative registry"
+    )
+    smp.add_argument(
+        "--province",
+        nargs="?",
+        const="Hà Tĩnh",
+        help="the province sample instead: a province's real units before and after the 2025 reform (default "
+        "Hà Tĩnh), 2025-Q2 and 2025-Q4",
     )
     smp.set_defaults(func=cmd_sample)
     tpl = sub.add_parser("template", help="write a commune's fill-in workbook (drop-down lists, number checks)")
@@ -477,6 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     docs.add_argument("--out", default="docs", help="folder to write into (default docs)")
     docs.set_defaults(func=cmd_docs)
+    from pipeline.review_cli import add_review_parser
+
+    add_review_parser(sub, cmd_review)
     return parser
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import dagster as dg
 from dagster._utils.error import SerializableErrorInfo
 
-from pipeline.definitions import ASSETS, build_resources
 from pipeline.instance import instance_for_run
-from pipeline.jobs import PERIOD_SELECTION, YEARLY_SELECTION
+from pipeline.jobs import ASSETS, PERIOD_SELECTION, REPORT_SELECTION, YEARLY_SELECTION
 from pipeline.locks import DEFAULT_WAIT, YEARLY, Holder, LockRefusedError, period_lock
 from pipeline.partitions import PERIOD_PARTITIONS
+from pipeline.resources import build_resources
 from pipeline.storage import WarehouseWriteError, check_partition
 from schemas.messages import say
 
@@ -113,7 +113,7 @@ def run_periods(
     outcomes = []
     for n, period in enumerate(periods, 1):
         say_progress(f"[{n}/{len(periods)}] {period} …")
-        selection = PERIOD_SELECTION if report else PERIOD_SELECTION - dg.AssetSelection.assets("report")
+        selection = PERIOD_SELECTION if report else PERIOD_SELECTION - REPORT_SELECTION
         outcome = materialize(period, selection, period)
         outcomes.append(outcome)
         key = "progress_done" if outcome.success else "progress_failed"

@@ -1,7 +1,7 @@
 """Which unit an earlier unit is in a later quarter: itself while its window lasts, else its successor.
 
-The one place the registry asks about units over time, so that a richer model of units
-(a code and a validity window, successors through `merged_into`) replaces it alone.
+The one place the registry asks about units over time; it asks `ingest.units.Units` (a unit is a code
+and a validity window, successors through `merged_into`, see docs/reform.md).
 """
 
 from __future__ import annotations
@@ -10,30 +10,25 @@ from collections.abc import Callable
 
 import polars as pl
 
-from report.restate import successors
+from ingest.units import Units, normalise
 
 UnitIn = Callable[[str, str], str]
 """`unit_in(code, period)`: the unit that the unit `code` of an earlier quarter is in `period`."""
 
 
-def _valid(row: dict[str, str | None], period: str) -> bool:
-    start, end = row.get("valid_from") or "", row.get("valid_to") or ""
-    return (not start or start <= period) and (not end or period <= end)
-
-
 def unit_mapper(communes: pl.DataFrame) -> UnitIn:
-    """`unit_in` over `communes.csv`: a unit still valid in the period is itself; one whose window
-    ended is the end of its `merged_into` chain; a unit the list does not know is itself."""
-    rows: dict[str, list[dict[str, str | None]]] = {}
-    cols = [c for c in ("code", "valid_from", "valid_to") if c in communes.columns]
-    for row in communes.select(cols).iter_rows(named=True):
-        rows.setdefault(row["code"], []).append(row)
-    chain = successors(communes)
+    """`unit_in` over `communes.csv`: a code in use in the period is itself; a unit whose window ended is the
+    end of its `merged_into` chain in the period (itself when it left, or when the list does not know it)."""
+    units = Units(normalise(communes))
 
     def unit_in(code: str, period: str) -> str:
-        windows = rows.get(code)
-        if windows is None or any(_valid(w, period) for w in windows):
+        if units.unit(code, period) is not None:
             return code
-        return chain.get(code, code)
+        ended = [u for u in units.units if u.code == code and u.valid_to is not None and u.valid_to < period]
+        if not ended:
+            return code
+        last = max(ended, key=lambda u: u.valid_to or "")
+        successor = units.successor_in(code, last.valid_to, period)
+        return successor.code if successor is not None else code
 
     return unit_in

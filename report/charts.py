@@ -16,6 +16,8 @@ DPI = 150
 _RATING_LABELS = [*(t.label_vi for t in RATINGS.terms), "Tạm dừng"]
 _RATING_KEYS = [*(t.code for t in RATINGS.terms), "suspended"]
 COLORS = ["#2e7d32", "#7cb342", "#fbc02d", "#e64a19", "#757575"]
+MAP_LABELS = 40
+"""The map names every unit up to this many, else only this many with the most cooperatives."""
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -90,7 +92,10 @@ def commune_map(communes: pl.DataFrame, counts: dict[str, int], path: Path) -> P
             color="#00897b",
             edgecolors="#004d40",
         )
-        for r in located.iter_rows(named=True):
+        labelled = located.iter_rows(named=True)
+        if located.height > MAP_LABELS:  # a province: name only the units with the most cooperatives
+            labelled = sorted(labelled, key=lambda r: -counts.get(r["code"], 0))[:MAP_LABELS]
+        for r in labelled:
             ax.annotate(
                 f"{r['name']} ({counts.get(r['code'], 0)})",
                 (r["longitude"], r["latitude"]),

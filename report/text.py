@@ -25,11 +25,17 @@ class Block:
     level: int = 0
 
 
+NAMES_LISTED = 15
+"""At most this many cooperatives are named in a sentence (a province has hundreds); the rest are counted."""
+
+
 def _names(rows: pl.DataFrame, communes: dict[str, str]) -> str:
-    return ", ".join(
+    named = [
         f"{r['name']} ({communes.get(r['commune_code'], r['commune_code'])})"
         for r in rows.sort("commune_code", "name").iter_rows(named=True)
-    )
+    ]
+    more = len(named) - NAMES_LISTED
+    return ", ".join(named[:NAMES_LISTED]) + (f" và {more} đơn vị khác" if more > 0 else "")
 
 
 class Values:
@@ -176,8 +182,9 @@ def _programmes(support: pl.DataFrame, coops: pl.DataFrame) -> list[dict]:
     return out
 
 
-def sections_1_3_and_1_4(support: pl.DataFrame, coops: pl.DataFrame) -> list[Block]:
-    """Support from the district budget (1.3) and resolutions and funds (1.4), from sheet HoTro."""
+def sections_1_3_and_1_4(support: pl.DataFrame, coops: pl.DataFrame, has_districts: bool = True) -> list[Block]:
+    """Support from the district budget (1.3) and resolutions and funds (1.4), from sheet HoTro; without
+    districts (from 2025-Q3) section 1.3 speaks of the local budget."""
     programmes = _programmes(support, coops)
     blocks = [Block("heading", SECTION_TITLES["1.3"], 2)]
     district_aid = [p for p in programmes if p["level"] == "district" and p["beneficiaries"]]
@@ -194,7 +201,8 @@ def sections_1_3_and_1_4(support: pl.DataFrame, coops: pl.DataFrame) -> list[Blo
             )
         )
     if not district_aid:
-        blocks.append(Block("paragraph", "Chưa có số liệu hỗ trợ trực tiếp từ ngân sách huyện trong kỳ."))
+        source = "ngân sách huyện" if has_districts else "ngân sách địa phương"
+        blocks.append(Block("paragraph", f"Chưa có số liệu hỗ trợ trực tiếp từ {source} trong kỳ."))
     blocks.append(Block("heading", SECTION_TITLES["1.4"], 2))
     for p in programmes:
         if p["level"] == "province":
@@ -297,11 +305,13 @@ def report_blocks(
     figures: pl.DataFrame,
     tables: dict[str, pl.DataFrame],
     communes: dict[str, str],
-    district: str,
-    province: str,
+    opening: str,
     period: str,
+    compared: list[Block] | None = None,
+    has_districts: bool = True,
 ) -> list[Block]:
-    """The whole draft: title, part one sections 1.2 to 2.2, part two targets."""
+    """The whole draft: title, part one sections 1.2 to 2.2 (with the comparisons with earlier quarters,
+    `compared`), part two targets. `opening` names the units reporting ("các xã, phường tỉnh Hà Tĩnh")."""
     year, quarter = period_parts(period)
     values = {r["figure_id"]: r["value"] for r in figures.iter_rows(named=True) if r["value"] is not None}
     title = f"BÁO CÁO Tình hình phát triển kinh tế tập thể, hợp tác xã năm {year}"
@@ -310,14 +320,15 @@ def report_blocks(
         Block(
             "paragraph",
             (
-                f"Số liệu tổng hợp từ báo cáo của các xã, thị trấn huyện {district}, tỉnh {province}, đến hết quý "
+                f"Số liệu tổng hợp từ báo cáo của {opening}, đến hết quý "
                 f"{ROMAN_QUARTERS[quarter]}/{year} (bản dự thảo do hệ thống tổng hợp)."
             ),
         ),
         Block("heading", f"Phần thứ nhất — Đánh giá tình hình phát triển kinh tế tập thể, hợp tác xã năm {year}", 1),
     ]
     blocks += section_1_2(values, period)
-    blocks += sections_1_3_and_1_4(tables["support_disbursements"], tables["cooperatives"])
+    blocks += compared or []
+    blocks += sections_1_3_and_1_4(tables["support_disbursements"], tables["cooperatives"], has_districts)
     blocks.append(Block("heading", "II. Đánh giá kết quả đạt được", 1))
     blocks += section_2_1(values, tables["cooperatives"], communes)
     blocks += section_2_2(values, tables["coop_groups"], communes)

@@ -38,9 +38,10 @@ import xlsxwriter
 import yaml
 
 from forms.cells import write_cell
+from sample.words import HTX_NAME_TEMPLATES, NAME_WORDS, THT_NAME_TEMPLATES, VILLAGE_FIRST, VILLAGE_SECOND
 from schemas import vocab
 from schemas.fields import SheetColumn, display_value, sheet_columns
-from schemas.periods import ROMAN_QUARTERS, period_label, period_parts
+from schemas.periods import ROMAN_QUARTERS, period_folders, period_label, period_parts
 from schemas.sheets import SHEETS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -276,186 +277,6 @@ TARGETS_2025: tuple[tuple[str, int, str, str], ...] = (
 )
 """2025 targets of part two, section 3 of the seed report: indicator, target, unit, label."""
 
-# Words for names that the seed does not give.
-_NAME_WORDS = (
-    "An Phú",
-    "An Thịnh",
-    "Bình An",
-    "Bình Minh",
-    "Cẩm Thành",
-    "Đại Thành",
-    "Đồng Tâm",
-    "Đồng Tiến",
-    "Đông Hà",
-    "Đức Thịnh",
-    "Hà Thanh",
-    "Hải Đăng",
-    "Hải Hà",
-    "Hoàng Long",
-    "Hòa Bình",
-    "Hòa Hợp",
-    "Hợp Lực",
-    "Hợp Phát",
-    "Hồng Phúc",
-    "Hưng Long",
-    "Hưng Lộc",
-    "Hưng Phát",
-    "Hưng Thịnh",
-    "Hương Sơn",
-    "Kim Ngân",
-    "Kim Thành",
-    "Lam Hồng",
-    "Liên Hiệp",
-    "Minh Châu",
-    "Minh Phát",
-    "Minh Tiến",
-    "Nam Phong",
-    "Nam Tiến",
-    "Ngọc Lâm",
-    "Nhân Hòa",
-    "Phú Cường",
-    "Phú Lộc",
-    "Phú Mỹ",
-    "Phúc An",
-    "Phúc Lộc",
-    "Phúc Thành",
-    "Phước Lợi",
-    "Quang Trung",
-    "Quang Vinh",
-    "Sông Nghèn",
-    "Tân Hưng",
-    "Tân Phú",
-    "Tân Thành",
-    "Tân Tiến",
-    "Thái Hòa",
-    "Thành Công",
-    "Thành Đạt",
-    "Thanh Bình",
-    "Thanh Tân",
-    "Thắng Lợi",
-    "Thịnh Phát",
-    "Thịnh Vượng",
-    "Thuận An",
-    "Thuận Phát",
-    "Tiến Bộ",
-    "Tiến Đạt",
-    "Toàn Thắng",
-    "Trung Hậu",
-    "Trung Thành",
-    "Trường Sơn",
-    "Việt Hưng",
-    "Việt Thắng",
-    "Vĩnh Phúc",
-    "Xuân An",
-    "Xuân Lộc",
-    "Xuân Phú",
-    "Yên Bình",
-    "Đại Phát",
-    "Đông Sơn",
-    "Hoàng Gia",
-    "Kỳ Phong",
-    "Lộc Phát",
-    "Mỹ Lộc",
-    "Nghĩa Hiệp",
-    "Phong Phú",
-    "Quý Lộc",
-    "Sơn Hà",
-    "Tài Lộc",
-    "Thiên Phúc",
-    "Thiện Tâm",
-    "Tràng An",
-    "Trường Giang",
-    "Tường Vân",
-    "Vạn Xuân",
-    "Vạn Lộc",
-    "Vinh Quang",
-    "Đoàn Kết",
-    "Hiệp Lực",
-    "Hữu Nghị",
-    "Nhật Tân",
-    "Bắc Hà",
-    "Nam Hà",
-    "Đông Lộc",
-    "Lam Sơn",
-    "Cửa Sót",
-    "Hồng Hà",
-    "Phú Gia",
-    "Tân Lộc",
-    "Đại Lợi",
-    "Gia Phúc",
-    "Hà Phong",
-    "Thành Vinh",
-    "Hưng Thái",
-    "Phú Xuân",
-    "Ngọc Hà",
-    "Bảo Long",
-    "Đông Phú",
-    "Minh Khang",
-    "Tiến Thành",
-    "Hợp Thành",
-    "Kim Sơn",
-    "Phú An",
-    "Long Hưng",
-    "Thành Lợi",
-    "Quang Minh",
-    "Hòa Phát",
-    "Tân An",
-)
-_VILLAGE_FIRST = ("Bắc", "Nam", "Đông", "Tây", "Trung", "Thượng", "Hạ", "Tân", "Hưng", "Phúc", "Vĩnh")
-_VILLAGE_SECOND = (
-    "Sơn",
-    "Hà",
-    "Tiến",
-    "Phú",
-    "Lộc",
-    "Thành",
-    "Hải",
-    "Giang",
-    "Bình",
-    "Phong",
-    "Lâm",
-    "Xuân",
-    "Mỹ",
-    "Hòa",
-)
-
-_HTX_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "crops": (
-        "HTX Nông nghiệp {w}",
-        "HTX Dịch vụ nông nghiệp {w}",
-        "HTX sản xuất rau, củ, quả {w}",
-        "HTX trồng trọt {w}",
-        "HTX sản xuất lúa giống {w}",
-        "HTX sản xuất và kinh doanh {w}",
-    ),
-    "livestock": ("HTX chăn nuôi {w}", "HTX chăn nuôi lợn {w}", "HTX chăn nuôi bò {w}", "HTX nuôi ong {w}"),
-    "aquaculture": ("HTX nuôi trồng thủy sản {w}", "HTX NTTS {w}", "HTX khai thác thủy sản {w}", "HTX nuôi tôm {w}"),
-    "forestry": ("HTX Lâm nghiệp {w}", "HTX trồng rừng {w}"),
-    "salt": ("HTX Diêm nghiệp {w}",),
-    "agri_services": ("HTX Dịch vụ nông nghiệp {w}",),
-    "industry_handicraft": ("HTX sản xuất gạch {w}", "HTX Cơ khí {w}"),
-    "trade_services": ("HTX Thương mại dịch vụ {w}", "HTX Dịch vụ tổng hợp {w}", "HTX Quản lý chợ {w}"),
-    "environment": ("HTX Môi trường {c}", "HTX Dịch vụ vệ sinh môi trường {c}"),
-    "construction": ("HTX Xây dựng {w}",),
-    "transport": ("HTX Vận tải {w}",),
-    "credit_fund": ("Quỹ tín dụng nhân dân {c}",),
-}
-_THT_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "crops": (
-        "THT sản xuất rau, củ, quả {v}",
-        "THT trồng lúa chất lượng cao {v}",
-        "THT sản xuất lúa giống {v}",
-        "THT trồng dưa {v}",
-        "THT trồng nấm {v}",
-        "THT sản xuất rau an toàn {v}",
-    ),
-    "livestock": ("THT chăn nuôi lợn {v}", "THT chăn nuôi bò {v}", "THT chăn nuôi gà {v}", "THT nuôi ong {v}"),
-    "aquaculture": ("THT nuôi tôm {v}", "THT nuôi trồng thủy sản {v}", "THT khai thác thủy sản {v}", "THT nuôi cá {v}"),
-    "processing": ("THT chế biến nông sản {v}",),
-    "environment": ("THT vệ sinh môi trường {v}",),
-    "general_services": ("THT dịch vụ tổng hợp {v}", "THT dịch vụ làm đất {v}", "THT dịch vụ thu hoạch {v}"),
-}
-
 # ---------------------------------------------------------------------------------------------
 # Small pure helpers
 
@@ -567,9 +388,9 @@ def pick(rng: random.Random, items: Sequence[Any], count: int, weight: Callable[
 
 def _draw_names(rng: random.Random) -> tuple[list[str], list[str]]:
     """Shuffled word pools for cooperative names and village names."""
-    words = list(_NAME_WORDS)
+    words = list(NAME_WORDS)
     rng.shuffle(words)
-    villages = [f"thôn {a} {b}" for a in _VILLAGE_FIRST for b in _VILLAGE_SECOND]
+    villages = [f"thôn {a} {b}" for a in VILLAGE_FIRST for b in VILLAGE_SECOND]
     rng.shuffle(villages)
     return words, villages
 
@@ -616,7 +437,7 @@ def _htx_population(rng: random.Random, communes: Sequence[Commune], words: list
     # Names.
     for coop in coops:
         if coop.name is None:
-            template = rng.choice(_HTX_TEMPLATES[coop.subsector or coop.sector])
+            template = rng.choice(HTX_NAME_TEMPLATES[coop.subsector or coop.sector])
             place = names[coop.commune]
             place_name = place.name if place.kind == "xa" else f"thị trấn {place.name}"
             word = free_words.pop() if "{w}" in template else ""
@@ -806,7 +627,7 @@ def _tht_population(rng: random.Random, communes: Sequence[Commune], villages: l
             group.rating = rating
     for group in groups:
         if group.name is None:
-            group.name = rng.choice(_THT_TEMPLATES[group.sector]).format(v=villages.pop())
+            group.name = rng.choice(THT_NAME_TEMPLATES[group.sector]).format(v=villages.pop())
         group.values["members"] = rng.randint(2, 9) if rng.randint(1, 4) > 1 else rng.randint(10, 28)
         group.values["ocop_stars"] = group.ocop_stars
     _fill_tht_money(rng, groups)
@@ -1219,7 +1040,7 @@ def write_sample(raw_dir: Path) -> list[Path]:
         communes = load_communes(period=period)
         slugs = {c.code: commune_slug(c) for c in communes}
         year, quarter = period_parts(period)
-        folder = raw_dir / str(year) / f"Q{quarter}"
+        folder = raw_dir.joinpath(*period_folders(period))
         subs = build_district(period, communes)
         for sub in subs:
             written.append(write_workbook(folder / f"{slugs[sub.commune_code]}.xlsx", sub))

@@ -25,7 +25,7 @@ from typing import Any
 from sample.generate import Commune, Submission, write_workbook
 from schemas import vocab
 from schemas.fields import sheet_columns
-from schemas.periods import period_parts
+from schemas.periods import period_folders, period_parts
 from schemas.sheets import HtxSheet, ThtSheet
 
 COMMUNES_2025 = 3321
@@ -194,14 +194,20 @@ def _tht_row(rng: random.Random, commune: Commune, i: int) -> dict[str, Any]:
     return {name: row.get(name) for name in _THT_COLUMNS}
 
 
-def commune_submission(commune: Commune, period: str = PERIOD, seed: int = SEED) -> Submission:
-    """One commune's quarter: 6 to 14 cooperatives and 12 to 28 groups (about 10 and 20)."""
+def commune_submission(
+    commune: Commune,
+    period: str = PERIOD,
+    seed: int = SEED,
+    htx_rows: tuple[int, int] = (6, 14),
+    tht_rows: tuple[int, int] = (12, 28),
+) -> Submission:
+    """One commune's quarter: by default 6 to 14 cooperatives and 12 to 28 groups (about 10 and 20)."""
     rng = random.Random(f"{seed}/{period}/{commune.code}")
     year, quarter = period_parts(period)
     deadline_month = 3 * quarter + 1
     report_date = date(year + deadline_month // 13, (deadline_month - 1) % 12 + 1, rng.randint(1, 14))
-    htx = [_htx_row(rng, commune, i) for i in range(1, rng.randint(6, 14) + 1)]
-    tht = [_tht_row(rng, commune, i) for i in range(1, rng.randint(12, 28) + 1)]
+    htx = [_htx_row(rng, commune, i) for i in range(1, rng.randint(*htx_rows) + 1)]
+    tht = [_tht_row(rng, commune, i) for i in range(1, rng.randint(*tht_rows) + 1)]
     return Submission(commune.code, commune.name, period, report_date, htx, tht, commune.kind)
 
 
@@ -216,8 +222,7 @@ def write_national(
     """Write ``raw/<year>/Q<n>/<code>.xlsx`` for ``communes`` communes and ``reference/communes.csv``."""
     people = national_communes(communes)
     write_communes_csv(raw_dir / "reference" / "communes.csv", people)
-    year, quarter = period_parts(period)
-    folder = raw_dir / str(year) / f"Q{quarter}"
+    folder = raw_dir.joinpath(*period_folders(period))
     folder.mkdir(parents=True, exist_ok=True)
     jobs = [(folder, c, period, seed) for c in people]
     if workers <= 1:

@@ -18,8 +18,10 @@ starts) says in which quarters the commune reports to Thạch Hà district:
   goes past ``2025-Q2``.
 
 ``code_2025`` and ``name_2025`` give every row's successor commune after
-1 July 2025; ``merged_into`` repeats ``code_2025`` only when it differs from
-the row's own code (empty when the commune kept its code).
+1 July 2025, for information. ``merged_into`` is empty on every row: a
+district's list holds no unit after 2025-Q2, and the eleven communes moved to
+the city left the district (``merged_into`` names a successor row of the same
+list; a province's list, ``sample/province.py``, carries the 2025 successors).
 
 This script is run once by hand to refresh the reference file::
 
@@ -271,7 +273,7 @@ def build_rows(members: list[Membership] | None = None) -> list[CommuneRow]:
                 kind=KINDS[str(unit["wardType"])],
                 valid_from=member.valid_from,
                 valid_to=member.valid_to,
-                merged_into=code_2025 if code_2025 != code else "",
+                merged_into="",
                 district=DISTRICT,
                 province=PROVINCE,
                 latitude=format_coordinate(unit["wardLat"]),

@@ -11,6 +11,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{raw} has no reference/communes.csv (use --raw)",
     ),
     "no_file": ("Không có tệp {path}", "{path} does not exist"),
+    "bad_setting": (
+        "Biến môi trường {name} có giá trị không dùng được: «{value}»; không có gì được ghi",
+        "The environment variable {name} holds an unusable value: '{value}'; nothing was written",
+    ),
     "no_periods": ("Không có thư mục quý (<YYYY>/Q<n>) trong {raw}", "No quarter folders (<YYYY>/Q<n>) under {raw}"),
     "period_summary": (
         "{period}: {submitted}/{expected} xã đã nộp, {on_time} đúng hạn",
@@ -60,7 +64,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Yearly indicators, the cooperative registry and the DuckDB views …",
     ),
     "skipped": ("Bỏ qua {path}", "skipped {path}"),
-    "sample_written": ("Đã ghi bộ số liệu mẫu vào {raw}", "Sample district written under {raw}"),
+    "sample_written": ("Đã ghi bộ số liệu mẫu vào {raw}", "Sample written under {raw}"),
     "warehouse_write_failed": (
         "Không ghi được vào kho dữ liệu {warehouse}: {reason_vi} ({path}); các bảng đã có vẫn giữ nguyên",
         "Cannot write to the warehouse {warehouse}: {reason_en} ({path}); the tables already there are unchanged",
@@ -128,6 +132,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui_starting": (
         "Giao diện Dagster: http://{host}:{port} (DAGSTER_HOME={home})",
         "Dagster UI: http://{host}:{port} (DAGSTER_HOME={home})",
+    ),
+    "review_config_invalid": (
+        "{file}: giá trị «{value}» của «{setting}» không dùng được (review: required hoặc off; "
+        "lock_after_days: số ngày ≥ 0); chưa ghi gì",
+        "{file}: '{setting}' cannot be '{value}' (review: required or off; lock_after_days: a number of days ≥ 0); "
+        "nothing was written",
+    ),
+    "review_bad_action": (
+        "Không rõ quyết định «{action}» (approve, return hoặc reopen)",
+        "Unknown decision '{action}' (approve, return or reopen)",
+    ),
+    "review_by_required": ("Hãy ghi tên người duyệt (--by)", "Say who decides (--by)"),
+    "review_note_required": (
+        "Trả lại báo cáo cần có ý kiến gửi xã (--note)",
+        "Returning a submission needs a comment for the commune (--note)",
+    ),
+    "review_all_clean_approve_only": ("--all-clean chỉ dùng với approve", "--all-clean goes with approve only"),
+    "review_unit_or_all": ("Hãy chọn một xã (--unit) hoặc --all-clean", "Give one unit (--unit) or --all-clean"),
+    "review_not_run": (
+        "Kỳ {period} chưa có trong kho dữ liệu; hãy chạy kttt run --period {period} trước",
+        "{period} is not in the warehouse yet; run kttt run --period {period} first",
+    ),
+    "review_unit_unknown": ("Xã «{unit}» không có trong danh mục", "Unit '{unit}' is not in the reference"),
+    "review_not_approved": (
+        "Xã {unit} chưa được duyệt kỳ {period}: không có gì để mở lại",
+        "Unit {unit} is not approved for {period}: nothing to reopen",
+    ),
+    "review_no_file": (
+        "Xã {unit} không có báo cáo nào để duyệt kỳ {period}",
+        "Unit {unit} has no submission to decide on for {period}",
+    ),
+    "review_already": ("Xã {unit}: {file} đã được duyệt", "Unit {unit}: {file} is already approved"),
+    "review_not_clean": (
+        "Xã {unit}: {file} còn lỗi, chưa duyệt",
+        "Unit {unit}: {file} has errors, not approved",
+    ),
+    "review_recorded": (
+        "Đã ghi: xã {unit}, {file} — {decision} ({by})",
+        "Recorded: unit {unit}, {file} — {decision} ({by})",
+    ),
+    "review_nothing": ("Không có quyết định nào được ghi", "No decision recorded"),
+    "review_refreshing": (
+        "Cập nhật số liệu kỳ {period} theo các quyết định …",
+        "Refreshing {period} with the decisions …",
     ),
 }
 

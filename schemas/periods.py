@@ -62,6 +62,12 @@ def previous_period(period: str) -> str:
     return period_key(year - 1, 4) if quarter == 1 else period_key(year, quarter - 1)
 
 
+def next_period(period: str) -> str:
+    """The quarter after `period`: `2025-Q2` → `2025-Q3`."""
+    year, quarter = period_parts(period)
+    return period_key(year + 1, 1) if quarter == 4 else period_key(year, quarter + 1)
+
+
 def same_quarter_last_year(period: str) -> str:
     """The same quarter one year earlier: `2024-Q3` → `2023-Q3`."""
     year, quarter = period_parts(period)

@@ -38,6 +38,9 @@ class Rule:
     exempt: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Rows the rule does not apply to: (column, values) pairs."""
     exempt_basis: tuple[str, ...] = ()
+    blames: tuple[str, ...] = ()
+    """For a rule checked on whole rows (a pandera dataframe check), the column its message points at: the first
+    of these the table has."""
 
     def in_force(self, period: str) -> bool:
         """Whether the rule applies to `period`."""
@@ -76,6 +79,15 @@ _RULES = [
         "file",
         "Xã «{value}» không có trong danh mục xã (communes.csv)",
         "Commune '{value}' is not in the commune list (communes.csv)",
+    ),
+    Rule(
+        "commune_outside_window",
+        ERROR,
+        "file",
+        "Đơn vị «{value}» không thuộc danh sách phải báo cáo kỳ này (đơn vị chỉ có trong các kỳ {detail}); tệp không "
+        "được nhận",
+        "Unit '{value}' is not expected to report in this period (it exists in {detail} only); the file is not "
+        "taken in",
     ),
     Rule(
         "period_invalid",
@@ -153,6 +165,7 @@ _RULES = [
         "row",
         "Năm thành lập {value} sau năm của kỳ báo cáo",
         "Founding year {value} is after the report year",
+        blames=("founded_year",),
     ),
     Rule(
         "duplicate_id",
@@ -160,6 +173,7 @@ _RULES = [
         "row",
         "Mã «{value}» bị trùng trong cùng tệp; mọi dòng trùng mã đều bị loại",
         "Id '{value}' appears more than once in the file; every row with it is rejected",
+        blames=("coop_id", "group_id"),
     ),
     Rule(
         "subsector_required",
@@ -167,6 +181,7 @@ _RULES = [
         "row",
         "HTX nông nghiệp phải ghi Ngành (Trồng trọt, Chăn nuôi, ...)",
         "An agricultural cooperative needs a subsector (crops, livestock, ...)",
+        blames=("subsector",),
     ),
     Rule(
         "subsector_only_agriculture",
@@ -174,6 +189,7 @@ _RULES = [
         "row",
         "Chỉ HTX nông nghiệp mới ghi Ngành; để trống với lĩnh vực khác",
         "Only agricultural cooperatives have a subsector; leave it empty for other sectors",
+        blames=("subsector",),
     ),
     Rule(
         "rating_required",
@@ -185,6 +201,7 @@ _RULES = [
         basis=("circular_01_2020", "circular_78_2025"),
         exempt=(("sector", ("credit_fund",)),),
         exempt_basis=("circular_01_2020", "sbv_credit_funds"),
+        blames=("rating",),
     ),
     Rule(
         "rating_unexpected",
@@ -192,6 +209,7 @@ _RULES = [
         "row",
         "Đơn vị mới thành lập hoặc tạm dừng không xếp loại; để trống Xếp loại",
         "A new or suspended unit is not rated; leave the rating empty",
+        blames=("rating",),
     ),
     Rule(
         "profit_above_revenue",
@@ -199,6 +217,7 @@ _RULES = [
         "row",
         "Lợi nhuận {value} lớn hơn doanh thu",
         "Profit {value} is larger than revenue",
+        blames=("profit_mvnd",),
     ),
     Rule(
         "qualified_above_managers",
@@ -206,6 +225,7 @@ _RULES = [
         "row",
         "Số cán bộ trình độ ĐH, CĐ cộng trung cấp lớn hơn số cán bộ quản lý",
         "Managers with a degree plus vocational training exceed the number of managers",
+        blames=("managers",),
     ),
     Rule(
         "member_types_above_members",
@@ -215,6 +235,7 @@ _RULES = [
         "Members who are individuals + households + legal entities exceed the members",
         valid_from=LAW_2023_FROM,
         basis=("law_2023", "circular_09_2024"),
+        blames=("members",),
     ),
     Rule(
         "credit_fields_not_credit_fund",
@@ -222,6 +243,7 @@ _RULES = [
         "row",
         "Chỉ Quỹ tín dụng nhân dân mới ghi Giải ngân cho vay và Số hợp đồng tín dụng",
         "Only people's credit funds report loans disbursed and credit contracts",
+        blames=("loans_disbursed_mvnd",),
     ),
     Rule(
         "htx_ratings_sum",
@@ -231,6 +253,7 @@ _RULES = [
         "Cooperatives good + fair + average + weak + suspended + new ({detail}) differ from the total ({value})",
         valid_to=RATING_LAST,
         basis=("circular_01_2020", "circular_78_2025"),
+        blames=("htx_total",),
     ),
     Rule(
         "tht_ratings_sum",
@@ -240,6 +263,7 @@ _RULES = [
         "Groups good + fair + average + weak + new ({detail}) differ from the total ({value})",
         valid_to=RATING_LAST,
         basis=("circular_01_2020", "circular_78_2025"),
+        blames=("tht_total",),
     ),
     Rule(
         "summary_extra_row",
@@ -341,11 +365,25 @@ _RULES = [
         "'{value}' was typed in a legacy Vietnamese font encoding (TCVN3/ABC or VNI); converted to Unicode: '{detail}'",
     ),
     Rule(
-        "commune_outside_window",
+        "submission_returned",
+        ERROR,
+        "file",
+        "Cán bộ {detail} đã trả lại báo cáo, đề nghị xã sửa và gửi lại: {value}",
+        "Returned by the officer {detail}; the commune is asked to correct and resend it: {value}",
+    ),
+    Rule(
+        "submission_held",
         WARNING,
         "file",
-        "Xã «{value}» không thuộc danh sách phải báo cáo kỳ này",
-        "Commune '{value}' is not expected to report in this period",
+        "Tệp được giữ lại chờ cán bộ duyệt; số liệu của tệp chưa được đưa vào tổng hợp",
+        "The file is held until the officer approves it; its figures are not used yet",
+    ),
+    Rule(
+        "submission_held_late",
+        WARNING,
+        "file",
+        "Tệp đến sau khi kỳ báo cáo đã khoá (hết ngày {value}); được giữ lại chờ cán bộ duyệt",
+        "The file arrived after the period locked (end of {value}); it is held until the officer approves it",
     ),
     Rule(
         "superseded",

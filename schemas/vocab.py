@@ -144,8 +144,9 @@ COMMUNE_KINDS = Vocab(
     "commune_kind",
     (
         Term("xa", "Xã", "Commune"),
-        Term("thi_tran", "Thị trấn", "Township"),
         Term("phuong", "Phường", "Ward"),
+        Term("thi_tran", "Thị trấn", "Township (none after 2025-Q2)"),
+        Term("dac_khu", "Đặc khu", "Special zone (from 2025-Q3)"),
     ),
 )
 
@@ -156,6 +157,7 @@ SUBMISSION_STATUSES = Vocab(
         Term("accepted_with_errors", "Đã nhận, có dòng bị loại", "Accepted, some rows rejected"),
         Term("rejected", "Bị từ chối", "Rejected"),
         Term("superseded", "Đã được thay thế", "Superseded by a later submission"),
+        Term("held", "Chờ duyệt", "Held: read and validated, kept out of the figures until approved"),
     ),
 )
 
@@ -166,6 +168,23 @@ COMPLETENESS_STATUSES = Vocab(
         Term("late", "Nộp muộn", "Submitted late"),
         Term("rejected", "Tệp bị từ chối", "Only rejected files"),
         Term("missing", "Chưa nộp", "Not submitted"),
+    ),
+)
+
+REVIEW_DECISIONS = Vocab(
+    "review_decision",
+    (
+        Term("approved", "Đã duyệt", "Approved"),
+        Term("returned", "Trả lại xã", "Returned to the commune, with a comment"),
+        Term("reopened", "Mở lại", "Reopened: an approval taken back"),
+    ),
+)
+
+REVIEW_STATES = Vocab(
+    "review_state",
+    (
+        Term("received", "Đã nhận, chưa duyệt", "Received, not reviewed"),
+        *REVIEW_DECISIONS.terms,
     ),
 )
 
@@ -216,6 +235,8 @@ BY_NAME: dict[str, Vocab] = {
         COMMUNE_KINDS,
         SUBMISSION_STATUSES,
         COMPLETENESS_STATUSES,
+        REVIEW_DECISIONS,
+        REVIEW_STATES,
         SEVERITIES,
         MATCH_RULES,
         LIFECYCLES,

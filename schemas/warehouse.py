@@ -15,9 +15,12 @@ from schemas.fields import field
 from schemas.periods import PERIOD_PATTERN
 from schemas.sheets import HoTroSheet, HtxSheet, SheetConfig, ThtSheet, TongHopSheet
 from schemas.vocab import (
+    COMMUNE_KINDS,
     COMPLETENESS_STATUSES,
     LIFECYCLES,
     MATCH_RULES,
+    REVIEW_DECISIONS,
+    REVIEW_STATES,
     SCALES,
     SEVERITIES,
     STATUSES,
@@ -113,11 +116,14 @@ class SubmissionLog(PeriodKeys, _CommuneKey):
     received_at: pl.Datetime("us", "UTC") = field("File modification time (UTC)", "Thời điểm nhận")
     report_date: pl.Date = field("Report date stated in TongHop", "Ngày báo cáo", nullable=True)
     status: pl.String = field(
-        "accepted, accepted_with_errors, rejected or superseded", "Trạng thái", isin=SUBMISSION_STATUSES.codes
+        "accepted, accepted_with_errors, rejected, superseded, or held (read and validated, kept out of the facts "
+        "until approved: docs/review.md)",
+        "Trạng thái",
+        isin=SUBMISSION_STATUSES.codes,
     )
     rows_read: pl.Int64 = field("Data rows read (title, header, blank and total rows excluded)", "Số dòng đọc", ge=0)
     rows_in: pl.Int64 = field(
-        "Data rows taken into the period: rows_read, or 0 for a superseded file", "Số dòng đưa vào kỳ", ge=0
+        "Data rows taken into the period: rows_read, or 0 for a superseded or held file", "Số dòng đưa vào kỳ", ge=0
     )
     rows_accepted: pl.Int64 = field("Data rows stored in the fact tables", "Số dòng nhận", ge=0)
     rows_rejected: pl.Int64 = field("Data rows rejected by an error", "Số dòng bị loại", ge=0)
@@ -156,6 +162,19 @@ class Completeness(PeriodKeys, _CommuneKey):
     report_date: pl.Date = field("Report date of the accepted submission", "Ngày báo cáo", nullable=True)
     deadline: pl.Date = field("Deadline for the period", "Hạn nộp")
     source_file: pl.String = field("Accepted submission", "Tệp nguồn", nullable=True)
+    review_state: pl.String = field(
+        "received, approved, returned or reopened: the latest decision on the commune's submission (reviews), "
+        "received when none; null when nothing was received",
+        "Tình trạng duyệt",
+        nullable=True,
+        isin=REVIEW_STATES.codes,
+    )
+    reviewed_by: pl.String = field("Who made the latest decision", "Người duyệt", nullable=True)
+    reviewed_at: pl.Datetime("us", "UTC") = field(
+        "When the latest decision was made (UTC)", "Thời điểm duyệt", nullable=True
+    )
+    review_note: pl.String = field("The officer's comment on the latest decision", "Ý kiến cán bộ", nullable=True)
+    held_file: pl.String = field("A newer submission held for review, if any", "Tệp chờ duyệt", nullable=True)
 
     Config = SheetConfig
 
@@ -190,15 +209,51 @@ class IndicatorsYearly(Indicators):
 
 
 class IndicatorsRestated(PeriodKeys):
-    """Commune indicators of a period restated on today's communes (merged_into of communes.csv), additive ones."""
+    """Commune indicators of a period restated on the units of the latest period (following merged_into of
+    communes.csv): recomputed from the period's rows, each counted for the unit its chain ends at; units that
+    left the reporting unit are left out (see docs/reform.md)."""
 
-    commune_code: pl.String = field("Today's commune (after merges)", "Mã xã hiện nay")
-    commune_name: pl.String = field("Today's commune name", "Tên xã hiện nay", nullable=True)
-    from_communes: pl.String = field("Communes of the period summed into it (codes, comma-separated)", "Gồm các xã")
+    commune_code: pl.String = field("Unit of the latest period", "Mã đơn vị hiện nay")
+    commune_name: pl.String = field("Name of that unit", "Tên đơn vị hiện nay", nullable=True)
+    from_communes: pl.String = field(
+        "Units of the period restated on it (codes, comma-separated)", "Gồm các đơn vị trong kỳ"
+    )
     indicator: pl.String = field("Indicator name, as in indicators", "Chỉ tiêu")
     breakdown: pl.String = field("column=value of the breakdown, null for the total", "Phân tổ", nullable=True)
-    value: pl.Float64 = field("Sum over the original communes", "Giá trị", nullable=True)
-    unit: pl.String = field("count, persons or mvnd", "Đơn vị")
+    value: pl.Float64 = field(
+        "Value over the rows of those units: counts and amounts are their sums, means are recomputed",
+        "Giá trị",
+        nullable=True,
+    )
+    unit: pl.String = field("count, persons, mvnd, mvnd/month", "Đơn vị")
+
+    Config = SheetConfig
+
+
+class UnitsTable(pa.DataFrameModel):
+    """Every row of communes.csv: a commune-level unit and its window, and the unit it has become in the latest
+    period of the warehouse (the end of its merged_into chain)."""
+
+    code: pl.String = field("Official code (codes are reused across the 2025 reform: a unit is code + window)", "Mã")
+    name: pl.String = field("Name", "Tên")
+    kind: pl.String = field("xa, phuong, thi_tran or dac_khu", "Loại", isin=COMMUNE_KINDS.codes)
+    valid_from: pl.String = field("First quarter it reports (null: before the data starts)", "Từ kỳ", nullable=True)
+    valid_to: pl.String = field("Last quarter it reports (null: still valid)", "Đến kỳ", nullable=True)
+    district: pl.String = field("District it belonged to during its window (null from 2025-Q3)", "Huyện", nullable=True)
+    merged_into: pl.String = field(
+        "Code of the unit taking it over after valid_to (the row of that code starting the next quarter)",
+        "Sáp nhập vào",
+        nullable=True,
+    )
+    split_into: pl.String = field(
+        "Other units that took over part of it (comma-separated; its figures go wholly to merged_into)",
+        "Chia cho",
+        nullable=True,
+    )
+    current_code: pl.String = field(
+        "Unit it has become in the latest period (null: it left the reporting unit)", "Mã hiện nay", nullable=True
+    )
+    current_name: pl.String = field("Name of that unit", "Tên hiện nay", nullable=True)
 
     Config = SheetConfig
 
@@ -311,6 +366,22 @@ class RegistryFigures(PeriodKeys):
     Config = SheetConfig
 
 
+class Reviews(PeriodKeys, _CommuneKey):
+    """The officer's decisions on the communes' submissions, appended and never rewritten (one Parquet file per
+    decision): approved, returned (with a comment for the commune) or reopened (an approval taken back). The
+    latest decision per commune and period is its review state (docs/review.md)."""
+
+    decision: pl.String = field("approved, returned or reopened", "Quyết định", isin=REVIEW_DECISIONS.codes)
+    source_file: pl.String = field("The submission the decision applies to", "Tệp nguồn")
+    source_sha256: pl.String = field("SHA-256 of that submission: the decision holds for this content", "Mã băm tệp")
+    decided_by: pl.String = field("Who decided (name given on the command line or in the run's config)", "Người duyệt")
+    decided_at: pl.Datetime("us", "UTC") = field("When the decision was recorded (UTC)", "Thời điểm duyệt")
+    note: pl.String = field("Comment for the commune (required when returned)", "Ý kiến", nullable=True)
+    decision_id: pl.String = field("Unique id of the decision (also its file name)", "Mã quyết định")
+
+    Config = SheetConfig
+
+
 TABLES: dict[str, type[pa.DataFrameModel]] = {
     "submission_log": SubmissionLog,
     "cooperatives": Cooperatives,
@@ -322,12 +393,14 @@ TABLES: dict[str, type[pa.DataFrameModel]] = {
     "indicators": Indicators,
     "indicators_yearly": IndicatorsYearly,
     "indicators_restated": IndicatorsRestated,
+    "units": UnitsTable,
     "report_figures": ReportFigures,
     "figure_sources": FigureSources,
     "registry": Registry,
     "registry_history": RegistryHistory,
     "registry_warnings": RegistryWarnings,
     "registry_figures": RegistryFigures,
+    "reviews": Reviews,
 }
 
 FACT_TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {

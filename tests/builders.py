@@ -20,9 +20,9 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 
-from ingest.discover import period_files
-from ingest.period import process_period
-from ingest.reference import load_reference
+from ingest.review import period_review
+from pipeline.resources import resolved_resources
+from pipeline.review_store import read_decisions
 from schemas import vocab
 from schemas.fields import sheet_columns
 from schemas.sheets import SHEETS
@@ -525,9 +525,14 @@ def q3(raw: Path) -> Path:
 
 
 def run(raw: Path, period: str = PERIOD) -> dict[str, pl.DataFrame]:
-    """Every table of the period, as the pipeline builds it."""
-    files, _ = period_files(raw, period)
-    return process_period(files, load_reference(raw), period).tables
+    """Every table of the period, as the pipeline builds it (with the `source` resource's settings): under the
+    review settings of `raw/reference` and the officer's decisions stored in the warehouse beside it
+    (`<raw>/../warehouse`), if any."""
+    source, _ = resolved_resources(str(raw))
+    files, _ = source.files(period)
+    decisions = read_decisions(raw.parent / "warehouse", period)
+    review = period_review(source.review_policy(), decisions, period, source.deadline())
+    return source.process(files, period, review).tables
 
 
 def log_row(tables: dict[str, pl.DataFrame], source_file: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assets.submissions import row_accounting
 from schemas import vocab
 from schemas.rules import RULES
 from tests.builders import (
@@ -230,3 +231,18 @@ def test_every_row_is_accounted_for(specs: list[FileSpec]) -> None:
     capital = float(coops["charter_capital_mvnd"].sum() or 0.0)
     expected = sum(v["charter_capital_mvnd"] for v in valid)
     assert abs(capital - expected) <= 1e-6 * max(1.0, expected)
+
+
+def test_row_accounting_check_compares_with_stored_rows() -> None:
+    log = pl.DataFrame(
+        {"source_file": ["f"], "status": ["accepted"], "rows_in": [3], "rows_accepted": [3], "rows_rejected": [0]}
+    )
+    empty = pl.DataFrame(schema={"source_file": pl.String})
+    stored = pl.DataFrame({"source_file": ["f", "f"]})
+    facts = {"cooperatives": stored, "coop_groups": empty, "commune_summaries": empty, "support_disbursements": empty}
+    rejected = pl.DataFrame(
+        schema={"source_file": pl.String, "severity": pl.String, "sheet": pl.String, "source_row": pl.Int64}
+    )
+    assert not row_accounting("2024-Q3", log, rejected, facts).passed
+    facts["commune_summaries"] = pl.DataFrame({"source_file": ["f"]})
+    assert row_accounting("2024-Q3", log, rejected, facts).passed

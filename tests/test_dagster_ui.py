@@ -13,9 +13,9 @@ import dagster as dg
 import pytest
 from dagster._core.utils import make_new_run_id
 
-from pipeline.definitions import ASSETS, build_resources
-from pipeline.jobs import PERIOD_SELECTION
+from pipeline.jobs import ASSETS, PERIOD_SELECTION
 from pipeline.partitions import PERIOD_PARTITIONS
+from pipeline.resources import build_resources
 from tests.conftest import REPO
 
 HOLD = """

@@ -29,10 +29,12 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipeline.definitions import ASSETS, build_resources
+from assets.registry import TABLES as REGISTRY_TABLES
+from pipeline.definitions import ASSETS
 from pipeline.io_manager import ParquetWarehouse
-from pipeline.jobs import PERIOD_SELECTION, REGISTRY_TABLES
+from pipeline.jobs import PERIOD_SELECTION
 from pipeline.partitions import PERIOD_PARTITIONS
+from pipeline.resources import build_resources
 from pipeline.runner import run_periods
 from pipeline.storage import table_files
 from tests.conftest import REPO, SAMPLE_PERIODS
@@ -335,7 +337,7 @@ def test_rerun_gives_byte_identical_tables_everywhere(sample_raw: Path, sample_w
     first = _parquet(sample_warehouse)
     assert {n.split("/")[0] for n in first} >= {"cooperatives", "rejected_rows", "indicators_yearly", "figure_sources"}
     yearly = {n.split("/")[0] for n in first if n.endswith("/all.parquet")}
-    assert yearly == {"indicators_yearly", *REGISTRY_TABLES}
+    assert yearly == {"indicators_yearly", "units", *REGISTRY_TABLES}
     assert len(first) == 2 * (len(_tables(sample_warehouse)) - len(yearly)) + len(yearly)  # period tables twice
     assert _parquet(warehouse) == first
     for name in (n for n in files if n.endswith(".xlsx")):
@@ -463,3 +465,24 @@ def test_a_disk_full_error_is_said_in_both_languages(tmp_path: Path) -> None:
     assert str(error).startswith(f"Không ghi được vào kho dữ liệu {tmp_path}: ổ đĩa đã đầy")
     assert f"Cannot write to the warehouse {tmp_path}: the disk is full" in str(error)
     assert str(pickle.loads(pickle.dumps(error))) == str(error)
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_an_unusable_setting_stops_the_command_before_anything_is_written(
+    sample_raw: Path, tmp_path: Path, command: str
+) -> None:
+    warehouse = tmp_path / "wh"
+    workbook = sample_raw / "2024" / "Q3" / "thach-lien.xlsx"
+    args = ["--warehouse", str(warehouse)] if command == "run" else [str(workbook)]
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", command, "--raw", str(sample_raw), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KTTT_READ_WORKERS": "hai"},
+        timeout=300,
+    )
+    assert out.returncode == 2, out.stderr
+    assert "KTTT_READ_WORKERS" in out.stderr and "«hai»" in out.stderr and "nothing was written" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not warehouse.exists()

@@ -9,9 +9,10 @@ import dagster as dg
 
 from assets.submissions import PERIOD_TABLES, period_submissions
 from pipeline.automation import follow_refreshes
-from pipeline.definitions import ASSETS, build_resources, defs
-from pipeline.jobs import PERIOD_SELECTION, YEARLY_SELECTION
+from pipeline.definitions import defs
+from pipeline.jobs import ASSETS, PERIOD_SELECTION, YEARLY_SELECTION
 from pipeline.partitions import PERIOD_PARTITIONS
+from pipeline.resources import build_resources
 from pipeline.runner import run_periods
 
 YEARLY = {k.to_user_string() for k in YEARLY_SELECTION.resolve(defs.get_repository_def().asset_graph)}

@@ -17,7 +17,9 @@ from typing import Any
 import polars as pl
 import pytest
 
+from ingest.reference import load_targets
 from schemas import vocab
+from tests import builders as b
 from tests.builders import (
     Formula,
     columns,
@@ -852,3 +854,78 @@ def test_header_labels_used_in_messages_are_the_ones_in_the_file(misc) -> None:
     row = errors(misc["tables"], misc["upper_labels"]).to_dicts()[0]
     assert header("HTX", "members").upper() in row["message_vi"]
     assert header("HTX", "members").upper() in row["message_en"]
+
+
+def test_semicolon_csv_with_decimal_commas_is_read(raw_dir: Path) -> None:
+    rows = [b.valid_htx_row(coop_id=f"H{i}", avg_income_mvnd_month="5,2", tax_paid_mvnd="12,5") for i in range(5)]
+    b.write_csv_folder(b.q3(raw_dir) / "thach-lien.csv", htx=rows, delimiter=";")
+    tables = b.run(raw_dir)
+    log = b.log_row(tables, "2024/Q3/thach-lien.csv")
+    assert log["status"] == "accepted", tables["rejected_rows"]["message_en"].to_list()
+    assert tables["cooperatives"]["avg_income_mvnd_month"].to_list() == [5.2] * 5
+
+
+def test_a_tht_sheet_holding_only_a_note_is_no_table(raw_dir: Path) -> None:
+    path = b.q3(raw_dir) / "thach-lien.xlsx"
+    b.submission(path, htx=b.htx_rows(2), tht=[])
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb["THT"]
+    ws.delete_rows(1, ws.max_row)
+    ws["A1"] = "Xã không có tổ hợp tác"
+    wb.save(path)
+    tables = b.run(raw_dir)
+    assert b.log_row(tables, "2024/Q3/thach-lien.xlsx")["status"] == "accepted"
+
+
+def test_total_row_with_dashes_and_notes_in_parentheses(raw_dir: Path) -> None:
+    rows = [*b.htx_rows(2), ["Tổng cộng", "-", "-", "x", None, None, None, None, 50]]
+    headers = {"HTX": {"revenue_mvnd": "Doanh thu (nếu có)", "ocop_stars": "Sản phẩm OCOP (số sao)"}}
+    b.submission(b.q3(raw_dir) / "thach-lien.xlsx", htx=rows, headers=headers)
+    tables = b.run(raw_dir)
+    log = b.log_row(tables, "2024/Q3/thach-lien.xlsx")
+    assert log["status"] == "accepted", tables["rejected_rows"]["message_en"].to_list()
+    assert tables["cooperatives"].height == 2
+
+
+def test_a_foreign_currency_still_rejects_the_sheet(raw_dir: Path) -> None:
+    b.submission(
+        b.q3(raw_dir) / "thach-lien.xlsx",
+        htx=b.htx_rows(2),
+        headers={"HTX": {"charter_capital_mvnd": "Vốn điều lệ (USD)"}},
+    )
+    tables = b.run(raw_dir)
+    assert set(b.issues(tables, sheet="HTX", severity="error")["rule"]) == {"unit_unknown"}
+
+
+def test_a_quoted_field_over_two_lines_is_numbered_by_its_first_line(raw_dir: Path) -> None:
+    folder = b.write_csv_folder(b.q3(raw_dir) / "thach-lien.csv", htx=b.htx_rows(2))
+    text = (folder / "HTX.csv").read_text(encoding="utf-8").replace("HTX Dịch vụ số 1", '"HTX Dịch vụ\nsố 1"', 1)
+    (folder / "HTX.csv").write_text(
+        text.replace('""HTX Dịch vụ', '"HTX Dịch vụ').replace('số 1""', 'số 1"'), encoding="utf-8"
+    )
+    tables = b.run(raw_dir)
+    coops = tables["cooperatives"].sort("source_row")
+    assert coops["source_row"].to_list() == [2, 4]
+
+
+def test_a_broken_csv_rejects_its_file_and_not_the_quarter(raw_dir: Path) -> None:
+    folder = b.q3(raw_dir) / "thach-lien.csv"
+    folder.mkdir()
+    (folder / "HTX.csv").write_bytes(b"\xff\xfe" + "Mã HTX,Tên".encode("utf-16-le") + b"\x00")  # odd byte count
+    (folder / "TongHop.csv").write_bytes(b"\xff\xfe\x00")
+    b.submission(b.q3(raw_dir) / "tuong-son.xlsx", htx=b.htx_rows(1), commune="Tượng Sơn")
+    tables = b.run(raw_dir)
+    assert b.log_row(tables, "2024/Q3/thach-lien.csv")["status"] == "rejected"
+    assert b.log_row(tables, "2024/Q3/tuong-son.xlsx")["status"] == "accepted"
+
+
+def test_targets_in_vietnamese_style_and_unreadable_lines(tmp_path: Path) -> None:
+    path = tmp_path / "targets.csv"
+    path.write_text(
+        'year,indicator,target,unit\n2025,htx.new,"8,5",count\n2025,htx.x,abc,count\ntwo,htx.y,3,count\n',
+        encoding="utf-8",
+    )
+    targets = load_targets(path)
+    assert targets.select("source_row", "indicator", "target").rows() == [(2, "htx.new", 8.5)]

@@ -36,7 +36,7 @@ from ingest.legacy_fonts import (
     to_vni,
 )
 from ingest.workbook import decode_text
-from sample import generate
+from sample import generate, words
 from schemas.rules import RULES
 from schemas.vocab import BY_NAME
 from tests.builders import (
@@ -70,9 +70,9 @@ def _real_texts() -> list[str]:
     with COMMUNES_CSV.open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             texts |= {row["name"], row["district"], row["province"], row["name_2025"]}
-    texts |= set(generate._NAME_WORDS) | set(generate._VILLAGE_FIRST) | set(generate._VILLAGE_SECOND)
+    texts |= set(words.NAME_WORDS) | set(words.VILLAGE_FIRST) | set(words.VILLAGE_SECOND)
     texts |= {n.name for n in (*generate.NAMED_HTX, *generate.NAMED_THT) if n.name}
-    texts |= {f"thôn {a} {b}" for a in generate._VILLAGE_FIRST for b in generate._VILLAGE_SECOND}
+    texts |= {f"thôn {a} {b}" for a in words.VILLAGE_FIRST for b in words.VILLAGE_SECOND}
     for vocab in BY_NAME.values():
         texts |= {t.label_vi for t in vocab.terms}
     return sorted(unicodedata.normalize("NFC", t) for t in texts if t and not t.isascii())

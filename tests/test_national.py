@@ -11,9 +11,10 @@ import polars as pl
 import pytest
 
 from ingest.discover import period_files
-from ingest.parallel import WORKERS_ENV, worker_count
+from ingest.parallel import worker_count
 from ingest.period import process_period
 from ingest.reference import load_reference
+from pipeline.resources import WORKERS_ENV, resolved_resources
 from sample.national import PERIOD, commune_submission, national_communes, write_national
 
 
@@ -75,8 +76,9 @@ def test_worker_count_reads_small_quarters_in_process(monkeypatch: pytest.Monkey
     assert worker_count(22) == 1
     assert worker_count(5, requested=3) == 3
     assert worker_count(2, requested=8) == 2
+    assert resolved_resources()[0].read_workers is None
     monkeypatch.setenv(WORKERS_ENV, "2")
-    assert worker_count(10) == 2
+    assert worker_count(10, resolved_resources()[0].read_workers) == 2
 
 
 def test_a_pool_that_cannot_start_falls_back_to_reading_in_process(national_raw: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 import pytest
@@ -73,3 +74,43 @@ def test_labels() -> None:
     assert period_parts("2024-Q3") == (2024, 3)
     with pytest.raises(ValueError, match="unknown period style"):
         period_label("2024-Q3", "month")
+
+
+# ---------------------------------------------------------------------------------------------
+# How clerks write a period
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-Q3",
+        "2024-q3",
+        "Quý 3/2024",
+        "quý 3/2024",
+        "QUÝ 3/2024",
+        "Quy 3/2024",
+        "Q3 2024",
+        "Q3/2024",
+        "Quý III/2024",
+        "quý III năm 2024",
+        "quý 3 năm 2024",
+        unicodedata.normalize("NFD", "Quý 3/2024"),
+        " Quý  3 / 2024 ",
+    ],
+)
+def test_period_forms(text: str) -> None:
+    assert parse_period(text) == "2024-Q3"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("Quý I/2025", "2025-Q1"), ("Quý IV/2024", "2024-Q4")])
+def test_roman_quarters(text: str, expected: str) -> None:
+    assert parse_period(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Quý 5/2024", "2024", "Tháng 9/2024", "abc", "", None, "Quý 3", "2024-Q0"])
+def test_invalid_periods(text: object) -> None:
+    assert parse_period(text) is None
+
+
+def test_zero_padded_quarters() -> None:
+    assert parse_period("Quý 03/2024") == "2024-Q3"

@@ -13,10 +13,12 @@ import duckdb
 import polars as pl
 import pytest
 
+from assets.registry import TABLES as REGISTRY_TABLES
 from assets.submissions import PERIOD_TABLES
-from pipeline.definitions import ASSETS, build_resources, defs
-from pipeline.jobs import PERIOD_SELECTION, REGISTRY_TABLES
+from pipeline.definitions import ASSETS, defs
+from pipeline.jobs import PERIOD_SELECTION
 from pipeline.partitions import PERIOD_PARTITIONS
+from pipeline.resources import build_resources
 from pipeline.runner import run_periods
 from schemas.warehouse import TABLES, polars_schema
 from tests.conftest import REPO, SAMPLE_PERIODS
@@ -43,10 +45,12 @@ def test_every_asset_has_description_group_and_kinds() -> None:
     assert set(keys) == {
         *ALL_TABLES,
         *REGISTRY_TABLES,
+        "reviews",
         "report",
         "feedback",
         "indicators_yearly",
         "analyst_database",
+        "units",
     }
     for name, key in keys.items():
         node = graph.get(key)
@@ -223,3 +227,46 @@ def test_warehouse_on_an_object_store(sample_raw: Path) -> None:
     report = UPath(base) / "report" / "2024-Q3"
     assert (report / "bao-cao.docx").read_bytes().startswith(b"PK")
     assert sorted(p.name for p in (UPath(base) / "cooperatives").iterdir()) == ["2024-Q3.parquet"]
+
+
+def test_every_warehouse_table_is_an_analyst_view(sample_warehouse: Path) -> None:
+    """The analysts' DuckDB database has a view of every table of the warehouse registry, and is refreshed when any
+    of them is."""
+    from pipeline.analyst_db import UNIONS
+
+    graph = defs.get_repository_def().asset_graph
+    deps = {k.to_user_string() for k in graph.get(dg.AssetKey("analyst_database")).parent_keys}
+    assert deps == set(TABLES)
+    con = duckdb.connect(str(sample_warehouse / "kttt.duckdb"), read_only=True)
+    try:
+        views = {name for (name,) in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    finally:
+        con.close()
+    assert views == set(TABLES) | set(UNIONS)
+
+
+def test_settings_are_resource_fields_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workbook password, the reader count and the directories are fields of the resources: set from the
+    environment as `EnvVar`s (the UI shows the variable's name, not the value), read only when a run or a command
+    resolves them, with the defaults when unset."""
+    from ingest.workbook import PASSWORD_ENV
+    from pipeline.resources import RAW_ENV, WAREHOUSE_ENV, WORKERS_ENV, resolved_resources
+
+    for name in (PASSWORD_ENV, RAW_ENV, WAREHOUSE_ENV, WORKERS_ENV):
+        monkeypatch.delenv(name, raising=False)
+    source, warehouse = resolved_resources()
+    assert (source.raw_dir, warehouse.path, source.workbook_password, source.read_workers) == (
+        "raw",
+        "warehouse",
+        None,
+        None,
+    )
+    monkeypatch.setenv(PASSWORD_ENV, "thu-nghiem")
+    monkeypatch.setenv(WORKERS_ENV, "3")
+    monkeypatch.setenv(RAW_ENV, "/srv/kttt/raw")
+    shown = build_resources()["source"]
+    assert isinstance(shown.workbook_password, dg.EnvVar) and shown.workbook_password == PASSWORD_ENV
+    source, _ = resolved_resources()
+    assert (source.raw_dir, source.workbook_password, source.read_workers) == ("/srv/kttt/raw", "thu-nghiem", 3)
+    source, _ = resolved_resources("/elsewhere")
+    assert source.raw_dir == "/elsewhere"

@@ -11,8 +11,10 @@ import polars as pl
 import pytest
 from docx import Document
 
-from report.figures import largest_remainder
+from report.figures import compute_figures, largest_remainder
+from report.indicators import quarter_changes
 from report.registry import STATIC_FIGURES
+from report.text import Values
 from tests.seed_values import SEED_Q3
 
 # The contract's reference values, and the same support figures by level (the report text uses those).
@@ -196,3 +198,62 @@ def test_duckdb_views_work_from_a_copied_folder(
     figure = con.sql("SELECT value FROM report_figures WHERE period = '2024-Q3' AND figure_id = 'htx.total'")
     assert figure.fetchall() == [(135.0,)]
     con.close()
+
+
+def _coops(**columns: list) -> pl.DataFrame:
+    n = len(next(iter(columns.values())))
+    base = {
+        "commune_code": ["1"] * n,
+        "coop_id": [f"c{i}" for i in range(n)],
+        "source_file": ["f"] * n,
+        "source_row": list(range(2, n + 2)),
+        "status": ["active"] * n,
+        "rating": ["good"] * n,
+    }
+    return pl.DataFrame({**base, **columns})
+
+
+def test_shares_leave_out_cooperatives_that_do_not_report() -> None:
+    from report.registry import figure_by_id
+
+    coops = _coops(managers=[4, 4], managers_college=[2, None], digital_training=[True, None])
+    for fid, expected in (("htx.managers_college.pct", 50.0), ("htx.digital_training.pct", 100.0)):
+        fig = figure_by_id(fid)
+        assert fig is not None
+        assert coops.filter(fig.where).select(fig.value).item() == expected
+    nobody = _coops(managers=[4], managers_college=[None], digital_training=[None])
+    fig = figure_by_id("htx.managers_college.pct")
+    assert nobody.filter(fig.where).is_empty() and fig.empty is None
+
+
+def test_missing_figures_print_as_an_ellipsis_not_zero() -> None:
+    assert Values({}).fill("{d[htx.insured.income_min]} - {n[tht.avg_revenue_mvnd]}") == "… - …"
+
+
+def test_a_commune_absent_last_quarter_makes_no_cooperative_new_or_gone() -> None:
+    now = _coops(commune_code=["A", "B"], coop_id=["a1", "b1"])
+    before = _coops(commune_code=["A", "C"], coop_id=["a0", "c1"])
+    changes = pl.concat(quarter_changes(now, before))
+    new = changes.filter((pl.col("indicator") == "htx.change.new") & (pl.col("geo_level") == "district"))
+    gone = changes.filter((pl.col("indicator") == "htx.change.gone") & (pl.col("geo_level") == "district"))
+    assert new["value"].to_list() == [1.0] and gone["value"].to_list() == [1.0]  # only commune A compares
+
+
+def test_figures_of_the_sample_are_unchanged_by_the_denominator_rules(sample_warehouse: Path) -> None:
+    tables = {
+        t: pl.read_parquet(sample_warehouse / t / "2024-Q3.parquet")
+        for t in ("cooperatives", "coop_groups", "support_disbursements")
+    }
+    targets = pl.DataFrame(
+        schema={
+            "source_row": pl.Int64,
+            "year": pl.Int32,
+            "indicator": pl.String,
+            "target": pl.Float64,
+            "unit": pl.String,
+            "label_vi": pl.String,
+        }
+    )
+    values = dict(compute_figures(tables, "2024-Q3", targets).figures.select("figure_id", "value").iter_rows())
+    assert values["htx.rating.good.pct"] == 19.70
+    assert values["htx.managers_college.pct"] is not None

@@ -10,10 +10,12 @@ rejects the file (the commune counts as not submitted), a warning keeps the row.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,11 @@ import ingest.workbook
 from ingest.completeness import completeness
 from ingest.legacy_fonts import to_tcvn3
 from ingest.reference import load_reference
+from pipeline.review_store import append_decisions
 from schemas import vocab
 from schemas.rules import RULES
+from schemas.warehouse import Reviews, polars_schema
+from tests import builders as b
 from tests.builders import (
     PERIOD,
     column_letter,
@@ -72,6 +77,7 @@ class Case:
     kind: str = "row_error"  # row_error, file_error, warning
     file: str = ""  # default: <id>.xlsx
     patch: dict[str, Any] = field(default_factory=dict)  # ingest.workbook limits: run alone
+    alone: bool = False  # review settings or the officer's decisions: run alone
 
     @property
     def name(self) -> str:
@@ -198,6 +204,42 @@ def support_file(folder: Path, name: str, commune: str) -> None:
 def resubmitted(folder: Path, name: str, commune: str) -> None:
     submission(folder / name, title=TITLE, commune=commune, report_date=date(2024, 10, 2))
     submission(folder / f"{name[:-5]}-lan-2.xlsx", title=TITLE, commune=commune, report_date=date(2024, 10, 9))
+
+
+def _review_setting(folder: Path, line: str) -> None:
+    """A review setting in the raw directory's ``reference/district.yaml``."""
+    (folder.parent.parent / "reference" / "district.yaml").write_text(f"name: Thạch Hà\n{line}\n", encoding="utf-8")
+
+
+def held_for_review(folder: Path, name: str, commune: str) -> None:
+    _review_setting(folder, "review: required")
+    submission(folder / name, title=TITLE, commune=commune)
+
+
+def arrived_after_lock(folder: Path, name: str, commune: str) -> None:
+    """Deadline 15/10/2024, locked 10 days later; the file arrives on 1/12/2024."""
+    _review_setting(folder, "lock_after_days: 10")
+    submission(folder / name, title=TITLE, commune=commune, mtime=datetime(2024, 12, 1, tzinfo=UTC).timestamp())
+
+
+def returned_by_officer(folder: Path, name: str, commune: str) -> None:
+    """The officer returned this very file (a decision in the warehouse beside the raw directory)."""
+    path = submission(folder / name, title=TITLE, commune=commune)
+    decision = {
+        "period": PERIOD,
+        "year": 2024,
+        "quarter": 3,
+        "commune_code": COMMUNE_OF["returned"][0],
+        "decision": "returned",
+        "source_file": f"2024/Q3/{name}",
+        "source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "decided_by": "Cán bộ Thử",
+        "decided_at": datetime(2024, 10, 20, tzinfo=UTC),
+        "note": "Thiếu HTX Thạch Liên",
+        "decision_id": "0" * 32,
+    }
+    frame = pl.DataFrame([decision], schema=polars_schema(Reviews))
+    append_decisions(folder.parent.parent.parent / "warehouse", frame)
 
 
 def uncached_formula(folder: Path, name: str, commune: str) -> None:
@@ -494,8 +536,19 @@ CASES = [
         "registration_no",
         kind="warning",
     ),
-    Case("outside-window", "commune_outside_window", workbook(commune=OUTSIDE_COMMUNE[1]), kind="warning"),
+    Case(
+        "outside-window",
+        "commune_outside_window",
+        workbook(commune=OUTSIDE_COMMUNE[1]),
+        sheet="TongHop",
+        row=FIRST,
+        column="commune",
+        kind="file_error",
+    ),
     Case("superseded", "superseded", resubmitted, kind="warning"),
+    Case("held", "submission_held", held_for_review, kind="warning", alone=True),
+    Case("held-late", "submission_held_late", arrived_after_lock, kind="warning", alone=True),
+    Case("returned", "submission_returned", returned_by_officer, kind="file_error", alone=True),
 ]
 
 
@@ -535,12 +588,12 @@ def _build(raw: Path, cases: list[Case]) -> None:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, pl.DataFrame]]:
     raw = make_raw_dir(tmp_path_factory.mktemp("rules"))
-    _build(raw, [c for c in CASES if not c.patch])
+    _build(raw, [c for c in CASES if not c.patch and not c.alone])
     return raw, run(raw)
 
 
 def _tables_for(case: Case, batch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    if not case.patch:
+    if not case.patch and not case.alone:
         return batch
     raw = make_raw_dir(tmp_path)
     _build(raw, [case])
@@ -610,9 +663,12 @@ def test_rule(case: Case, batch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert n_facts == 0
         code = COMMUNE_OF[case.id][0]
         status = completeness(tables["submission_log"], load_reference(raw), PERIOD)
-        mine = status.filter(pl.col("commune_code") == code).row(0, named=True)
-        assert mine["submitted"] is False
-        assert mine["status"] in ("rejected", "missing")
+        mine = status.filter(pl.col("commune_code") == code)
+        if case.rule == "commune_outside_window":  # not expected in the period: not in its completeness at all
+            assert mine.is_empty()
+        else:
+            assert mine.row(0, named=True)["submitted"] is False
+            assert mine.row(0, named=True)["status"] in ("rejected", "missing")
     elif case.kind == "row_error":
         assert log["status"] == "accepted_with_errors"
         assert facts[case.sheet].filter(pl.col("source_row") == case.row).is_empty()
@@ -620,7 +676,11 @@ def test_rule(case: Case, batch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert n_facts == log["rows_accepted"]
         assert log["rows_in"] == log["rows_accepted"] + log["rows_rejected"]
     else:
-        if case.rule == "superseded":
+        if case.rule.startswith("submission_held"):
+            assert log["status"] == "held"
+            assert n_facts == 0 and log["rows_in"] == log["rows_accepted"] == 0
+            assert log["rows_read"] > 0 and log["warnings"] >= 1
+        elif case.rule == "superseded":
             assert log["status"] == "superseded"
             assert n_facts == 0
             assert log["superseded_by"] is not None
@@ -803,3 +863,60 @@ def test_file_errors_do_not_stop_other_files(raw_dir: Path) -> None:
     assert t["cooperatives"].height == 2
     rules = dict(issues(t, severity="error").select("source_file", "rule").iter_rows())
     assert rules == {"2024/Q3/hong.xlsx": "file_unreadable", "2024/Q3/mat-khau.xlsx": "file_encrypted"}
+
+
+def test_every_row_check_of_a_table_blames_one_of_its_columns() -> None:
+    """Each dataframe-level check of a warehouse model is a rule of the catalogue that names the column its
+    message points at, and that column is one of the table's."""
+    from schemas.warehouse import FACT_TABLES
+
+    seen = set()
+    for _, model in FACT_TABLES.values():
+        schema = model.to_schema()
+        for check in schema.checks:
+            rule = RULES[check.name]
+            assert rule.scope == "row", check.name
+            assert any(c in schema.columns for c in rule.blames), (model.__name__, check.name, rule.blames)
+            seen.add(check.name)
+    assert {"duplicate_id", "founded_after_period", "htx_ratings_sum"} <= seen
+
+
+def test_rows_of_a_file_rejected_for_a_missing_column_are_all_kept(raw_dir: Path) -> None:
+    b.submission(
+        b.q3(raw_dir) / "thach-lien.xlsx",
+        htx=b.htx_rows(3),
+        tht=[b.valid_tht_row(group_id=f"T{i}") for i in range(4)],
+        cols={"THT": [c for c in b.columns("THT") if c != "kind"]},
+    )
+    tables = b.run(raw_dir)
+    log = b.log_row(tables, "2024/Q3/thach-lien.xlsx")
+    assert log["status"] == "rejected" and log["rows_in"] == 3 + 4 + 1
+    lines = b.issues(tables, source_file="2024/Q3/thach-lien.xlsx").filter(pl.col("source_row").is_not_null())
+    assert lines.select("sheet", "source_row").unique().height == log["rows_rejected"]
+    assert lines.filter(pl.col("sheet") == "HTX")["column"].null_count() == 3  # the cause is in THT, not HTX
+    assert lines["raw_values"].null_count() == 0
+    # The commune is still known from TongHop: completeness says rejected, not missing.
+    status = completeness(tables["submission_log"], load_reference(raw_dir), "2024-Q3")
+    assert status.filter(pl.col("commune_code") == b.COMMUNE_CODE)["status"].item() == "rejected"
+
+
+def test_support_for_a_cooperative_whose_own_row_has_an_error_is_kept(raw_dir: Path) -> None:
+    b.submission(b.q3(raw_dir) / "thach-lien.xlsx", htx=[b.valid_htx_row(coop_id="HTX-001", tax_code="123")])
+    b.district(b.q3(raw_dir) / "_district.xlsx", [b.valid_support_row(coop_id="HTX-001", disbursed_mvnd=450)])
+    tables = b.run(raw_dir)
+    assert tables["cooperatives"].is_empty()
+    assert tables["support_disbursements"]["disbursed_mvnd"].to_list() == [450]
+
+
+def test_a_second_district_file_supersedes_the_first(raw_dir: Path) -> None:
+    b.submission(b.q3(raw_dir) / "thach-lien.xlsx", htx=b.htx_rows(1))
+    old = b.district(b.q3(raw_dir) / "_district.xlsx", [b.valid_support_row(coop_id=None, disbursed_mvnd=100)])
+    new = b.district(b.q3(raw_dir) / "_district_v2.xlsx", [b.valid_support_row(coop_id=None, disbursed_mvnd=150)])
+    os.utime(old, (1_700_000_000, 1_700_000_000))
+    os.utime(new, (1_700_000_100, 1_700_000_100))
+    tables = b.run(raw_dir)
+    assert tables["support_disbursements"]["disbursed_mvnd"].to_list() == [150]
+    superseded = b.log_row(tables, "2024/Q3/_district.xlsx")
+    assert superseded["status"] == "superseded" and superseded["superseded_by"] == "2024/Q3/_district_v2.xlsx"
+    assert superseded["rows_in"] == superseded["rows_accepted"] + superseded["rows_rejected"] == 0
+    assert superseded["rows_read"] == 1

@@ -1,4 +1,4 @@
-"""Unit tests of ``ingest.text``: folding, Vietnamese numbers, units, periods and dates."""
+"""Unit tests of ``ingest.text``: folding, Vietnamese numbers, units and dates (periods: test_periods.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from ingest.text import (
     parse_number,
     split_unit,
 )
-from schemas.periods import parse_period
 
 # ---------------------------------------------------------------------------------------------
 # fold
@@ -166,42 +165,6 @@ def test_split_unit_without_unit() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Periods
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "2024-Q3",
-        "2024-q3",
-        "Quý 3/2024",
-        "quý 3/2024",
-        "QUÝ 3/2024",
-        "Quy 3/2024",
-        "Q3 2024",
-        "Q3/2024",
-        "Quý III/2024",
-        "quý III năm 2024",
-        "quý 3 năm 2024",
-        unicodedata.normalize("NFD", "Quý 3/2024"),
-        " Quý  3 / 2024 ",
-    ],
-)
-def test_period_forms(text: str) -> None:
-    assert parse_period(text) == "2024-Q3"
-
-
-@pytest.mark.parametrize(("text", "expected"), [("Quý I/2025", "2025-Q1"), ("Quý IV/2024", "2024-Q4")])
-def test_roman_quarters(text: str, expected: str) -> None:
-    assert parse_period(text) == expected
-
-
-@pytest.mark.parametrize("text", ["Quý 5/2024", "2024", "Tháng 9/2024", "abc", "", None, "Quý 3", "2024-Q0"])
-def test_invalid_periods(text: object) -> None:
-    assert parse_period(text) is None
-
-
-# ---------------------------------------------------------------------------------------------
 # Dates
 
 
@@ -239,3 +202,8 @@ def test_numeric_date_cells_and_text_dates_in_bulk() -> None:
     df = pl.DataFrame({"t": ["45580", "15/10/2024"], "num": [True, False]})
     got = df.select(date_expr(pl.col("t"), pl.col("num")).alias("v"))["v"].to_list()
     assert got == [date(2024, 10, 15), date(2024, 10, 15)]
+
+
+def test_two_digit_years() -> None:
+    assert parse_date("05/10/24") == date(2024, 10, 5)
+    assert parse_date("05/10/2024") == date(2024, 10, 5)

@@ -12,8 +12,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipeline.definitions import build_resources, defs
+from pipeline.definitions import defs
 from pipeline.partitions import PERIOD_PARTITIONS
+from pipeline.resources import build_resources
 from pipeline.runner import run_periods
 from pipeline.withdrawal import refresh_after_withdrawal, withdraw_period
 from report.yearly import yearly_indicators

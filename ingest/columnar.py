@@ -1,0 +1,299 @@
+"""Cut many sheets at once, as columns: one polars pass per kind of sheet over a batch of files.
+
+`ingest.sheet.cut_sheet` cuts one sheet cell by cell in Python; this module gives the same
+blocks for the usual sheet without a Python step per cell. The sheets of a batch (all
+HTX sheets of a few hundred files, say) are stacked into one frame of text and number
+columns, and:
+
+- the header is found by matching every distinct cell of the first rows once against the
+  model's folded header keys (Python on a few hundred distinct titles), then as a join:
+  the header of a sheet is its first row matching every column of the model;
+- blank rows are a filter; a total row is told by the same rule as in `cut_sheet`, in
+  Python but only for the few rows whose first filled cell starts with T or C;
+- the cells kept are stripped and NFC-normalised as columns, and each row's values as
+  written (`raw_values`, JSON keyed by header) are built as one string expression.
+
+A sheet is left to `cut_sheet` (its result is None here) when it needs more than that: no
+row matching every column in the first rows (two-row headers, missing or misspelt columns),
+formulas saved without a value, control characters in a cell. A sheet holding text that
+could be typed in a legacy font (TCVN3, VNI) is marked `suspect`: its whole file is then cut
+in Python, with the file's fonts as context.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from ingest.issues import Issue
+from ingest.legacy_fonts import NO_CONTEXT, UNICODE_ONLY, read_cell
+from ingest.sheet import (
+    HEADER_SCAN_ROWS,
+    IGNORED_HEADERS,
+    SheetBlock,
+    column_values_json,
+    columns_by_name,
+    format_words,
+    header_key,
+    header_keys,
+    is_total,
+    json_keys,
+    resolve_units,
+)
+from ingest.text import fold, fold_expr
+from ingest.workbook import RawSheet, column_letters
+
+# Characters that Python's str.strip and polars' strip_chars treat differently, or that JSON escapes by code.
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_NON_ASCII = r"[^\x00-\x7f]"
+_TOTAL_START = r"^\s*[TtCc]"
+
+
+@dataclass
+class Cut:
+    """What the columnar pass made of one sheet."""
+
+    empty: bool
+    """No row has two filled cells (the sheet is blank or holds only titles or a note)."""
+    block: SheetBlock | None = None
+    """The sheet's block; None when the sheet must be cut in Python."""
+    suspect: bool = False
+    """Some cell could be text typed in a legacy font: its file is cut in Python."""
+
+
+def _stacked(sheets: list[RawSheet]) -> tuple[pl.DataFrame, int]:
+    """One frame of the sheets' cells: `_i` (sheet), `_r` (row, 0-based), `c<j>` text, `n<j>` number flags."""
+    width = max(len(s.columns or []) for s in sheets)
+    heights = np.array([len((s.columns or [])[0]) for s in sheets], dtype=np.int64)
+    starts = np.cumsum(heights) - heights
+    data: dict[str, pl.Series] = {
+        "_i": pl.Series("_i", np.repeat(np.arange(len(sheets), dtype=np.int64), heights)),
+        "_r": pl.Series("_r", np.arange(int(heights.sum()), dtype=np.int64) - np.repeat(starts, heights)),
+    }
+    for j in range(width):
+        text, flags = [], []
+        for s, h in zip(sheets, heights.tolist(), strict=True):
+            columns, numbers = s.columns or [], s.numbers or []
+            column = columns[j] if j < len(columns) else pa.nulls(h, pa.string())
+            text.append(column if column.type == pa.string() else column.cast(pa.string()))
+            flag = numbers[j] if j < len(numbers) else pa.nulls(0, pa.bool_())
+            if len(flag) != h:  # calamine's two reads of a sheet differ: a missing flag is false
+                flag = pa.concat_arrays([flag.slice(0, h), pa.nulls(max(0, h - len(flag)), pa.bool_())])
+            flags.append(flag)
+        data[f"c{j}"] = pl.Series(f"c{j}", pa.concat_arrays(text))
+        # A cell read as a boolean is non-null exactly when it holds a number (or a boolean).
+        data[f"n{j}"] = pl.Series(f"n{j}", pa.concat_arrays(flags)).is_not_null()
+    return pl.DataFrame(data), width
+
+
+def cut_many(items: list[tuple[RawSheet, str, str]]) -> list[Cut]:
+    """Cut each (sheet, model sheet name, file) that can be cut as columns; one :class:`Cut` per item, in order."""
+    out: list[Cut | None] = [None] * len(items)
+    groups: dict[str, list[int]] = {}
+    for k, (raw, sheet, _) in enumerate(items):
+        if not raw.columnar or not raw.columns or len(raw.columns[0]) == 0:
+            out[k] = Cut(empty=raw.holds_no_table())
+        else:
+            groups.setdefault(sheet, []).append(k)
+    for sheet, ks in groups.items():
+        for k, cut in zip(ks, _cut_group([items[k] for k in ks], sheet), strict=True):
+            out[k] = cut
+    return [c if c is not None else Cut(empty=True) for c in out]
+
+
+def _suspects(frame: pl.DataFrame, width: int) -> set[int]:
+    """Sheets holding a cell that reads as a legacy font encoding (or cannot be read for sure) on its own."""
+    cells = (
+        frame.select("_i", *(f"c{j}" for j in range(width)))
+        .unpivot(index="_i", value_name="v")
+        .filter(pl.col("v").str.contains(_NON_ASCII) & ~pl.col("v").str.contains(UNICODE_ONLY.pattern))
+        .select("_i", "v")
+        .unique()
+    )
+    if not cells.height:
+        return set()
+    lexicon = format_words()
+    odd = {v for v in cells["v"].unique().to_list() if (r := read_cell(v, NO_CONTEXT, lexicon)).converted or r.unsure}
+    return set(cells.filter(pl.col("v").is_in(list(odd)))["_i"].to_list()) if odd else set()
+
+
+def _headers(frame: pl.DataFrame, width: int, sheet: str) -> pl.DataFrame:
+    """The header cells of each sheet whose first rows hold a row matching every column: `_i`, `_r`, `col`
+    (index), `v` (text), `name` (column matched, or null)."""
+    keys = header_keys(sheet)
+    everything = len(columns_by_name(sheet))
+    region = (
+        frame.filter(pl.col("_r") < HEADER_SCAN_ROWS)
+        .select("_i", "_r", *(f"c{j}" for j in range(width)))
+        .unpivot(index=["_i", "_r"], variable_name="col", value_name="v")
+        .filter(pl.col("v").is_not_null())
+    )
+    # Folded as columns first: Python folds only the cells that may be headers (the data rows below are not).
+    maybe = (
+        region.select(pl.col("v").unique())
+        .filter(fold_expr(pl.col("v").str.replace_all(r"\([^()]*\)", " ")).is_in(list(keys)))
+        .to_series()
+    )
+    names = {v: n for v in maybe.to_list() if (n := keys.get(header_key(v))) is not None}
+    region = region.with_columns(
+        pl.col("col").str.slice(1).cast(pl.Int64),
+        pl.col("v").replace_strict(names, default=None, return_dtype=pl.String).alias("name"),
+    )
+    first = (
+        region.filter(pl.col("name").is_not_null())
+        .group_by("_i", "_r")
+        .agg(pl.col("name").n_unique().alias("n"))
+        .filter(pl.col("n") == everything)
+        .group_by("_i")
+        .agg(pl.col("_r").min())
+    )
+    return region.join(first, on=["_i", "_r"], how="inner").sort("_i", "col")
+
+
+@lru_cache(maxsize=4096)
+def _json_key(label: str) -> str:
+    return json.dumps(label, ensure_ascii=False) + ": "
+
+
+def _escaped(expr: pl.Expr) -> pl.Expr:
+    """A text as the inside of a JSON string (as `json.dumps` writes it; other control characters never get
+    here)."""
+    for raw, esc in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        expr = expr.str.replace_all(raw, esc, literal=True)
+    return expr
+
+
+def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
+    frame, width = _stacked([raw for raw, _, _ in items])
+    cols = range(width)
+    frame = frame.with_columns(pl.col(f"c{j}").str.strip_chars().alias(f"s{j}") for j in cols).with_columns(
+        (pl.col(f"s{j}") != "").fill_null(False).alias(f"f{j}") for j in cols
+    )
+    frame = frame.with_columns(
+        pl.sum_horizontal(*(pl.col(f"f{j}") for j in cols)).alias("_filled"),
+        pl.concat_str(*(pl.col(f"c{j}") for j in cols), separator=" ", ignore_nulls=True)
+        .str.contains(_CONTROL)
+        .alias("_odd"),
+    )
+    per_sheet = frame.group_by("_i").agg(pl.col("_filled").max(), pl.col("_odd").any()).sort("_i")
+    empty = dict(zip(per_sheet["_i"].to_list(), (n < 2 for n in per_sheet["_filled"].to_list()), strict=True))
+    odd = {i for i, o in zip(per_sheet["_i"].to_list(), per_sheet["_odd"].to_list(), strict=True) if o}
+    suspects = _suspects(frame, width)
+
+    header_cells = _headers(frame, width, sheet)
+    columns = columns_by_name(sheet)
+    headers: dict[int, tuple[int, dict[int, str], dict[int, str]]] = {}
+    for i, r, c, v, name in header_cells.iter_rows():
+        if i in odd or i in suspects:
+            continue
+        _, matched, labels = headers.setdefault(i, (r, {}, {}))
+        if name is not None:
+            matched[c] = name
+        if v.strip():
+            labels[c] = v.strip()
+
+    blocks: dict[int, SheetBlock] = {}
+    positions: dict[int, dict[str, int]] = {}
+    extra: dict[int, tuple[list[tuple[str, int]], list[tuple[int, str]]]] = {}
+    key_rows: dict[str, list[str]] = {f"k{j}": [] for j in cols}
+    hr_rows: list[int] = []
+    for i, (hr, matched, labels) in sorted(headers.items()):
+        file = items[i][2]
+        block = blocks[i] = SheetBlock(sheet=sheet, header_row=hr + 1)
+        pos: dict[str, int] = {}
+        duplicates: list[tuple[str, int]] = []
+        for c, name in sorted(matched.items()):
+            if name in pos:
+                duplicates.append((name, c))
+                continue
+            pos[name] = c
+            block.headers[name] = labels[c]
+            resolve_units(block, file, hr + 1, columns[name], labels[c])
+        for col in columns.values():
+            if col.name not in pos and col.mandatory_always:  # the others depend on the period: ingest.in_force
+                block.issues.append(Issue(file, sheet, None, col.name, "column_missing"))
+                block.file_error = True
+        unknown = [(c, t) for c, t in sorted(labels.items()) if c not in matched and fold(t) not in IGNORED_HEADERS]
+        positions[i], extra[i] = pos, (duplicates, unknown)
+        keys = json_keys(labels)
+        hr_rows.append(hr)
+        for j in cols:
+            key_rows[f"k{j}"].append(_json_key(keys.get(j) or f"col{j + 1}"))
+    cuts = [Cut(empty=empty.get(i, True), suspect=i in suspects) for i in range(len(items))]
+    if not blocks:
+        return cuts
+    header_rows = pl.DataFrame(
+        {"_i": sorted(blocks), "_hr": hr_rows, **key_rows},
+        schema={"_i": pl.Int64, "_hr": pl.Int64, **dict.fromkeys(key_rows, pl.String)},
+    )
+    data = frame.join(header_rows, on="_i", how="inner").filter(
+        (pl.col("_r") > pl.col("_hr")) & (pl.col("_filled") > 0)
+    )
+    # Total rows: the rule of cut_sheet, in Python, for rows whose first filled cell starts with T or C.
+    first = pl.coalesce(pl.when(pl.col(f"f{j}")).then(pl.col(f"c{j}")) for j in cols)
+    candidates = data.filter(first.str.contains(_TOTAL_START)).select(
+        "_i", "_r", *(f"c{j}" for j in cols), *(f"n{j}" for j in cols)
+    )
+    totals = [
+        (row[0], row[1])
+        for row in candidates.iter_rows()
+        if is_total(list(row[2 : 2 + width]), lambda c, flags=row[2 + width :]: bool(flags[c]))
+    ]
+    if totals:
+        gone = pl.DataFrame(totals, schema={"_i": pl.Int64, "_r": pl.Int64}, orient="row")
+        data = data.join(gone, on=["_i", "_r"], how="anti")
+    data = data.sort("_i", "_r").select(
+        "_i",
+        "_r",
+        *(pl.when(pl.col(f"f{j}")).then(pl.col(f"s{j}").str.normalize("NFC")).alias(f"t{j}") for j in cols),
+        *(pl.col(f"n{j}") for j in cols),
+        *(pl.when(pl.col(f"f{j}")).then(pl.col(f"s{j}")).alias(f"s{j}") for j in cols),
+        pl.concat_str(
+            pl.lit("{"),
+            pl.concat_str(
+                (
+                    pl.when(pl.col(f"f{j}")).then(
+                        pl.concat_str(pl.col(f"k{j}"), pl.lit('"'), _escaped(pl.col(f"c{j}")), pl.lit('"'))
+                    )
+                    for j in cols
+                ),
+                separator=", ",
+                ignore_nulls=True,
+            ),
+            pl.lit("}"),
+        ).alias("_raw"),
+    )
+    item = data["_i"].to_numpy()
+    bounds = np.searchsorted(item, np.arange(len(items) + 1))
+    rows = (data["_r"] + 1).to_list()
+    raw_json = data["_raw"].to_list()
+    lists: dict[str, list] = {}
+
+    def column(name: str) -> list:
+        if name not in lists:
+            lists[name] = data[name].to_list()
+        return lists[name]
+
+    for i, block in blocks.items():
+        a, b = int(bounds[i]), int(bounds[i + 1])
+        block.rows = rows[a:b]
+        block.raw = raw_json[a:b]
+        for name, c in positions[i].items():
+            block.cells[name] = column(f"t{c}")[a:b]
+            block.numeric[name] = column(f"n{c}")[a:b]
+        duplicates, unknown = extra[i]
+        file, hr = items[i][2], block.header_row
+        for name, c in duplicates:
+            letters = f"{column_letters(positions[i][name] + 1)}, {column_letters(c + 1)}"
+            values = column_values_json(block.rows, column(f"s{c}")[a:b])
+            block.issues.append(Issue(file, sheet, hr, name, "duplicate_column", detail=letters, raw_values=values))
+        for c, text in unknown:
+            values = column_values_json(block.rows, column(f"s{c}")[a:b])
+            block.issues.append(Issue(file, sheet, hr, None, "unknown_column", value=text, raw_values=values))
+        cuts[i].block = block
+    return cuts

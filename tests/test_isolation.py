@@ -1,0 +1,67 @@
+"""Reader processes run under limits: a file that blows one up is rejected, and only that file."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from ingest.discover import period_files
+from ingest.parallel import read_files
+from tests.builders import htx_rows, make_raw_dir, q3, submission
+
+SHARED_STRINGS = "xl/sharedStrings.xml"
+
+
+def shared_strings_bomb(path: Path, gib: float) -> Path:
+    """A valid submission whose shared strings hold one string of `gib` GiB, while the zip's central directory
+    says the part is 2 KiB: only inflating it shows what it is."""
+    submission(path, commune="Việt Tiến")
+    with zipfile.ZipFile(path) as src:
+        parts = {i.filename: src.read(i) for i in src.infolist()}
+    assert SHARED_STRINGS in parts  # xlsxwriter keeps text there
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+        for name, body in parts.items():
+            if name != SHARED_STRINGS:
+                out.writestr(name, body)
+                continue
+            with out.open(name, "w") as part:
+                part.write(
+                    b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                )
+                part.write(b"<si><t>")
+                block = b"a" * (1 << 24)
+                for _ in range(int(gib * 64)):
+                    part.write(block)
+                part.write(b"</t></si></sst>")
+    data = bytearray(path.read_bytes())
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at + 1)) != -1:
+        name_len = int.from_bytes(data[at + 28 : at + 30], "little")
+        if data[at + 46 : at + 46 + name_len] == SHARED_STRINGS.encode():
+            data[at + 24 : at + 28] = (2048).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_file_that_blows_up_its_reader_process_is_rejected_alone(tmp_path: Path) -> None:
+    raw = make_raw_dir(tmp_path / "raw")
+    for n in range(4):
+        submission(q3(raw) / f"tot-{n}.xlsx", htx=htx_rows(2, start=10 * n + 1), commune="Thạch Liên")
+    bomb = shared_strings_bomb(q3(raw) / "bom-chuoi.xlsx", gib=1.9)
+    assert bomb.stat().st_size < 10 * 2**20
+    with zipfile.ZipFile(bomb) as zf:
+        assert zf.getinfo(SHARED_STRINGS).file_size == 2048  # what it claims
+
+    files, _ = period_files(raw, "2024-Q3")
+    states = read_files(files, workers=2)
+
+    by_file = {s.file.rel: s for s in states}
+    assert [s.file.rel for s in states] == [f.rel for f in files]  # in order, none lost
+    stopped = by_file["2024/Q3/bom-chuoi.xlsx"]
+    assert stopped.rejected
+    assert [i.rule for i in stopped.issues] == ["file_too_large"]
+    assert "memory or time limit" in str(stopped.issues[0].detail)
+    for n in range(4):
+        good = by_file[f"2024/Q3/tot-{n}.xlsx"]
+        assert not good.rejected, good.issues
+        assert good.blocks["HTX"].rows_in == 2
