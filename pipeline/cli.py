@@ -428,7 +428,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     outcome = record(args, raw, warehouse)
     if isinstance(outcome, int):
         return outcome
-    refresh = {"period": [outcome], "wait": args.wait, "no_report": args.no_report}
+    refresh = {"period": [outcome], "wait": args.wait, "no_report": args.no_report, "all": False}
     return cmd_run(argparse.Namespace(raw=str(raw), warehouse=warehouse, **refresh))
 
 
