@@ -5,12 +5,13 @@ import polars as pl
 from dagster import AssetExecutionContext
 
 from forms.feedback import write_commune_feedback
+from pipeline.conditions import QUARTER_FOLLOWS
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource, WarehouseDir
 from pipeline.storage import check_partition, replaced_folder
 
 
-@dg.asset(group_name="communes", kinds={"xlsx"}, partitions_def=period_partitions)
+@dg.asset(group_name="communes", kinds={"xlsx"}, partitions_def=period_partitions, automation_condition=QUARTER_FOLLOWS)
 def feedback(
     context: AssetExecutionContext,
     source: SubmissionSource,
@@ -18,7 +19,7 @@ def feedback(
     rejected_rows: pl.DataFrame,
     submission_log: pl.DataFrame,
 ) -> dg.MaterializeResult:
-    """``warehouse/feedback/<period>/<commune>.xlsx``: for each unit (commune, ward) with a rejected row or a
+    """`warehouse/feedback/<period>/<commune>.xlsx`: for each unit (commune, ward) with a rejected row or a
     warning, the list of problems (Vietnamese first, English second, file, sheet, row, column and the values as
     written), ready to send back. The folder is replaced as a whole on every refresh."""
     period = check_partition(context.partition_key)
@@ -32,6 +33,7 @@ def feedback(
         written = write_commune_feedback(local, problems, names, period, titles)
     return dg.MaterializeResult(
         metadata={
+            "period": period,
             "folder": dg.MetadataValue.path(str(out_dir)),
             "workbooks": len(written),
             "files": ", ".join(p.name for p in written[:30]),

@@ -51,9 +51,10 @@ def markdown_preview(frame: pl.DataFrame, rows: int = PREVIEW_ROWS) -> str:
     return "\n".join(lines)
 
 
-def output_metadata(frame: pl.DataFrame) -> dict[str, object]:
-    """Row count and preview of a materialization."""
-    return {"dagster/row_count": frame.height, "preview": dg.MetadataValue.md(markdown_preview(frame))}
+def output_metadata(frame: pl.DataFrame, period: str | None = None) -> dict[str, object]:
+    """Row count and preview of a materialization, and the quarter it is about (for a partition)."""
+    quarter = {"period": period} if period else {}
+    return {**quarter, "dagster/row_count": frame.height, "preview": dg.MetadataValue.md(markdown_preview(frame))}
 
 
 TABLE_KINDS = {"polars", "parquet"}

@@ -11,6 +11,7 @@ import polars as pl
 from dagster import AssetExecutionContext
 
 from assets.metadata import output_metadata, table_outs
+from pipeline.conditions import YEARLY_FOLLOWS
 from pipeline.resources import SubmissionSource
 from registry.build import build_registry
 from registry.units import unit_mapper
@@ -81,7 +82,7 @@ def every_row_has_identity(
 
 @dg.multi_asset(
     name="cooperative_registry",
-    outs=table_outs(TABLES, GROUP, automation_condition=dg.AutomationCondition.eager()),
+    outs=table_outs(TABLES, GROUP, automation_condition=YEARLY_FOLLOWS),
     ins={name: dg.AssetIn() for name in ("cooperatives", "coop_groups", "submission_log")},
     check_specs=[ONE_ROW_PER_QUARTER, EVERY_ROW_HAS_IDENTITY],
 )

@@ -10,6 +10,7 @@ from dagster import AssetExecutionContext
 
 from assets.metadata import TABLE_KINDS, definition_metadata, describe, output_metadata, table_outs
 from pipeline.analyst_db import write_analyst_database
+from pipeline.conditions import QUARTER_FOLLOWS, YEARLY_FOLLOWS
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource, WarehouseDir
 from pipeline.storage import WarehouseWriteError, check_partition, is_local, replaced_folder
@@ -34,6 +35,7 @@ FACTS = (HTX, THT, SUPPORT)
     partitions_def=period_partitions,
     description=describe(wh.Indicators),
     metadata=definition_metadata(wh.Indicators),
+    automation_condition=QUARTER_FOLLOWS,
 )
 def indicators(
     context: AssetExecutionContext,
@@ -56,7 +58,7 @@ def indicators(
         if note:
             context.log.info(note)
     table = compute_indicators({"cooperatives": cooperatives, "coop_groups": coop_groups}, period, previous)
-    return dg.Output(table, metadata=output_metadata(table))
+    return dg.Output(table, metadata=output_metadata(table, period))
 
 
 @dg.asset(
@@ -65,6 +67,7 @@ def indicators(
     partitions_def=period_partitions,
     description=describe(wh.IndicatorsRestated),
     metadata=definition_metadata(wh.IndicatorsRestated),
+    automation_condition=QUARTER_FOLLOWS,
 )
 def indicators_restated(
     context: AssetExecutionContext, source: SubmissionSource, cooperatives: pl.DataFrame, coop_groups: pl.DataFrame
@@ -77,7 +80,7 @@ def indicators_restated(
     tables = {"cooperatives": cooperatives, "coop_groups": coop_groups}
     table = restated_indicators(tables, units, period, latest)
     note = restatement_note(restatement(units, period, latest))
-    metadata = output_metadata(table)
+    metadata = output_metadata(table, period)
     metadata["restated_on"] = latest
     if note:
         metadata["note"] = note
@@ -98,7 +101,7 @@ PCT_SUM = dg.AssetCheckSpec(
 )
 
 
-def traced_check(figures: pl.DataFrame, sources: pl.DataFrame) -> dg.AssetCheckResult:
+def traced_check(period: str, figures: pl.DataFrame, sources: pl.DataFrame) -> dg.AssetCheckResult:
     """Fail when a figure with a non-zero value has no source row."""
     traced = set(sources["figure_id"].unique().to_list())
     untraced = figures.filter((pl.col("value").fill_null(0) != 0) & ~pl.col("figure_id").is_in(list(traced)))
@@ -107,11 +110,15 @@ def traced_check(figures: pl.DataFrame, sources: pl.DataFrame) -> dg.AssetCheckR
         asset_key="report_figures",
         passed=untraced.is_empty(),
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"figures": figures.height, "untraced": ", ".join(untraced["figure_id"].to_list()[:20])},
+        metadata={
+            "period": period,
+            "figures": figures.height,
+            "untraced": ", ".join(untraced["figure_id"].to_list()[:20]),
+        },
     )
 
 
-def pct_check(figures: pl.DataFrame) -> dg.AssetCheckResult:
+def pct_check(period: str, figures: pl.DataFrame) -> dg.AssetCheckResult:
     """Fail when the rating percentages do not sum to 100.00."""
     pct = figures.filter(pl.col("figure_id").str.contains(r"^htx\.rating\..*\.pct$"))["value"].fill_null(0).sum()
     return dg.AssetCheckResult(
@@ -119,13 +126,13 @@ def pct_check(figures: pl.DataFrame) -> dg.AssetCheckResult:
         asset_key="report_figures",
         passed=round(pct, 6) in (0.0, 100.0),
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"sum": pct},
+        metadata={"period": period, "sum": pct},
     )
 
 
 @dg.multi_asset(
     name="figures",
-    outs=table_outs(("report_figures", "figure_sources"), GROUP),
+    outs=table_outs(("report_figures", "figure_sources"), GROUP, QUARTER_FOLLOWS),
     ins={name: dg.AssetIn() for name in FACTS},
     partitions_def=period_partitions,
     check_specs=[FIGURES_TRACED, PCT_SUM],
@@ -142,10 +149,10 @@ def figures(
     period = context.partition_key
     tables = {"cooperatives": cooperatives, "coop_groups": coop_groups, "support_disbursements": support_disbursements}
     result = compute_figures(tables, period, source.reference().targets)
-    yield dg.Output(result.figures, output_name="report_figures", metadata=output_metadata(result.figures))
-    yield dg.Output(result.sources, output_name="figure_sources", metadata=output_metadata(result.sources))
-    yield traced_check(result.figures, result.sources)
-    yield pct_check(result.figures)
+    yield dg.Output(result.figures, output_name="report_figures", metadata=output_metadata(result.figures, period))
+    yield dg.Output(result.sources, output_name="figure_sources", metadata=output_metadata(result.sources, period))
+    yield traced_check(period, result.figures, result.sources)
+    yield pct_check(period, result.figures)
 
 
 def _facts(warehouse: WarehouseDir, period: str) -> dict[str, pl.DataFrame] | None:
@@ -163,6 +170,7 @@ def _image_markdown(path: Path, caption: str) -> str:
     group_name=GROUP,
     kinds={"docx", "xlsx", "markdown"},
     partitions_def=period_partitions,
+    automation_condition=QUARTER_FOLLOWS,
     ins={"report_figures": dg.AssetIn(), "completeness": dg.AssetIn(), **{name: dg.AssetIn() for name in FACTS}},
 )
 def report(
@@ -175,7 +183,7 @@ def report(
     coop_groups: pl.DataFrame,
     support_disbursements: pl.DataFrame,
 ) -> dg.MaterializeResult:
-    """The quarter's draft report under ``warehouse/report/<period>/``: Vietnamese text of part one, sections 1.2
+    """The quarter's draft report under `warehouse/report/<period>/`: Vietnamese text of part one, sections 1.2
     to 2.2, and the targets of part two (Markdown and DOCX), the appendix workbook (phụ biểu) and the charts.
     Under review (docs/review.md) it says the figures use approved submissions only and lists the units not
     approved yet."""
@@ -201,6 +209,7 @@ def report(
         text = files.markdown.read_text(encoding="utf-8")
     return dg.MaterializeResult(
         metadata={
+            "period": period,
             "folder": dg.MetadataValue.path(str(out_dir)),
             "docx": dg.MetadataValue.path(str(out_dir / files.docx.name)),
             "appendix": dg.MetadataValue.path(str(out_dir / files.appendix.name)),
@@ -216,7 +225,7 @@ def report(
     kinds=TABLE_KINDS,
     description=describe(wh.IndicatorsYearly),
     metadata=definition_metadata(wh.IndicatorsYearly),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=YEARLY_FOLLOWS,
 )
 def indicators_yearly(
     source: SubmissionSource, warehouse: WarehouseDir, indicators: pl.DataFrame
@@ -240,7 +249,7 @@ def indicators_yearly(
     group_name="analysts",
     kinds={"duckdb"},
     deps=list(wh.TABLES),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=YEARLY_FOLLOWS,
 )
 def analyst_database(warehouse: WarehouseDir) -> dg.MaterializeResult:
     """`warehouse/kttt.duckdb`: one view per table over its Parquet files by absolute path, in a storage format

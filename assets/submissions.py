@@ -4,6 +4,8 @@ One step reads and validates every file of a period (never one step per commune)
 so the assets of a period are produced together by one multi-asset.
 """
 
+from collections.abc import Callable
+
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
@@ -12,7 +14,9 @@ from assets.metadata import TABLE_KINDS, definition_metadata, describe, output_m
 from ingest.completeness import ACCEPTED, completeness
 from ingest.discover import skip_reason
 from ingest.period import process_period
+from ingest.progress import listening
 from ingest.review import period_review
+from pipeline.conditions import QUARTER_FOLLOWS
 from pipeline.partitions import period_partitions
 from pipeline.resources import SubmissionSource, WarehouseDir
 from pipeline.review_store import read_decisions
@@ -38,6 +42,14 @@ REJECTED_ROWS = dg.AssetCheckSpec(
     asset="rejected_rows",
     description="Warns when rows or files were rejected, with counts by rule.",
 )
+ACCEPTED_FILES = dg.AssetCheckSpec(
+    "files_accepted",
+    asset="submission_log",
+    description=(
+        "Fails (error) when no commune submission of the quarter was accepted: every table of the quarter is empty, "
+        "whatever the run's status says."
+    ),
+)
 REJECTED_FILES = dg.AssetCheckSpec(
     "no_rejected_files",
     asset="submission_log",
@@ -45,7 +57,9 @@ REJECTED_FILES = dg.AssetCheckSpec(
 )
 
 
-def row_accounting(log: pl.DataFrame, rejected: pl.DataFrame, facts: dict[str, pl.DataFrame]) -> dg.AssetCheckResult:
+def row_accounting(
+    period: str, log: pl.DataFrame, rejected: pl.DataFrame, facts: dict[str, pl.DataFrame]
+) -> dg.AssetCheckResult:
     """Check, per file, rows_in = rows_accepted + rows_rejected, that rows_accepted equals the rows really stored
     in the fact tables, and that rejected_rows lists each rejected row."""
     stored = pl.concat([facts[t].select("source_file") for t in FACT_TABLES]).group_by("source_file").len("stored")
@@ -68,11 +82,16 @@ def row_accounting(log: pl.DataFrame, rejected: pl.DataFrame, facts: dict[str, p
         asset_key="submission_log",
         passed=not bad,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"files_checked": accepted.height, "files_off": len(bad), "examples": ", ".join(bad[:10])},
+        metadata={
+            "period": period,
+            "files_checked": accepted.height,
+            "files_off": len(bad),
+            "examples": ", ".join(bad[:10]),
+        },
     )
 
 
-def rejected_summary(rejected: pl.DataFrame) -> dg.AssetCheckResult:
+def rejected_summary(period: str, rejected: pl.DataFrame) -> dg.AssetCheckResult:
     """Warn with the number of rejected rows by rule."""
     errors = rejected.filter(pl.col("severity") == "error")
     by_rule = errors.group_by("rule").len().sort("len", descending=True)
@@ -82,6 +101,7 @@ def rejected_summary(rejected: pl.DataFrame) -> dg.AssetCheckResult:
         passed=errors.is_empty(),
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
+            "period": period,
             "errors": errors.height,
             "warnings": rejected.height - errors.height,
             "by_rule": dg.MetadataValue.json(dict(by_rule.iter_rows())),
@@ -89,7 +109,7 @@ def rejected_summary(rejected: pl.DataFrame) -> dg.AssetCheckResult:
     )
 
 
-def rejected_files(log: pl.DataFrame) -> dg.AssetCheckResult:
+def rejected_files(period: str, log: pl.DataFrame) -> dg.AssetCheckResult:
     """Warn with the files rejected as a whole."""
     bad = log.filter(pl.col("status") == "rejected")["source_file"].to_list()
     return dg.AssetCheckResult(
@@ -97,23 +117,61 @@ def rejected_files(log: pl.DataFrame) -> dg.AssetCheckResult:
         asset_key="submission_log",
         passed=not bad,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"rejected_files": len(bad), "files": ", ".join(bad[:20])},
+        metadata={"period": period, "rejected_files": len(bad), "files": ", ".join(bad[:20])},
     )
+
+
+def file_counts(log: pl.DataFrame) -> dict[str, int]:
+    """Files of the quarter by outcome (`files_accepted` counts those accepted with some rows rejected too)."""
+    status = log["status"]
+    return {
+        "files_total": log.height,
+        "files_accepted": int(status.is_in(ACCEPTED).sum()),
+        "files_with_rejected_rows": int((status == "accepted_with_errors").sum()),
+        "files_rejected": int((status == "rejected").sum()),
+        "files_superseded": int((status == "superseded").sum()),
+    }
+
+
+def accepted_files(period: str, log: pl.DataFrame) -> dg.AssetCheckResult:
+    """Fail, as an error, when no commune submission of the quarter was accepted."""
+    communes = log.filter(pl.col("file_kind") != "district")
+    accepted = communes.filter(pl.col("status").is_in(ACCEPTED)).height
+    return dg.AssetCheckResult(
+        check_name="files_accepted",
+        asset_key="submission_log",
+        passed=accepted > 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"period": period, "commune_files": communes.height, "accepted": accepted},
+    )
+
+
+def read_logger(context: AssetExecutionContext, period: str) -> Callable[[int, int], None]:
+    """Tell the run's log how reading goes, at each tenth of the files."""
+    last = [-1]
+
+    def told(done: int, total: int) -> None:
+        step = 10 * done // max(total, 1)
+        if done and (step > last[0] or done == total):
+            last[0] = step
+            context.log.info(say("files_read", done=done, total=total) + f" ({period})")
+
+    return told
 
 
 @dg.multi_asset(
     name="period_submissions",
     outs=table_outs(PERIOD_TABLES, GROUP),
     partitions_def=period_partitions,
-    check_specs=[ROW_ACCOUNTING, REJECTED_ROWS, REJECTED_FILES],
+    check_specs=[ROW_ACCOUNTING, ACCEPTED_FILES, REJECTED_ROWS, REJECTED_FILES],
     deps=["reviews"],
 )
 def period_submissions(context: AssetExecutionContext, source: SubmissionSource, warehouse: WarehouseDir):
     """Read, validate and split every submission of a quarter into the warehouse tables.
 
     Files are read in parallel; rows of all communes are validated together against
-    the pandera models. Rejected rows and files go to ``rejected_rows`` with the rule and
-    a Vietnamese and English message; every file gets a line in ``submission_log``.
+    the pandera models. Rejected rows and files go to `rejected_rows` with the rule and
+    a Vietnamese and English message; every file gets a line in `submission_log`.
     """
     period = context.partition_key
     reference = source.reference()  # a broken reference stops the step before any file is read
@@ -125,7 +183,8 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource,
     for line in skipped_lines:
         context.log.warning(line)
     review = period_review(source.review_policy(), read_decisions(warehouse.path, period), period, source.deadline())
-    result = process_period(files, reference, period, source.read_workers, source.workbook_password, review)
+    with listening(read_logger(context, period)):
+        result = process_period(files, reference, period, source.read_workers, source.workbook_password, review)
     tables = result.tables
     context.log.info(
         f"{period}: {len(files)} files, {tables['cooperatives'].height} cooperatives, "
@@ -133,13 +192,17 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource,
         f"{tables['rejected_rows'].filter(pl.col('severity') == 'error').height} errors"
     )
     for name in PERIOD_TABLES:
-        metadata = output_metadata(tables[name])
+        metadata = output_metadata(tables[name], period)
         if name == "submission_log":
-            metadata["skipped"] = dg.MetadataValue.md("\n".join(f"- {line}" for line in skipped_lines) or "-")
+            metadata.update(file_counts(tables[name]))
+            metadata["files_skipped"] = len(skipped_lines)
+            if skipped_lines:  # an empty list would render as an empty bullet
+                metadata["skipped"] = dg.MetadataValue.md("\n".join(f"- {line}" for line in skipped_lines))
         yield dg.Output(tables[name], output_name=name, metadata=metadata)
-    yield row_accounting(tables["submission_log"], tables["rejected_rows"], tables)
-    yield rejected_summary(tables["rejected_rows"])
-    yield rejected_files(tables["submission_log"])
+    yield row_accounting(period, tables["submission_log"], tables["rejected_rows"], tables)
+    yield accepted_files(period, tables["submission_log"])
+    yield rejected_summary(period, tables["rejected_rows"])
+    yield rejected_files(period, tables["submission_log"])
 
 
 @dg.asset(
@@ -149,6 +212,7 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource,
     partitions_def=period_partitions,
     description=describe(wh.Completeness),
     metadata=definition_metadata(wh.Completeness),
+    automation_condition=QUARTER_FOLLOWS,
     check_specs=[
         dg.AssetCheckSpec(
             "all_communes_reported",
@@ -160,7 +224,7 @@ def period_submissions(context: AssetExecutionContext, source: SubmissionSource,
 def completeness_asset(
     context: AssetExecutionContext, source: SubmissionSource, warehouse: WarehouseDir, submission_log: pl.DataFrame
 ):
-    """Expected communes of the quarter (``communes.csv`` validity windows), whether each reported on time, and
+    """Expected communes of the quarter (`communes.csv` validity windows), whether each reported on time, and
     the review state of its submission (docs/review.md)."""
     period = context.partition_key
     decisions = read_decisions(warehouse.path, period)
@@ -168,7 +232,7 @@ def completeness_asset(
     yield dg.Output(
         table,
         metadata={
-            **output_metadata(table),
+            **output_metadata(table, period),
             "submitted": int(table["submitted"].sum()),
             "expected": table.height,
             "on_time": int(table["on_time"].sum()),
@@ -182,5 +246,9 @@ def completeness_asset(
         check_name="all_communes_reported",
         passed=missing.is_empty(),
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"missing": missing.height, "communes": ", ".join(missing["commune_name"].to_list())},
+        metadata={
+            "period": period,
+            "missing": missing.height,
+            "communes": ", ".join(missing["commune_name"].to_list()),
+        },
     )

@@ -5,6 +5,7 @@ import polars as pl
 
 from assets.metadata import definition_metadata, describe, output_metadata
 from ingest.units_table import units_table
+from pipeline.conditions import YEARLY_FOLLOWS
 from pipeline.resources import SubmissionSource
 from schemas import warehouse as wh
 
@@ -15,7 +16,8 @@ from schemas import warehouse as wh
     kinds={"polars", "parquet"},
     description=describe(wh.UnitsTable),
     metadata=definition_metadata(wh.UnitsTable),
-    automation_condition=dg.AutomationCondition.eager(),
+    deps=["submission_log"],  # a quarter stored (or a new one) can change which quarter is the latest
+    automation_condition=YEARLY_FOLLOWS,
 )
 def units(source: SubmissionSource) -> dg.Output[pl.DataFrame]:
     """The units of the raw directory over time, with `current_code` / `current_name` in its latest quarter."""

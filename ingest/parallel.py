@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ingest.discover import SubmissionFile
 from ingest.models import SheetModels, sheet_models
+from ingest.progress import files_read
 from ingest.submission import FileState, read_batch
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,10 @@ def read_files(
     """:func:`ingest.submission.read_batch` on every file, in order, across ``worker_count`` isolated processes;
     `password` opens encrypted workbooks.
 
-    `on_file` is called in this process as files are read (per batch when the files are read elsewhere).
+    `on_file` is called in this process as files are read (per batch when the files are read elsewhere); the
+    listeners of `ingest.progress` are told the count as well.
     """
+    on_file = _counting(len(files), on_file)
     n = worker_count(len(files), workers)
     if n <= 1:
         return [s for batch in _batches(files, 1) for s in read_batch(batch, on_file, password)]
@@ -165,6 +168,21 @@ def read_files(
             if _run_round(ProcessPoolExecutor(1, **options), [(start, batch)], done, on_file, password):
                 done[start] = _stopped(batch)
     return [s for start in sorted(done) for s in done[start]]
+
+
+def _counting(total: int, on_file: Callable[[SubmissionFile], None] | None) -> Callable[[SubmissionFile], None]:
+    """`on_file`, also telling `ingest.progress` how many of the `total` files are read so far."""
+    done = 0
+    files_read(0, total)
+
+    def told(f: SubmissionFile) -> None:
+        nonlocal done
+        done += 1
+        files_read(done, total)
+        if on_file is not None:
+            on_file(f)
+
+    return told
 
 
 def _numbered(batches: list[list[SubmissionFile]]) -> list[tuple[int, list[SubmissionFile]]]:

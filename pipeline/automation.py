@@ -6,8 +6,8 @@ import dagster as dg
 
 from pipeline.jobs import refresh_period
 from pipeline.partitions import PERIOD_PARTITIONS
-from pipeline.resources import SubmissionSource
-from pipeline.watch import changed_periods
+from pipeline.resources import SubmissionSource, WarehouseDir
+from pipeline.watch import changed_periods, stored_unchanged
 from schemas.periods import quarter_closed_before
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -37,11 +37,20 @@ def quarterly_refresh(context: dg.ScheduleEvaluationContext, source: SubmissionS
 
 
 @dg.sensor(job=refresh_period, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def raw_files_sensor(context: dg.SensorEvaluationContext, source: SubmissionSource) -> dg.SensorResult:
-    """Request a refresh of every quarter whose files changed (by content), registering new quarters."""
-    changed, cursor = changed_periods(source.root, context.cursor)
+def raw_files_sensor(
+    context: dg.SensorEvaluationContext, source: SubmissionSource, warehouse: WarehouseDir
+) -> dg.SensorResult:
+    """Request a refresh of every quarter whose files changed (by content), registering new quarters.
+
+    On its first look at a quarter (a new cursor, a new folder) the sensor compares the folder with what the
+    warehouse holds (`submission_log`'s file hashes): a quarter stored as it is, by `kttt run` for instance,
+    is not run again.
+    """
+    changed, cursor = changed_periods(
+        source.root, context.cursor, lambda period: stored_unchanged(source.root, warehouse.path, period)
+    )
     known = set(context.instance.get_dynamic_partitions(PERIOD_PARTITIONS))
-    new = [p for p, _ in changed if p not in known]
+    new = [p for p in source.periods() if p not in known]
     return dg.SensorResult(
         run_requests=[
             # No run key: the cursor already drops unchanged content, and a folder reverted to earlier content
@@ -57,3 +66,16 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, source: SubmissionSour
 def period_partitions_add(periods: list[str]) -> dg.AddDynamicPartitionsRequest:
     """A request adding quarters to the period partitions."""
     return dg.AddDynamicPartitionsRequest(partitions_def_name=PERIOD_PARTITIONS, partition_keys=periods)
+
+
+follow_refreshes = dg.AutomationConditionSensorDefinition(
+    "follow_refreshes",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    emit_backfills=False,
+    description=(
+        "Refreshes what depends on a changed quarter: the rest of that quarter after one of its tables was "
+        "materialized alone, then the yearly indicators and the DuckDB views after any quarter's run."
+    ),
+)

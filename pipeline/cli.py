@@ -1,6 +1,7 @@
-"""``kttt``: run the pipeline, check submission files, regenerate the sample district.
+"""`kttt`: run the pipeline, check submission files, regenerate the sample district.
 
-    kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...] [--wait SECONDS] [--no-report]
+    kttt run [--raw DIR] [--warehouse DIR] [--period 2024-Q3 ...] [--wait SECONDS] [--no-report] [--all]
+    kttt withdraw --period 2024-Q3 [--raw DIR] [--warehouse DIR]
     kttt validate FILE... [--raw DIR] [--period 2024-Q3] [--format text|json|xlsx] [--out DIR]
     kttt sample [--raw DIR] [--later] [--province [NAME]]
     kttt history TAX_CODE_OR_NAME [--warehouse DIR]
@@ -9,11 +10,11 @@
     kttt ui [--host 127.0.0.1] [--port 3000]
     kttt review approve|return|reopen --period P (--unit CODE | --all-clean) --by NAME [--note TEXT]
 
-``run`` exits 0 whatever the submissions held (problems are in the warehouse); it
+`run` exits 0 whatever the submissions held (problems are in the warehouse); it
 exits 1 only when the pipeline itself failed (including when the warehouse cannot be
 written: disk full, read-only), 2 on a wrong argument or setting, and 3 when another run of the
-same period held the warehouse for longer than ``--wait`` seconds (nothing written).
-``validate`` exits 1 when a file has errors, so a clerk (or a script) knows the file
+same period held the warehouse for longer than `--wait` seconds (nothing written).
+`validate` exits 1 when a file has errors, so a clerk (or a script) knows the file
 would lose rows.
 """
 
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
 
 def _absolute(location: str) -> str:
-    """A folder made absolute, or an object-store URL (``s3://…``) kept as it is."""
+    """A folder made absolute, or an object-store URL (`s3://…`) kept as it is."""
     return location if "://" in location else str(Path(location).resolve())
 
 
@@ -69,7 +70,14 @@ def _settings(args: argparse.Namespace) -> tuple[SubmissionSource, Path, str]:
     return source, Path(source.raw_dir).resolve(), _absolute(warehouse.path)
 
 
-def _print_summary(warehouse: str, periods: list[str]) -> None:
+def _has_problem(row: dict) -> bool:
+    return row["status"] != "accepted" or row["rows_rejected"] > 0 or row["warnings"] > 0
+
+
+def _print_summary(warehouse: str, periods: list[str], show_all: bool = False, raw: Path | None = None) -> None:
+    """Per quarter: communes submitted, files by status, then the files with a problem (every file with
+    `show_all`), and the paths of `raw` that are not submissions; the full table is always in `submission_log`."""
+    from ingest.discover import period_files, skip_reason
     from pipeline.storage import read_table
 
     try:
@@ -91,16 +99,37 @@ def _print_summary(warehouse: str, periods: list[str]) -> None:
                 on_time=int(c["on_time"].sum()),
             )
         )
-        print("  " + say("summary_header"))
-        for r in rows.iter_rows(named=True):
+        status = rows["status"]
+        print(
+            "  "
+            + say(
+                "summary_files",
+                accepted=int((status == "accepted").sum()),
+                with_errors=int((status == "accepted_with_errors").sum()),
+                rejected=int((status == "rejected").sum()),
+                superseded=int((status == "superseded").sum()),
+            )
+        )
+        shown = [r for r in rows.iter_rows(named=True) if show_all or _has_problem(r)]
+        if shown:
+            print("  " + say("summary_header"))
+        elif not show_all:
+            print("  " + say("summary_no_problem"))
+        for r in shown:
             name = names.get(r["commune_code"], r["commune_code"] or "-")
             print(
                 f"  {name:<22} {r['source_file'].split('/')[-1]:<34} {r['status']:<21} "
                 f"{r['rows_accepted']:>8} {r['rows_rejected']:>8} {r['warnings']:>8}"
             )
+        if not show_all and shown:
+            print("  " + say("summary_problems_only", shown=len(shown), total=rows.height))
         missing = c.filter(~pl.col("submitted"))["commune_name"].to_list()
         if missing:
             print("  " + say("not_submitted", names=", ".join(missing)))
+        if raw is not None:
+            _, skipped = period_files(raw, period)
+            for path in skipped:
+                print(f"  {say('skipped', path=path.relative_to(raw).as_posix())}: {skip_reason(path, raw)}")
 
 
 def _reference(raw: Path) -> Reference | None:
@@ -123,6 +152,9 @@ def _reference(raw: Path) -> Reference | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialize all assets for the chosen periods (default: every quarter folder)."""
+    from ingest.progress import listening
+    from pipeline.console import FileProgress
+    from pipeline.runlog import details_to_log
     from pipeline.runner import run_periods
 
     _, raw, warehouse = _settings(args)
@@ -141,16 +173,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(say("no_periods", raw=raw), file=sys.stderr)
         return 0
     print(f"kttt: {raw} → {warehouse} ({', '.join(periods)})", file=sys.stderr)
-    outcomes = run_periods(
-        raw,
-        warehouse,
-        periods,
-        on_progress=lambda m: print(m, file=sys.stderr, flush=True),
-        lock_wait=args.wait,
-        report=not args.no_report,
-    )
+    # Dagster's own lines (a failed step's stack traces among them) go to the run's log, not the terminal.
+    with details_to_log() as (terminal, log_path), listening(FileProgress(terminal)):
+        outcomes = run_periods(
+            raw,
+            warehouse,
+            periods,
+            on_progress=lambda m: print(m, file=terminal, flush=True),
+            lock_wait=args.wait,
+            report=not args.no_report,
+        )
+    if log_path is not None and not all(o.success for o in outcomes):
+        print(say("run_log", path=log_path), file=sys.stderr)
     done = [o.period for o in outcomes if o.success and o.period in periods]
-    _print_summary(warehouse, done)
+    _print_summary(warehouse, done, args.all, raw)
     if done:
         print("\n" + say("tables_written", warehouse=warehouse))
     for period in [] if args.no_report else done:
@@ -167,8 +203,67 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if all(o.success for o in outcomes) else 1
 
 
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    """Withdraw a quarter from the warehouse (the `withdraw_period` job), then refresh the yearly assets."""
+    import dagster as dg
+
+    from ingest.discover import period_dir
+    from pipeline.instance import instance_for_run
+    from pipeline.jobs import ASSETS, YEARLY_SELECTION
+    from pipeline.resources import build_resources
+    from pipeline.runlog import details_to_log
+    from pipeline.storage import warehouse_path
+    from pipeline.withdraw import quarter_paths
+    from pipeline.withdrawal import CLI_TAG, withdraw_period
+
+    _, raw, warehouse = _settings(args)
+    period = args.period.strip().upper()
+    if not is_period_key(period):
+        print(say("bad_period", period=args.period), file=sys.stderr)
+        return 2
+    root = Path(str(warehouse_path(warehouse)))
+    stored = [] if "://" in warehouse or not root.is_dir() else quarter_paths(root, period)
+    if not stored:
+        key = "withdraw_local_only" if "://" in warehouse else "withdraw_nothing"
+        print(say(key, period=period, warehouse=warehouse), file=sys.stderr)
+        return 2
+    resources = build_resources(str(raw), warehouse)
+    tags = {CLI_TAG: "cli"}
+    with details_to_log() as (_, log_path):
+        instance = instance_for_run()
+        job = dg.Definitions(jobs=[withdraw_period], resources=resources).resolve_job_def("withdraw_period")
+        config = {"ops": {"withdraw_quarter": {"config": {"period": period}}}}
+        result = job.execute_in_process(run_config=config, instance=instance, tags=tags, raise_on_error=False)
+        yearly = None
+        if result.success and any(root.glob("indicators/*.parquet")):
+            yearly = dg.materialize(
+                ASSETS,
+                selection=YEARLY_SELECTION,
+                instance=instance,
+                resources=resources,
+                tags=tags,
+                raise_on_error=False,
+            )
+    if not result.success:
+        failures = [e.step_failure_data.error for e in result.all_events if e.is_step_failure]
+        for error in failures:
+            print(str(error.message if error else "failed").strip().splitlines()[-1], file=sys.stderr)
+        if log_path is not None:
+            print(say("run_log", path=log_path), file=sys.stderr)
+        return 1
+    record = root / "withdrawals.csv"
+    print(say("withdrawn", period=period, files=len(stored), record=record))
+    if period_dir(raw, period).exists():
+        print(say("withdraw_folder_left", folder=period_dir(raw, period)), file=sys.stderr)
+    if yearly is not None and not yearly.success:
+        if log_path is not None:
+            print(say("run_log", path=log_path), file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check files as the pipeline would and print every problem; only ``--format xlsx`` writes (marked copies)."""
+    """Check files as the pipeline would and print every problem; only `--format xlsx` writes (marked copies)."""
     from ingest.check import check_files
 
     source, raw, _ = _settings(args)
@@ -358,7 +453,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     outcome = record(args, raw, warehouse)
     if isinstance(outcome, int):
         return outcome
-    refresh = {"period": [outcome], "wait": args.wait, "no_report": args.no_report}
+    refresh = {"period": [outcome], "wait": args.wait, "no_report": args.no_report, "all": False}
     return cmd_run(argparse.Namespace(raw=str(raw), warehouse=warehouse, **refresh))
 
 
@@ -369,20 +464,22 @@ DEFAULT_UI_HOST = "127.0.0.1"
 
 
 def ui_command(host: str | None = None, port: int = 3000) -> tuple[list[str], dict[str, str]]:
-    """The ``dagster dev`` command line and environment of ``kttt ui``.
+    """The `dagster dev` command line and environment of `kttt ui`.
 
-    The host is ``host``, else ``$KTTT_UI_HOST``, else 127.0.0.1 (always passed
-    explicitly, never left to Dagster's default); ``DAGSTER_HOME`` defaults to the
-    repository's ``.dagster_home``.
+    The host is `host`, else `$KTTT_UI_HOST`, else 127.0.0.1 (always passed
+    explicitly, never left to Dagster's default); `DAGSTER_HOME` defaults to the
+    repository's `.dagster_home` (`pipeline.instance`, where `kttt run` records its runs too).
     """
+    from pipeline.instance import dagster_home
+
     chosen = host or os.environ.get(UI_HOST_ENV) or DEFAULT_UI_HOST
-    env = {**os.environ, "DAGSTER_HOME": os.environ.get("DAGSTER_HOME") or str(REPO / ".dagster_home")}
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home())}
     argv = [sys.executable, "-m", "dagster", "dev", "-h", chosen, "-p", str(port), "-w", str(REPO / "workspace.yaml")]
     return argv, env
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    """Start the Dagster UI and daemon (``dagster dev``) on 127.0.0.1 unless ``--host`` or ``$KTTT_UI_HOST`` says."""
+    """Start the Dagster UI and daemon (`dagster dev`) on 127.0.0.1 unless `--host` or `$KTTT_UI_HOST` says."""
     argv, env = ui_command(args.host, args.port)
     host = argv[argv.index("-h") + 1]
     print(say("ui_starting", host=host, port=args.port, home=env["DAGSTER_HOME"]), file=sys.stderr, flush=True)
@@ -408,7 +505,15 @@ def build_parser() -> argparse.ArgumentParser:
         "at once, exit 3)",
     )
     run.add_argument("--no-report", action="store_true", help="store every table but do not render the report")
+    run.add_argument(
+        "--all", action="store_true", help="list every file in the summary (default: only those with a problem)"
+    )
     run.set_defaults(func=cmd_run)
+    wd = sub.add_parser("withdraw", help="remove a quarter stored by mistake from the warehouse, and record it")
+    wd.add_argument("--period", required=True, help="quarter to withdraw, e.g. 2024-Q3")
+    wd.add_argument("--raw", help=f"raw directory (default ${RAW_ENV} or ./{DEFAULT_RAW})")
+    wd.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV} or ./{DEFAULT_WAREHOUSE})")
+    wd.set_defaults(func=cmd_withdraw)
     val = sub.add_parser("validate", help="check submission files without writing anything")
     val.add_argument("files", nargs="+", help="workbooks or CSV folders")
     val.add_argument("--raw", help="raw directory whose reference/communes.csv lists the communes")
@@ -462,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``kttt`` command."""
+    """Entry point of the `kttt` command."""
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

@@ -1,7 +1,7 @@
 """Generate the reference docs from the schemas: data dictionary, rule catalogue, figures and legal basis.
 
-``kttt docs`` rewrites ``docs/data-dictionary.md``, ``docs/rules.md``, ``docs/figures.md`` and
-``docs/law.md``; a test fails when the committed files differ from what the schemas say.
+`kttt docs` rewrites `docs/data-dictionary.md`, `docs/rules.md`, `docs/figures.md` and
+`docs/law.md`; a test fails when the committed files differ from what the schemas say.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def render_rules() -> str:
 
 
 def render_figures() -> str:
-    """Markdown: every figure id of ``report_figures`` with its definition (from report/registry.py)."""
+    """Markdown: every figure id of `report_figures` with its definition (from report/registry.py)."""
     out = [GENERATED, "", "# Report figures", ""]
     out += [
         "`report_figures` holds one row per figure and period; `figure_sources` lists, for each figure, the",
@@ -246,7 +246,7 @@ DOCS = {
 
 
 def write_docs(folder: Path) -> list[Path]:
-    """Write the generated docs into ``folder``."""
+    """Write the generated docs into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, render in DOCS.items():

@@ -1,17 +1,17 @@
-"""One writer at a time per period of a warehouse: an exclusive lock on ``<warehouse>/.locks/<period>.lock``.
+"""One writer at a time per period of a warehouse: an exclusive lock on `<warehouse>/.locks/<period>.lock`.
 
-``kttt run`` holds a period's lock for the whole of that period's run, and every
+`kttt run` holds a period's lock for the whole of that period's run, and every
 Dagster step that writes the warehouse holds it too (through the IO manager, see
-:mod:`pipeline.io_manager`), so a run from the command line and a run launched from
+`pipeline.io_manager`), so a run from the command line and a run launched from
 the UI or the sensor never write the same period at once; the local and production
 instances also queue runs so that only one run per period is in progress. The
-yearly step (``indicators_yearly``, ``kttt.duckdb``) has its own lock, ``yearly``.
+yearly step (`indicators_yearly`, `kttt.duckdb`) has its own lock, `yearly`.
 
-The lock is ``flock(2)``: the kernel releases it when its holder exits, even when the
+The lock is `flock(2)`: the kernel releases it when its holder exits, even when the
 holder is killed, so a crashed run never leaves the period locked. While holding it,
-the run writes into the lock file who it is and ``running``; the next holder that
-reads ``running`` there knows the previous run was interrupted, and removes the
-temporary files it left (:func:`pipeline.storage.remove_stale`). The lock is
+the run writes into the lock file who it is and `running`; the next holder that
+reads `running` there knows the previous run was interrupted, and removes the
+temporary files it left (`pipeline.storage.remove_stale`). The lock is
 re-entrant within one process (the runner holds it around Dagster's in-process steps).
 An object-store warehouse has no lock files: there, the run queue alone keeps runs
 of a period apart.
@@ -62,7 +62,7 @@ class Holder:
     state: str = ""
 
     def describe(self) -> str:
-        """``pid 123@host, since 2025-01-20T06:00:00+00:00`` (the same in both languages)."""
+        """`pid 123@host, since 2025-01-20T06:00:00+00:00` (the same in both languages)."""
         return f"pid {self.pid}@{self.host}, {self.started}"
 
 
@@ -77,7 +77,7 @@ class Held:
 
     @property
     def interrupted(self) -> bool:
-        """The previous holder died while running (its lock file still says ``running``)."""
+        """The previous holder died while running (its lock file still says `running`)."""
         return not self.reentered and self.previous.state == "running"
 
 
@@ -92,7 +92,7 @@ class LockRefusedError(RuntimeError):
 
 
 def lock_key(partition: str | None) -> str:
-    """The lock of a period (``2024-Q3``), or ``yearly`` for what spans every period."""
+    """The lock of a period (`2024-Q3`), or `yearly` for what spans every period."""
     return YEARLY if partition is None else check_partition(partition)
 
 
@@ -133,12 +133,12 @@ def period_lock(
     on_wait: Callable[[Holder], None] | None = None,
     command: str = "kttt",
 ) -> Iterator[Held]:
-    """Hold the lock ``key`` (a period or ``yearly``) of ``warehouse`` for the block.
+    """Hold the lock `key` (a period or `yearly`) of `warehouse` for the block.
 
-    When another process holds it, ``on_wait`` is told who, once, and the call waits
-    up to ``wait`` seconds (0: not at all), then raises :class:`LockRefusedError`. A warehouse
+    When another process holds it, `on_wait` is told who, once, and the call waits
+    up to `wait` seconds (0: not at all), then raises `LockRefusedError`. A warehouse
     that cannot be written (the lock file cannot be created) raises
-    :class:`pipeline.storage.WarehouseWriteError` before anything is run.
+    `pipeline.storage.WarehouseWriteError` before anything is run.
     """
     root = warehouse_path(warehouse)
     if key != YEARLY:

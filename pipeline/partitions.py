@@ -1,4 +1,4 @@
-"""The period partitions: one per quarter folder of the raw directory (``YYYY-Qn``)."""
+"""The period partitions: one per quarter folder of the raw directory (`YYYY-Qn`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Materialize the pipeline in-process through Dagster, period by period (used by ``kttt run``).
+"""Materialize the pipeline in-process through Dagster, period by period (used by `kttt run`).
 
-Each period runs while holding that period's lock of the warehouse (:mod:`pipeline.locks`):
-a second run of the same period waits for the first, up to ``lock_wait`` seconds, then
+Each period runs while holding that period's lock of the warehouse (`pipeline.locks`):
+a second run of the same period waits for the first, up to `lock_wait` seconds, then
 gives up with a clear message and writes nothing. When the warehouse cannot be written
 (disk full, read-only), the run stops at the first failed write: the tables already
 there are left as they were.
@@ -9,7 +9,6 @@ there are left as they were.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._utils.error import SerializableErrorInfo
 
+from pipeline.instance import instance_for_run
 from pipeline.jobs import ASSETS, PERIOD_SELECTION, REPORT_SELECTION, YEARLY_SELECTION
 from pipeline.locks import DEFAULT_WAIT, YEARLY, Holder, LockRefusedError, period_lock
 from pipeline.partitions import PERIOD_PARTITIONS
@@ -42,13 +42,6 @@ class PeriodRun:
     """The warehouse could not be written (the bilingual message), when that is why the run failed."""
 
 
-def instance_for_run() -> dg.DagsterInstance:
-    """The persistent instance of ``DAGSTER_HOME`` when set (runs show in the UI), else an ephemeral one."""
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
-
-
 def register_periods(instance: dg.DagsterInstance, periods: list[str]) -> None:
     """Add quarters missing from the dynamic partitions."""
     known = set(instance.get_dynamic_partitions(PERIOD_PARTITIONS))
@@ -66,11 +59,11 @@ def run_periods(
     lock_wait: float = DEFAULT_WAIT,
     report: bool = True,
 ) -> list[PeriodRun]:
-    """Materialize every asset for each period (but the report when ``report`` is false); a failed period does
+    """Materialize every asset for each period (but the report when `report` is false); a failed period does
     not stop the others.
 
-    A period whose lock another run holds for more than ``lock_wait`` seconds is
-    refused (``refused``); a failure to write the warehouse stops the whole run.
+    A period whose lock another run holds for more than `lock_wait` seconds is
+    refused (`refused`); a failure to write the warehouse stops the whole run.
     """
     for period in periods:
         check_partition(period)

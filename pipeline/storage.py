@@ -1,16 +1,16 @@
 """Parquet files of the warehouse: one file per table and period, replaced atomically.
 
-The warehouse is a local folder or an object store (``s3://bucket/warehouse`` with the
-``s3`` extra, or any fsspec file system, through universal-pathlib). Locally a
-period's file is written beside its final name (``.<period>.<random>.tmp``, a hidden
-name no reader's ``*.parquet`` pattern matches) and renamed over it; on an object store
+The warehouse is a local folder or an object store (`s3://bucket/warehouse` with the
+`s3` extra, or any fsspec file system, through universal-pathlib). Locally a
+period's file is written beside its final name (`.<period>.<random>.tmp`, a hidden
+name no reader's `*.parquet` pattern matches) and renamed over it; on an object store
 it is uploaded in one request, which readers see whole or not at all. Either way a
 reader sees the old file or the new one, never a half-written one, and a rerun leaves
 no duplicate. A run killed while writing leaves at most such a hidden temporary file,
-which the next run of the period removes (:func:`remove_stale`).
+which the next run of the period removes (`remove_stale`).
 
 A write that fails (disk full, read-only folder, no permission) raises
-:class:`WarehouseWriteError`, whose message names the warehouse in Vietnamese and
+`WarehouseWriteError`, whose message names the warehouse in Vietnamese and
 English; the file it was replacing is left as it was.
 """
 
@@ -69,7 +69,7 @@ class WarehouseWriteError(OSError):
 
 
 def _rebuild_write_error(code: int, message: str, warehouse: str, path: str) -> WarehouseWriteError:
-    """Unpickle a :class:`WarehouseWriteError` (its message is already made)."""
+    """Unpickle a `WarehouseWriteError` (its message is already made)."""
     error = WarehouseWriteError.__new__(WarehouseWriteError)
     OSError.__init__(error, code, message)
     error.warehouse, error.path = warehouse, path
@@ -77,7 +77,7 @@ def _rebuild_write_error(code: int, message: str, warehouse: str, path: str) -> 
 
 
 def os_error_of(exc: BaseException) -> OSError | None:
-    """The :class:`OSError` behind ``exc`` (itself, or what it was raised from, as libraries wrap them)."""
+    """The `OSError` behind `exc` (itself, or what it was raised from, as libraries wrap them)."""
     seen: BaseException | None = exc
     for _ in range(10):
         if seen is None:
@@ -100,14 +100,14 @@ def is_local(path: UPath | Path) -> bool:
 
 
 def check_partition(partition: str) -> str:
-    """``partition`` when it is a period key (``YYYY-Qn``); anything else (``../x``) never names a file."""
+    """`partition` when it is a period key (`YYYY-Qn`); anything else (`../x`) never names a file."""
     if not is_period_key(partition):
         raise ValueError(say("bad_period", period=partition))
     return partition
 
 
 def table_path(base_dir: str | os.PathLike[str], table: str, partition: str | None) -> UPath:
-    """``<base>/<table>/<partition>.parquet`` (``all.parquet`` for an unpartitioned table)."""
+    """`<base>/<table>/<partition>.parquet` (`all.parquet` for an unpartitioned table)."""
     stem = UNPARTITIONED if partition is None else check_partition(partition)
     return warehouse_path(base_dir) / table / f"{stem}.parquet"
 
@@ -137,23 +137,35 @@ def _write_local(data: bytes, path: Path) -> None:
     _fsync_dir(path.parent)
 
 
+def _same_bytes(path: Path, data: bytes) -> bool:
+    """Whether `path` already holds exactly `data`."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
 def parquet_bytes(frame: pl.DataFrame) -> bytes:
-    """The Parquet file of ``frame`` (zstd, with statistics), as the warehouse stores it."""
+    """The Parquet file of `frame` (zstd, with statistics), as the warehouse stores it."""
     buffer = io.BytesIO()
     frame.write_parquet(buffer, compression="zstd", statistics=True)
     return buffer.getvalue()
 
 
 def write_atomic(frame: pl.DataFrame, path: UPath | Path, warehouse: object | None = None) -> None:
-    """Replace ``path`` with ``frame`` as Parquet, never leaving a partial file visible.
+    """Replace `path` with `frame` as Parquet, never leaving a partial file visible.
 
+    A file that already holds the same bytes is left alone, so a rerun of an unchanged
+    quarter rewrites nothing, and on a full disk fails only where something changed.
     The file is serialised in memory first, so a failure of the disk is a plain
-    :class:`OSError` of the write, turned into :class:`WarehouseWriteError` (naming
-    ``warehouse``, by default the folder above the table's).
+    `OSError` of the write, turned into `WarehouseWriteError` (naming
+    `warehouse`, by default the folder above the table's).
     """
     data = parquet_bytes(frame)
     try:
         if is_local(path):
+            if _same_bytes(Path(str(path)), data):
+                return  # unchanged: not rewritten (no space needed, the file's time and identity kept)
             _write_local(data, Path(str(path)))
             return
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,7 +197,7 @@ def read_table(base_dir: str | os.PathLike[str], table: str, partitions: list[st
 
 
 def upload_folder(local: Path, target: UPath) -> None:
-    """Copy a local folder's files under ``target`` (reports written locally, stored with the warehouse)."""
+    """Copy a local folder's files under `target` (reports written locally, stored with the warehouse)."""
     for path in sorted(local.rglob("*")):
         if path.is_file():
             dest = target / path.relative_to(local).as_posix()
@@ -195,14 +207,14 @@ def upload_folder(local: Path, target: UPath) -> None:
 
 @contextmanager
 def replaced_folder(target: UPath, warehouse: object | None = None) -> Iterator[Path]:
-    """A local folder to write a period's files into; when the block ends well it replaces ``target`` whole.
+    """A local folder to write a period's files into; when the block ends well it replaces `target` whole.
 
-    Locally the files are written into ``.<name>.<random>.tmp`` beside ``target``, then the
+    Locally the files are written into `.<name>.<random>.tmp` beside `target`, then the
     old folder is renamed aside and the new one renamed into place, so a reader never
     sees half the files of a run (at worst, for an instant, no folder). On an object
     store the folder is written in a local temporary folder and uploaded. When the
-    block fails, ``target`` is left as it was; a failure of the disk raises
-    :class:`WarehouseWriteError`.
+    block fails, `target` is left as it was; a failure of the disk raises
+    `WarehouseWriteError`.
     """
     where = warehouse or target.parent.parent
     if not is_local(target):
@@ -245,9 +257,9 @@ def replaced_folder(target: UPath, warehouse: object | None = None) -> Iterator[
 
 
 def stale_temp_files(base_dir: str | os.PathLike[str], stem: str) -> list[Path]:
-    """Hidden temporary files and folders a killed run left for ``stem`` (a period, or ``all``), locally.
+    """Hidden temporary files and folders a killed run left for `stem` (a period, or `all`), locally.
 
-    Only the holder of the period's lock (:mod:`pipeline.locks`) may remove them: any
+    Only the holder of the period's lock (`pipeline.locks`) may remove them: any
     other writer of that period would be waiting for the lock.
     """
     root = Path(str(warehouse_path(base_dir)))
@@ -261,7 +273,7 @@ def stale_temp_files(base_dir: str | os.PathLike[str], stem: str) -> list[Path]:
 
 
 def remove_stale(base_dir: str | os.PathLike[str], stem: str) -> list[Path]:
-    """Remove what :func:`stale_temp_files` finds; returns what was removed (best effort)."""
+    """Remove what `stale_temp_files` finds; returns what was removed (best effort)."""
     removed = []
     for path in stale_temp_files(base_dir, stem):
         try:

@@ -1,10 +1,10 @@
 """Helpers that attach the submission format's metadata to pandera fields.
 
-Each column of a sheet model carries, in its pandera ``Field``:
+Each column of a sheet model carries, in its pandera `Field`:
 
-* ``title``: the Vietnamese header of the contract (also the label in the docs);
-* ``description``: the English meaning;
-* ``metadata``: how the cell is parsed (``kind``), the vocabulary of a category
+* `title`: the Vietnamese header of the contract (also the label in the docs);
+* `description`: the English meaning;
+* `metadata`: how the cell is parsed (`kind`), the vocabulary of a category
   column, extra header spellings, whether the column may be absent, and the periods
   the column is in force (`valid_from`, `valid_to`), the last period it is required
   (`required_to`) and its legal basis (a key of `schemas.law.TEXTS`).
@@ -47,10 +47,10 @@ def column(
 ) -> Any:
     """A pandera field for a sheet column.
 
-    ``required`` forbids empty cells (up to `required_to` when the law stops asking for
-    the value; optional after it); ``optional_column`` (default: not required) says
+    `required` forbids empty cells (up to `required_to` when the law stops asking for
+    the value; optional after it); `optional_column` (default: not required) says
     whether the whole column may be missing from a sheet. Amounts and counts must be ≥ 0
-    unless ``signed``. `valid_from` / `valid_to` bound the periods the column belongs
+    unless `signed`. `valid_from` / `valid_to` bound the periods the column belongs
     to the form; `basis` names the legal texts behind it.
     """
     if kind not in KINDS:

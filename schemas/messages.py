@@ -1,6 +1,6 @@
 """What the command line says to people, Vietnamese first, English second: the one catalogue of these texts.
 
-Problems found in submissions have their own catalogue (:mod:`schemas.rules`).
+Problems found in submissions have their own catalogue (`schemas.rules`).
 """
 
 from __future__ import annotations
@@ -119,6 +119,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Không tìm thấy HTX hoặc THT nào có mã số thuế hoặc tên «{query}»",
         "No cooperative or group has the tax code or name '{query}'",
     ),
+    "files_read": ("đã đọc {done}/{total} tệp", "{done}/{total} files read"),
+    "summary_files": (
+        "tệp: {accepted} được nhận, {with_errors} có dòng bị loại, {rejected} bị từ chối, "
+        "{superseded} đã được thay thế",
+        "files: {accepted} accepted, {with_errors} with rejected rows, {rejected} rejected, {superseded} superseded",
+    ),
+    "summary_no_problem": ("Không xã nào có vấn đề", "No commune has a problem"),
+    "summary_problems_only": (
+        "Chỉ liệt kê các tệp có vấn đề ({shown}/{total}); toàn bộ: --all hoặc bảng submission_log",
+        "Only files with a problem are listed ({shown}/{total}); all of them: --all, or the submission_log table",
+    ),
+    "run_log": ("Chi tiết: {path}", "Details: {path}"),
+    "withdraw_local_only": (
+        "Chỉ rút được một kỳ khỏi kho dữ liệu trên ổ đĩa cục bộ ({warehouse})",
+        "A quarter can be withdrawn only from a warehouse on a local disk ({warehouse})",
+    ),
+    "withdraw_nothing": (
+        "Kho dữ liệu {warehouse} không có số liệu nào của kỳ {period}",
+        "The warehouse {warehouse} holds nothing of {period}",
+    ),
+    "withdrawn": (
+        "Đã rút kỳ {period} khỏi kho dữ liệu: xoá {files} tệp/thư mục, ghi vào {record}",
+        "{period} withdrawn from the warehouse: {files} files or folders removed, recorded in {record}",
+    ),
+    "withdraw_folder_left": (
+        "Thư mục {folder} vẫn còn: chuyển nó ra khỏi raw/, nếu không kỳ này sẽ được nạp lại khi tệp thay đổi",
+        "The folder {folder} is still there: move it out of raw/, or the quarter is stored again when its files change",
+    ),
     "ui_starting": (
         "Giao diện Dagster: http://{host}:{port} (DAGSTER_HOME={home})",
         "Dagster UI: http://{host}:{port} (DAGSTER_HOME={home})",
@@ -171,6 +199,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def say(key: str, **fields: object) -> str:
-    """A message on one line: ``Vietnamese / English``."""
+    """A message on one line: `Vietnamese / English`."""
     vi, en = MESSAGES[key]
     return f"{vi.format(**fields)} / {en.format(**fields)}"

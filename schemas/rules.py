@@ -1,8 +1,8 @@
 """The catalogue of validation rules: stable names, severities and bilingual messages.
 
 Every problem the pipeline reports comes from one entry here. Messages are
-templates filled with the column's Vietnamese header (``{col}``), the offending value
-(``{value}``) and details (``{detail}``); :func:`message` prefixes the location
+templates filled with the column's Vietnamese header (`{col}`), the offending value
+(`{value}`) and details (`{detail}`); `message` prefixes the location
 (file, sheet, row, column) in both languages.
 
 A rule carries the periods it is in force (`valid_from`, `valid_to`, quarter keys,

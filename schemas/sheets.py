@@ -1,7 +1,7 @@
 """Pandera models of the submission sheets (HTX, THT, TongHop, HoTro).
 
 Column order, Vietnamese headers, English meanings, parsing kinds and row rules of
-``submission-format.md`` are written here once. A row that fails a check of these
+`submission-format.md` are written here once. A row that fails a check of these
 models is rejected; the check's name is the rule name reported to the commune.
 
 Columns the law added later carry the periods they are in force and their legal basis
@@ -50,7 +50,7 @@ class SheetConfig(BaseConfig):
 
 
 class HtxSheet(pa.DataFrameModel):
-    """Sheet ``HTX``: one row per cooperative (hợp tác xã), people's credit funds included."""
+    """Sheet `HTX`: one row per cooperative (hợp tác xã), people's credit funds included."""
 
     coop_id: pl.String = column(
         "Mã HTX",
@@ -264,7 +264,7 @@ class HtxSheet(pa.DataFrameModel):
 
 
 class ThtSheet(pa.DataFrameModel):
-    """Sheet ``THT``: one row per cooperative group (tổ hợp tác)."""
+    """Sheet `THT`: one row per cooperative group (tổ hợp tác)."""
 
     group_id: pl.String = column(
         "Mã THT", "Cooperative group id, unique within the submission", required=True, aliases=("Mã tổ hợp tác",)
@@ -335,7 +335,7 @@ THT_RATING_COLUMNS = ("tht_good", "tht_fair", "tht_average", "tht_weak", "tht_ne
 
 
 class TongHopSheet(pa.DataFrameModel):
-    """Sheet ``TongHop``: the commune's own totals, one row; it also identifies the submission."""
+    """Sheet `TongHop`: the commune's own totals, one row; it also identifies the submission."""
 
     commune: pl.String = column(
         "Xã",
@@ -414,7 +414,7 @@ class TongHopSheet(pa.DataFrameModel):
 
 
 class HoTroSheet(pa.DataFrameModel):
-    """Sheet ``HoTro`` of ``_district.xlsx``: support disbursed to cooperatives."""
+    """Sheet `HoTro` of `_district.xlsx`: support disbursed to cooperatives."""
 
     program: pl.String = column(
         "Mã chương trình", "Programme code, e.g. NQ44-NQ51", required=True, aliases=("Chương trình",)

@@ -246,4 +246,4 @@ BY_NAME: dict[str, Vocab] = {
         LIFECYCLES,
     )
 }
-"""Every vocabulary by name (the ``vocab`` of a sheet column names one of them)."""
+"""Every vocabulary by name (the `vocab` of a sheet column names one of them)."""

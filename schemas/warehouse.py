@@ -1,4 +1,4 @@
-"""Pandera models of the warehouse tables (``warehouse.md``).
+"""Pandera models of the warehouse tables (`warehouse.md`).
 
 Fact tables extend the sheet models with their keys and lineage, so the row rules of
 the submission format are checked once, in bulk, on a whole period. The other

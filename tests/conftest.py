@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,30 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_RAW = REPO / "raw"
 SAMPLE_PERIODS = ["2024-Q2", "2024-Q3"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A private Dagster instance for the tests' runs (`kttt run` records in one), never the checkout's own."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    before = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    yield home
+    if before is None:
+        os.environ.pop("DAGSTER_HOME", None)
+    else:
+        os.environ["DAGSTER_HOME"] = before
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_dagster_instance() -> Iterator[None]:
+    """Each test starts without the Dagster instance an earlier test entered (Dagster keeps the last entered
+    instance's state storage in a context variable, which outlives a disposed test instance)."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
 
 
 @pytest.fixture

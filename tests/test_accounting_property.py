@@ -243,6 +243,6 @@ def test_row_accounting_check_compares_with_stored_rows() -> None:
     rejected = pl.DataFrame(
         schema={"source_file": pl.String, "severity": pl.String, "sheet": pl.String, "source_row": pl.Int64}
     )
-    assert not row_accounting(log, rejected, facts).passed
+    assert not row_accounting("2024-Q3", log, rejected, facts).passed
     facts["commune_summaries"] = pl.DataFrame({"source_file": ["f"]})
-    assert row_accounting(log, rejected, facts).passed
+    assert row_accounting("2024-Q3", log, rejected, facts).passed

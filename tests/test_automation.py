@@ -13,7 +13,8 @@ import pytest
 
 from pipeline.automation import TIMEZONE, quarterly_refresh, raw_files_sensor
 from pipeline.partitions import PERIOD_PARTITIONS
-from pipeline.resources import SubmissionSource
+from pipeline.resources import SubmissionSource, WarehouseDir
+from pipeline.runner import run_periods
 from schemas.periods import quarter_closed_before
 
 HCM = ZoneInfo(TIMEZONE)
@@ -60,10 +61,14 @@ def test_schedule_skips_a_quarter_without_folder(sample_raw: Path) -> None:
     assert isinstance(quarterly_refresh(context), dg.SkipReason)
 
 
-def _tick(instance: dg.DagsterInstance, raw: Path, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"source": SubmissionSource(raw_dir=str(raw))}
-    )
+def _tick(
+    instance: dg.DagsterInstance, raw: Path, cursor: str | None, warehouse: Path | None = None
+) -> dg.SensorResult:
+    resources = {
+        "source": SubmissionSource(raw_dir=str(raw)),
+        "warehouse": WarehouseDir(path=str(warehouse or raw.parent / "empty-warehouse")),
+    }
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
     return raw_files_sensor(context)
 
 
@@ -110,3 +115,62 @@ def test_sensor_requests_runs_only_when_content_changes(sample_raw: Path) -> Non
     targets.write_text(targets.read_text(encoding="utf-8") + "2026,htx.new,9,count,\n", encoding="utf-8")
     ref = _tick(instance, sample_raw, back.cursor)
     assert sorted(r.partition_key for r in ref.run_requests) == ["2024-Q2", "2024-Q3"]
+
+
+def test_sensor_starts_from_what_the_warehouse_holds(sample_raw: Path, tmp_path: Path) -> None:
+    """After `kttt run`, the UI's sensor does not run the stored quarters again; it runs what changed since."""
+    warehouse = tmp_path / "wh"
+    with dg.instance_for_test() as instance:
+        assert all(o.success for o in run_periods(sample_raw, warehouse, ["2024-Q2", "2024-Q3"], instance=instance))
+        first = _tick(instance, sample_raw, None, warehouse)
+        assert first.run_requests == []
+
+        # A commune sends a corrected file: only its quarter runs.
+        target = sample_raw / "2024" / "Q3" / "thach-lien.xlsx"
+        shutil.copy(sample_raw / "2024" / "Q2" / "thach-lien.xlsx", target)
+        assert [r.partition_key for r in _tick(instance, sample_raw, first.cursor, warehouse).run_requests] == [
+            "2024-Q3"
+        ]
+        # A fresh sensor (no cursor) sees the same difference between the folder and the warehouse.
+        assert [r.partition_key for r in _tick(instance, sample_raw, None, warehouse).run_requests] == ["2024-Q3"]
+
+        # A reference file changed after the quarters were stored: both run again.
+        shutil.copy(sample_raw / "2024" / "Q3" / "thach-hai.xlsx", target)
+        targets = sample_raw / "reference" / "targets.csv"
+        targets.write_text(targets.read_text(encoding="utf-8") + "2026,htx.new,9,count,\n", encoding="utf-8")
+        later = (warehouse / "submission_log" / "2024-Q3.parquet").stat().st_mtime + 5
+        os.utime(targets, (later, later))
+        assert sorted(r.partition_key for r in _tick(instance, sample_raw, None, warehouse).run_requests) == [
+            "2024-Q2",
+            "2024-Q3",
+        ]
+
+
+def test_a_new_quarter_folder_is_registered_even_when_nothing_runs(sample_raw: Path, tmp_path: Path) -> None:
+    with dg.instance_for_test() as instance:
+        assert _tick(instance, sample_raw, None).dynamic_partitions_requests[0].partition_keys == [
+            "2024-Q2",
+            "2024-Q3",
+        ]
+
+
+def test_kttt_run_is_recorded_in_the_local_instance_by_default(
+    sample_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without DAGSTER_HOME, `kttt run` records in the checkout's `.dagster_home` (here a copy of it)."""
+    import pipeline.instance
+
+    home = tmp_path / "home"
+    shutil.copytree(pipeline.instance.LOCAL_HOME, home, ignore=shutil.ignore_patterns("*.db", "history", "storage"))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setattr(pipeline.instance, "LOCAL_HOME", home)
+    assert all(o.success for o in run_periods(sample_raw, tmp_path / "wh", ["2024-Q3"], report=False))
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        assert instance.get_dynamic_partitions(PERIOD_PARTITIONS) == ["2024-Q3"]
+        runs = instance.get_runs()
+        assert len(runs) == 2 and {r.tags.get("kttt/source") for r in runs} == {"cli"}
+        for asset in ("cooperatives", "indicators_yearly", "analyst_database"):
+            assert instance.get_latest_materialization_event(dg.AssetKey(asset)) is not None, asset
+    finally:
+        instance.dispose()

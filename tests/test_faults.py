@@ -396,6 +396,39 @@ def test_full_disk_fails_the_run_clearly_and_keeps_the_old_tables(versions: dict
     after = _tree(warehouse)
     lock = ".locks/2024-Q3.lock"
     assert {k: v for k, v in after.items() if k != lock} == {k: v for k, v in before.items() if k != lock}
+    # The terminal says it once, in both languages, without Dagster's stack traces (those are in the log).
+    said = [line for line in proc.stderr.splitlines() if "files read" not in line]
+    assert "Traceback" not in proc.stderr and "Stack Trace" not in proc.stderr and "dagster - " not in proc.stderr
+    assert len(said) <= 6, proc.stderr
+    assert sum("Cannot write to the warehouse" in line for line in said) == 1
+    (details,) = [line for line in said if line.startswith("Chi tiết: ")]
+    log = Path(details.split(" / Details: ")[1])
+    assert "WarehouseWriteError" in log.read_text(encoding="utf-8")
+
+
+def test_full_disk_rewrites_no_unchanged_file_before_failing(versions: dict[str, Path], tmp_path: Path) -> None:
+    """The same submissions again on a disk with room for the tables but not the report: the tables, unchanged,
+    are left alone (same file, same time), and the run fails only where something had to be written."""
+    warehouse = tmp_path / "wh"
+    shutil.copytree(versions["old"], warehouse)
+    tables = {p: p.stat() for p in warehouse.glob("*/*.parquet")}
+    docx = warehouse / "report" / PERIOD / "bao-cao.docx"
+    room = max(s.st_size for s in tables.values()) + 1024
+    assert docx.stat().st_size > room  # the report cannot be written again
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (room, room))
+
+    proc = _run_failing(versions["old_raw"], warehouse, limited)
+    assert proc.returncode == 1, proc.stderr
+    assert "Cannot write to the warehouse" in proc.stderr
+    rewritten = [
+        p.relative_to(warehouse).as_posix()
+        for p, st in tables.items()
+        if (p.stat().st_ino, p.stat().st_mtime_ns) != (st.st_ino, st.st_mtime_ns)
+    ]
+    assert rewritten == []
 
 
 def test_read_only_warehouse_fails_the_run_clearly_and_keeps_the_old_tables(

@@ -104,6 +104,7 @@ def test_asset_checks_pass_on_the_sample(sample_raw: Path, tmp_path: Path) -> No
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert set(evaluations) == {
         "row_accounting",
+        "files_accepted",
         "no_rejected_rows",
         "no_rejected_files",
         "all_communes_reported",

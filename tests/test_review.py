@@ -29,9 +29,9 @@ from ingest.completeness import completeness
 from ingest.reference import load_reference
 from ingest.review import Request, ReviewConfigError, ReviewRequestError, load_review_policy, plan
 from pipeline.cli import main
-from pipeline.definitions import ASSETS, build_resources
-from pipeline.jobs import PERIOD_SELECTION
+from pipeline.jobs import ASSETS, PERIOD_SELECTION
 from pipeline.partitions import PERIOD_PARTITIONS
+from pipeline.resources import build_resources
 from pipeline.review_store import append_decisions, read_decisions
 from schemas.warehouse import Reviews, polars_schema
 from tests.builders import COMMUNE, COMMUNE_CODE, htx_rows, log_row, q3, run, submission
