@@ -2,8 +2,9 @@
 
 Reading a workbook is partly Python work, so threads do not help; a pool of processes
 does. Workers are started with `spawn` (never `fork`: polars' thread pool does not survive
-a fork) and each imports the reading modules only (not pandera, Dagster or the report),
-which still costs about a second, so small quarters are read in the calling process.
+a fork) and each imports the reading modules only (not pandera, Dagster or the report, nor
+the caller's main module: see `_plain_main`), which still costs about a third of a second, so
+small quarters are read in the calling process.
 
 Safety is paid by isolation rather than by pre-scans: a watchdog in the calling process
 stops a reader whose resident memory goes over `READER_MEMORY_MIB`, and every reader when
@@ -21,10 +22,13 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 
 from ingest.discover import SubmissionFile
@@ -109,6 +113,36 @@ def _isolate(models: SheetModels) -> None:
         log.warning("reader processes run without an address-space limit here")
 
 
+@contextmanager
+def _plain_main() -> Iterator[None]:
+    """Start reader processes without the caller's main module.
+
+    A process started with `spawn` imports the parent's `__main__` first (`kttt`'s command line, Dagster's run
+    worker, pytest): Dagster, pandera and every asset, about 1.8 s of CPU and 150 MiB per reader, for functions
+    that live in `ingest` anyway. While processes are started, `__main__` is an empty module, so a reader
+    imports the reading modules only.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+def reader_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` reader processes, started (with `spawn`, under :func:`_plain_main`) and isolated (see
+    `_isolate`)."""
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_isolate, initargs=(sheet_models(),))
+    with _plain_main():
+        started = [pool.submit(os.getpid) for _ in range(workers)]
+    for future in started:
+        future.result()
+    return pool
+
+
 def _resident_mib(pid: int) -> float:
     """Resident memory of a process (0 when it cannot be read: not Linux, or gone)."""
     try:
@@ -142,11 +176,8 @@ def read_files(
     n = worker_count(len(files), workers)
     if n <= 1:
         return [s for batch in _batches(files, 1) for s in read_batch(batch, on_file, password)]
-    context = multiprocessing.get_context("spawn")
-    options = {"mp_context": context, "initializer": _isolate, "initargs": (sheet_models(),)}
     try:
-        pool = ProcessPoolExecutor(n, **options)
-        pool.submit(os.getpid).result()
+        pool = reader_pool(n)
     except (BrokenProcessPool, OSError) as exc:  # no process can start here (limits, no interpreter)
         log.warning("reading %d files in one process: the process pool failed (%s)", len(files), exc)
         return [s for batch in _batches(files, 1) for s in read_batch(batch, on_file, password)]
@@ -154,7 +185,7 @@ def read_files(
     queue = _numbered(_batches(files, n))
     first: ProcessPoolExecutor | None = pool
     while queue:
-        failed = _run_round(first or ProcessPoolExecutor(n, **options), queue, done, on_file, password)
+        failed = _run_round(first or reader_pool(n), queue, done, on_file, password)
         first, queue, singles = None, [], []
         for start, batch in failed:
             if len(batch) > 1:
@@ -165,7 +196,7 @@ def read_files(
             else:
                 singles.append((start, batch))
         for start, batch in singles:  # failed beside others: read alone to tell which one is at fault
-            if _run_round(ProcessPoolExecutor(1, **options), [(start, batch)], done, on_file, password):
+            if _run_round(reader_pool(1), [(start, batch)], done, on_file, password):
                 done[start] = _stopped(batch)
     return [s for start in sorted(done) for s in done[start]]
 
@@ -202,8 +233,9 @@ def _run_round(
 ) -> list[tuple[int, list[SubmissionFile]]]:
     """Read the queued batches on `pool`, then shut it down; the batches whose reader died or overran."""
     futures: dict[Future, tuple[int, list[SubmissionFile]]] = {}
-    for start, batch in queue:
-        futures[pool.submit(read_batch, batch, None, password)] = (start, batch)
+    with _plain_main():  # processes start as batches are submitted
+        for start, batch in queue:
+            futures[pool.submit(read_batch, batch, None, password)] = (start, batch)
     # The watchdog: a reader over its memory is stopped; when no batch has finished for this long, all are.
     stall = BATCH_SECONDS + FILE_SECONDS * max(len(b) for _, b in queue)
     pending = set(futures)

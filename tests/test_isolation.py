@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -65,3 +68,27 @@ def test_a_file_that_blows_up_its_reader_process_is_rejected_alone(tmp_path: Pat
         good = by_file[f"2024/Q3/tot-{n}.xlsx"]
         assert not good.rejected, good.issues
         assert good.blocks["HTX"].rows_in == 2
+
+
+MAIN_SCRIPT = """
+import sys
+import dagster  # a heavy main module, as kttt's command line and Dagster's run worker are
+
+from ingest.parallel import reader_pool
+
+if __name__ == "__main__":
+    pool = reader_pool(2)
+    probe = "sorted(m for m in ('dagster', 'pandera', 'pandas') if m in __import__('sys').modules)"
+    print(sorted({tuple(pool.submit(eval, probe).result()) for _ in range(4)}))
+    pool.shutdown()
+"""
+
+
+def test_reader_processes_do_not_import_the_callers_main_module(tmp_path: Path) -> None:
+    """A spawned process imports its parent's `__main__` first; readers must not pay for Dagster and pandera."""
+    script = tmp_path / "heavy_main.py"
+    script.write_text(MAIN_SCRIPT, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[()]"
