@@ -16,6 +16,7 @@ reported, so that nothing written is lost.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import pandera.polars as pa
@@ -83,6 +84,18 @@ def sheet_columns(
 ) -> list[SheetColumn]:
     """The sheet columns of a model, in order: those of the form of `period`; without a period, the standing
     columns (in every period's form); with `every`, all columns of every period (what readers recognise)."""
+    out = list(_all_sheet_columns(model))
+    if every:
+        return out
+    if period is None:
+        return [c for c in out if c.standing]
+    return [c for c in out if c.in_force(period)]
+
+
+@cache
+def _all_sheet_columns(model: type[pa.DataFrameModel]) -> tuple[SheetColumn, ...]:
+    """Every sheet column of a model, built once per model (`to_schema` builds the whole schema each time, and
+    the columns are asked for per file and sheet)."""
     out = []
     for name, col in model.to_schema().columns.items():
         meta = col.metadata or {}
@@ -104,11 +117,7 @@ def sheet_columns(
                 basis=tuple(meta.get("basis") or ()),
             )
         )
-    if every:
-        return out
-    if period is None:
-        return [c for c in out if c.standing]
-    return [c for c in out if c.in_force(period)]
+    return tuple(out)
 
 
 def display_value(col: SheetColumn, value: Any) -> Any:
