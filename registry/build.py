@@ -74,9 +74,11 @@ def registry_table(matched: pl.DataFrame, reported: pl.DataFrame, unit_in: UnitI
         pl.col("status").last().alias("last_status"),
         pl.col("rating").last().alias("last_rating"),
     )
+    # The unit of each identity today, asked once per unit rather than once per identity.
+    current = {code: unit_in(code, latest) for code in last["last_commune_code"].unique().drop_nulls().to_list()}
     rows = last.join(names, on="registry_id").with_columns(
         pl.col("last_commune_code")
-        .map_elements(lambda code: unit_in(code, latest), return_dtype=pl.String)
+        .replace_strict(current, default=None, return_dtype=pl.String)
         .alias("current_commune_code")
     )
     present = pl.col("last_period") == latest

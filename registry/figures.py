@@ -99,7 +99,11 @@ def registry_figures(matched: pl.DataFrame, reported: pl.DataFrame, unit_in: Uni
     for kind, (word, upper, _) in KIND_WORDS.items():
         rows = matched.filter(pl.col("kind") == kind)
         by_id: dict[str, list[dict]] = {}
-        for r in rows.sort("period").iter_rows(named=True):
+        for r in (
+            rows.sort("period")
+            .select("registry_id", "period", "commune_code", "status", "rating")
+            .iter_rows(named=True)
+        ):
             by_id.setdefault(r["registry_id"], []).append(r)
         for period in periods:
             year = period_parts(period)[0]

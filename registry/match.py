@@ -32,6 +32,8 @@ from registry.units import UnitIn
 KIND_TABLES = {"HTX": ("cooperatives", "coop_id"), "THT": ("coop_groups", "group_id")}
 """Kind of identity → (fact table, id column)."""
 RULES = ("tax_code", "row_id", "name")
+_ROW_FIELDS = ("kind", "commune_code", "row_id", "name_key", "tax_code")
+"""What matching reads of a row (the rows of a quarter become Python dicts: only these columns)."""
 TAX_BASE = 10
 """Digits of a tax code before the branch suffix."""
 
@@ -156,7 +158,7 @@ def _match_quarter(
     index = _index(pool, unit_in, period)
     result: list[tuple[str, str, _Identity | None] | None] = [None] * len(rows)
     taken: set[str] = set()
-    for rule in RULES:
+    for rule in RULES if known else ():  # nothing to join in a kind's first quarter
         pairs = []
         for pos, row in enumerate(rows):
             if result[pos] is not None:
@@ -205,7 +207,7 @@ def match(stacked: pl.DataFrame, unit_in: UnitIn) -> pl.DataFrame:
     for _, by_kind in ordered.group_by("kind", maintain_order=True):
         known: dict[str, _Identity] = {}
         for (period,), quarter in by_kind.group_by("period", maintain_order=True):
-            rows = quarter.to_dicts()
+            rows = quarter.select(_ROW_FIELDS).to_dicts()
             matched = _match_quarter(rows, known, unit_in, str(period))
             for row, (rid, rule, before) in zip(rows, matched, strict=True):
                 out_cols["registry_id"].append(rid)
