@@ -35,6 +35,9 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
     for state in states:
         if state.rejected and state.commune_code is None:
             state.commune_code = _commune_of_rejected(state, reference, period)
+    # One conversion of each frame to Python rows (a `row(i)` per file costs as much per call as this does whole).
+    frame_rows = result.frame.rows(named=True)
+    typed_rows = result.typed.rows(named=True)
     for idx, state in enumerate(states):
         if state.rejected or state.file.kind == "district":
             continue
@@ -42,8 +45,8 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
             state.reject("summary_missing", sheet="TongHop")
             continue
         i = first[idx]
-        row = result.frame.row(i, named=True)
-        typed = result.typed.row(i, named=True)
+        row = frame_rows[i]
+        typed = typed_rows[i]
         where = {"sheet": "TongHop", "row": row["source_row"]}
         unknown = _identity_formula(state)
         if unknown is not None:  # the commune, period or date is a formula without a value: say so
