@@ -24,6 +24,9 @@ met or missed and, last, one line:
 fails or stores a different number of rows than the floor read. ``--profile`` also
 writes a pyinstrument profile of the kttt run (``kttt-profile.html`` in the workdir).
 
+kttt records both runs in a Dagster home of the workdir's own (``dagster_home``, emptied
+first), as a fresh clone records its first runs in its empty ``.dagster_home``.
+
 Python normally caches compiled modules (``__pycache__``); where
 ``PYTHONDONTWRITEBYTECODE`` is set, every process compiles every module it imports
 again, seconds per process. kttt runs here without that setting (as on a fresh clone),
@@ -141,15 +144,15 @@ def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
 
 
 def kttt(
-    raw: Path, warehouse: Path, profile: Path | None
+    raw: Path, warehouse: Path, profile: Path | None, home: Path
 ) -> tuple[float, float, int, subprocess.CompletedProcess[str]]:
-    """``kttt run --no-report`` in a subprocess: wall seconds, CPU seconds (its reader processes included),
-    peak RSS bytes of its tree, the process."""
+    """``kttt run --no-report`` in a subprocess, recording its run in the Dagster instance at `home`: wall
+    seconds, CPU seconds (its reader processes included), peak RSS bytes of its tree, the process."""
     cli = [sys.executable, "-m", "pipeline.cli", "run", "--raw", str(raw), "--warehouse", str(warehouse), "--no-report"]
     if profile is not None:
         cli = [sys.executable, "-m", "pyinstrument", "--renderer", "html", "--outfile", str(profile), "-m", *cli[2:]]
-    # An ephemeral instance, as on a fresh clone; compiled modules cached, as Python does by default.
-    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "PYTHONDONTWRITEBYTECODE")}
+    # Compiled modules cached, as Python does by default.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"DAGSTER_HOME": str(home)}
     cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cli, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -207,8 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     if len(workbooks(one)) != 1:
         shutil.rmtree(one, ignore_errors=True)
         write_national(one, 1)
+    # kttt records its runs, as on a fresh clone (its empty `.dagster_home`), here in a Dagster home of its own.
+    home = work / "dagster_home"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
+    shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
     shutil.rmtree(work / "warehouse-1", ignore_errors=True)
-    fixed_s, fixed_cpu, _, fixed_proc = kttt(one, work / "warehouse-1", None)
+    fixed_s, fixed_cpu, _, fixed_proc = kttt(one, work / "warehouse-1", None, home)
     print(f"{'fixed':<10} {fixed_s:8.2f} s  cpu {fixed_cpu:8.2f} s  (kttt on one commune)", flush=True)
     if fixed_proc.returncode != 0:
         print(fixed_proc.stderr[-4000:], file=sys.stderr)
@@ -217,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     warehouse = work / "warehouse"
     shutil.rmtree(warehouse, ignore_errors=True)
     profile = work / "kttt-profile.html" if args.profile else None
-    kttt_s, kttt_cpu, peak, proc = kttt(raw, warehouse, profile)
+    kttt_s, kttt_cpu, peak, proc = kttt(raw, warehouse, profile, home)
     print(
         f"{'kttt':<10} {kttt_s:8.2f} s  cpu {kttt_cpu:8.2f} s  exit={proc.returncode} peak_rss={peak / 2**20:.0f} MiB",
         flush=True,
