@@ -24,13 +24,15 @@ met or missed and, last, one line:
 fails or stores a different number of rows than the floor read. ``--profile`` also
 writes a pyinstrument profile of the kttt run (``kttt-profile.html`` in the workdir).
 
-kttt records both runs in a Dagster home of the workdir's own (``dagster_home``, emptied
-first), as a fresh clone records its first runs in its empty ``.dagster_home``.
+kttt records its runs in a Dagster home of the workdir's own (``dagster_home``, emptied
+first), as a clone records them in its ``.dagster_home``; a first, unmeasured run on the
+one-commune quarter creates that instance's databases (and fills Python's cache of compiled
+modules), which a clone pays once.
 
 Python normally caches compiled modules (``__pycache__``); where
 ``PYTHONDONTWRITEBYTECODE`` is set, every process compiles every module it imports
 again, seconds per process. kttt runs here without that setting (as on a fresh clone),
-and the fixed run, which comes first, fills the cache.
+and the unmeasured first run fills the cache.
 """
 
 from __future__ import annotations
@@ -215,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir()
     shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    # A first run creates the instance's databases and fills the compiled-module cache: paid once, not measured.
+    shutil.rmtree(work / "warehouse-1", ignore_errors=True)
+    warm_s, _, _, _ = kttt(one, work / "warehouse-1", None, home)
+    print(f"{'warm-up':<10} {warm_s:8.2f} s  (kttt on one commune, not counted)", flush=True)
     shutil.rmtree(work / "warehouse-1", ignore_errors=True)
     fixed_s, fixed_cpu, _, fixed_proc = kttt(one, work / "warehouse-1", None, home)
     print(f"{'fixed':<10} {fixed_s:8.2f} s  cpu {fixed_cpu:8.2f} s  (kttt on one commune)", flush=True)

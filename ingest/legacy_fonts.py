@@ -359,13 +359,19 @@ def _restore_capitals(chars: list[str], caseless: set[int]) -> None:
     without a vowel (``HTX``, ``UBND``) say nothing.
     """
     words = [(m.start(), m.end()) for m in _WORD.finditer("".join(chars))]
-    cases = [_word_case(chars, a, b, caseless) for a, b in words]
+    cases: dict[int, str | None] = {}  # a word's case, worked out only for words next to a caseless letter
+
+    def case(k: int) -> str | None:
+        if k not in cases:
+            cases[k] = _word_case(chars, *words[k], caseless)
+        return cases[k]
+
     has_capital = any(c.isupper() for i, c in enumerate(chars) if i not in caseless)
     for k, (a, b) in enumerate(words):
         if not any(i in caseless for i in range(a, b)):
             continue
-        near = [cases[j] for j in (k - 1, k + 1) if 0 <= j < len(words) and cases[j] is not None]
-        caps = cases[k] == "upper" or (cases[k] is None and bool(near) and all(c == "upper" for c in near))
+        near = [case(j) for j in (k - 1, k + 1) if 0 <= j < len(words) and case(j) is not None]
+        caps = case(k) == "upper" or (case(k) is None and bool(near) and all(c == "upper" for c in near))
         next_capital = k + 1 < len(words) and chars[words[k + 1][0]].isupper() and words[k + 1][0] not in caseless
         for i in range(a, b):
             if i in caseless and (caps or (i == a and (next_capital or (k == 0 and has_capital)))):
