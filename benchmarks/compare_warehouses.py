@@ -1,6 +1,6 @@
 """Compare two warehouses table by table: the same Parquet files, the same contents, and the same bytes.
 
-    python3 -m uv run python benchmarks/compare_warehouses.py BEFORE AFTER
+    sh scripts/uv run python benchmarks/compare_warehouses.py BEFORE AFTER
 
 For a change that must not change the output: build BEFORE from the older commit and
 AFTER from the newer one on the same raw directory (the same files, so the same
@@ -8,7 +8,7 @@ modification times and `received_at`), for example
 
     git archive <old-commit> | tar -x -C /tmp/old
     (cd /tmp/old && PYTHONPATH=/tmp/old python3 -m pipeline.cli run --raw /tmp/raw --warehouse /tmp/before)
-    python3 -m uv run kttt run --raw /tmp/raw --warehouse /tmp/after
+    sh scripts/uv run kttt run --raw /tmp/raw --warehouse /tmp/after
 
 Every `*.parquet` file is read with polars and compared exactly (values, types, order),
 then byte for byte. Prints each difference and a summary line; exits 1 on any.

@@ -1,6 +1,6 @@
 """National benchmark: a whole country's quarter through kttt, against the I/O floor and the pandas way.
 
-    python3 -m uv run python benchmarks/national.py [--communes 3321] [--workdir DIR] [--profile]
+    sh scripts/uv run python benchmarks/national.py [--communes 3321] [--workdir DIR] [--profile]
 
 Generates one quarter for ``--communes`` communes with the project's generator
 (:mod:`sample.national`: about 10 cooperatives and 20 groups per commune, and a

@@ -1,6 +1,6 @@
 """Validation micro-benchmark: rows through the cooperatives' pandera model vs the same rules as bare polars.
 
-    python3 -m uv run python benchmarks/validation.py [--rows 1000000]
+    sh scripts/uv run python benchmarks/validation.py [--rows 1000000]
 
 Builds ``--rows`` cooperative rows from the sample district (ids made unique, a few
 rows broken on purpose), then, in one process, times ``ingest.validate.model_issues``
