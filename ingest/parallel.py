@@ -117,10 +117,10 @@ def _isolate(models: SheetModels) -> None:
 def _plain_main() -> Iterator[None]:
     """Start reader processes without the caller's main module.
 
-    A process started with `spawn` imports the parent's `__main__` first (`kttt`'s command line, Dagster's run
-    worker, pytest): Dagster, pandera and every asset, about 1.8 s of CPU and 150 MiB per reader, for functions
-    that live in `ingest` anyway. While processes are started, `__main__` is an empty module, so a reader
-    imports the reading modules only.
+    A process started with `spawn` imports the parent's `__main__` first: for `kttt run` that is its command
+    line, with Dagster, pandera and every asset (about 1.8 s of CPU and 150 MiB per reader; the same for
+    Dagster's run worker), for functions that live in `ingest` anyway. While processes are started, `__main__`
+    is an empty module, so a reader imports the reading modules only.
     """
     main = sys.modules.get("__main__")
     sys.modules["__main__"] = types.ModuleType("__main__")
@@ -233,7 +233,7 @@ def _run_round(
 ) -> list[tuple[int, list[SubmissionFile]]]:
     """Read the queued batches on `pool`, then shut it down; the batches whose reader died or overran."""
     futures: dict[Future, tuple[int, list[SubmissionFile]]] = {}
-    with _plain_main():  # processes start as batches are submitted
+    with _plain_main():  # `reader_pool` started every process; this covers one the pool would start on submit
         for start, batch in queue:
             futures[pool.submit(read_batch, batch, None, password)] = (start, batch)
     # The watchdog: a reader over its memory is stopped; when no batch has finished for this long, all are.
