@@ -114,26 +114,34 @@ def _row_place(r: dict) -> dict:
     }
 
 
+def _quoted(labels: tuple[str, str]) -> tuple[str, str]:
+    """A label as each language quotes it: «Vietnamese», 'English'."""
+    return (f"«{labels[0]}»", f"'{labels[1]}'")
+
+
+def _changed(
+    rule: str, r: dict, column: str, now: tuple[str, str], before: tuple[str, str], earlier: str, where: tuple[str, str]
+) -> dict:
+    """A warning on row `r` whose value (`now`, in each language) changed from `before` in the quarter `earlier`,
+    read at `where`."""
+    return _warning(
+        rule,
+        **_row_place(r),
+        column=column,
+        value=(f"{now[0]} ({r['period']})", f"{now[1]} ({r['period']})"),
+        detail=(f"{earlier}: {before[0]}, {where[0]}", f"{earlier}: {before[1]}, {where[1]}"),
+    )
+
+
 def rating_jumps(pairs: pl.DataFrame) -> list[dict]:
     """Ratings that moved two grades or more since the identity's previous quarter."""
     out = []
     for r in pairs.filter(pl.col("rating").is_not_null() & pl.col("prev_rating").is_not_null()).iter_rows(named=True):
         if abs(GRADES[r["rating"]] - GRADES[r["prev_rating"]]) < RATING_JUMP:
             continue
-        now, before = _labels(r["rating"], "rating"), _labels(r["prev_rating"], "rating")
+        now, before = _quoted(_labels(r["rating"], "rating")), _quoted(_labels(r["prev_rating"], "rating"))
         where = _where(r["prev_source_file"], r["prev_source_row"])
-        out.append(
-            _warning(
-                "registry_rating_jump",
-                **_row_place(r),
-                column="rating",
-                value=(f"«{now[0]}» ({r['period']})", f"'{now[1]}' ({r['period']})"),
-                detail=(
-                    f"{r['previous_period']}: «{before[0]}», {where[0]}",
-                    f"{r['previous_period']}: '{before[1]}', {where[1]}",
-                ),
-            )
-        )
+        out.append(_changed("registry_rating_jump", r, "rating", now, before, r["previous_period"], where))
     return out
 
 
@@ -150,19 +158,8 @@ def drops(pairs: pl.DataFrame) -> list[dict]:
             if r["kind"] == "THT" and col != "members":
                 continue
             where = _where(r["prev_source_file"], r["prev_source_row"])
-            prev = _number(r[f"prev_{col}"])
-            out.append(
-                _warning(
-                    "registry_drop",
-                    **_row_place(r),
-                    column=col,
-                    value=(f"{_number(r[col])} ({r['period']})", f"{_number(r[col])} ({r['period']})"),
-                    detail=(
-                        f"{r['previous_period']}: {prev}, {where[0]}",
-                        f"{r['previous_period']}: {prev}, {where[1]}",
-                    ),
-                )
-            )
+            now, prev = _number(r[col]), _number(r[f"prev_{col}"])
+            out.append(_changed("registry_drop", r, col, (now, now), (prev, prev), r["previous_period"], where))
     return out
 
 
@@ -183,20 +180,9 @@ def new_seen_before(matched: pl.DataFrame) -> list[dict]:
     for r in rows.iter_rows(named=True):
         if period_parts(r["first_period"])[0] >= r["year"]:
             continue
-        status, before = _labels("new", "status"), _labels(r["first_status"], "status")
+        status, before = _quoted(_labels("new", "status")), _quoted(_labels(r["first_status"], "status"))
         where = _where(r["first_file"], r["first_row"])
-        out.append(
-            _warning(
-                "registry_new_seen_before",
-                **_row_place(r),
-                column="status",
-                value=(f"«{status[0]}» ({r['period']})", f"'{status[1]}' ({r['period']})"),
-                detail=(
-                    f"{r['first_period']}: «{before[0]}», {where[0]}",
-                    f"{r['first_period']}: '{before[1]}', {where[1]}",
-                ),
-            )
-        )
+        out.append(_changed("registry_new_seen_before", r, "status", status, before, r["first_period"], where))
     return out
 
 
