@@ -34,7 +34,7 @@ def period_of(f: SubmissionFile, password: str | None = None) -> str | None:
         if folder is not None:
             return folder
     block = read_file(f, password).blocks.get("TongHop")
-    if block is None or not block.rows:
+    if block is None or not block.rows_in:
         return None
     return parse_period(block.first("period_text"))
 

@@ -36,9 +36,10 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from ingest.block_rows import BlockRows, flag
 from ingest.issues import Issue
 from ingest.legacy_fonts import NO_CONTEXT, UNICODE_ONLY, read_cell
-from ingest.nondata import MAX_SIGNATURE_CELLS, SIGNATURE, blank_means_no, non_data_reason
+from ingest.nondata import MAX_SIGNATURE_CELLS, SIGNATURE, non_data_reason
 from ingest.sheet import (
     HEADER_SCAN_ROWS,
     IGNORED_HEADERS,
@@ -54,6 +55,7 @@ from ingest.sheet import (
 )
 from ingest.text import fold, fold_expr
 from ingest.workbook import RawSheet, column_letters
+from schemas.columns import SheetColumn
 
 # Characters that Python's str.strip and polars' strip_chars treat differently, or that JSON escapes by code.
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
@@ -297,10 +299,9 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
             pl.lit("}"),
         ).alias("_raw"),
     )
-    item = data["_i"].to_numpy()
-    bounds = np.searchsorted(item, np.arange(len(items) + 1))
-    rows = (data["_r"] + 1).to_list()
-    raw_json = data["_raw"].to_list()
+    # The named frame holds the same rows as `data`, in the same order.
+    bounds = np.searchsorted(data["_i"].to_numpy(), np.arange(len(items) + 1))
+    rows = _named_rows(data, {i: positions[i] for i in blocks}, columns).drop("_i")
     lists: dict[str, list] = {}
 
     def column(name: str) -> list:
@@ -310,13 +311,8 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
 
     for i, block in blocks.items():
         a, b = int(bounds[i]), int(bounds[i + 1])
-        block.rows = rows[a:b]
-        block.raw = raw_json[a:b]
+        block.data = BlockRows(rows, a, b - a, tuple(positions[i]))
         block.skipped = skipped.get(i, [])
-        for name, c in positions[i].items():
-            cells = column(f"t{c}")[a:b]
-            block.cells[name] = blank_means_no(cells) if columns[name].kind == "bool" else cells
-            block.numeric[name] = column(f"n{c}")[a:b]
         duplicates, unknown = extra[i]
         file, hr = items[i][2], block.header_row
         for name, c in duplicates:
@@ -328,6 +324,43 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
             block.issues.append(Issue(file, sheet, hr, None, "unknown_column", value=text, raw_values=values))
         cuts[i].block = block
     return cuts
+
+
+def _named_rows(
+    data: pl.DataFrame, positions: dict[int, dict[str, int]], columns: dict[str, SheetColumn]
+) -> pl.DataFrame:
+    """The kept rows of the group's sheets as one frame of named columns (`ingest.block_rows`), sorted by sheet
+    `_i` and row: each sheet's columns taken from where its header put them (sheets laid out alike are taken
+    together), a Có/Không column ticked with "x" reading its blanks as "Không" (`blank_means_no`)."""
+    layouts: dict[tuple[tuple[str, int], ...], list[int]] = {}
+    for i, pos in positions.items():
+        layouts.setdefault(tuple(pos.items()), []).append(i)
+    parts = [
+        data.filter(pl.col("_i").is_in(members)).select(
+            "_i",
+            (pl.col("_r") + 1).alias("source_row"),
+            pl.col("_raw").alias("raw_values"),
+            *(pl.col(f"t{c}").alias(name) for name, c in layout),
+            *(pl.col(f"n{c}").alias(flag(name)) for name, c in layout),
+        )
+        for layout, members in layouts.items()
+    ]
+    rows = pl.concat(parts, how="diagonal") if len(parts) > 1 else parts[0]
+    if len(parts) > 1:
+        rows = rows.sort("_i", "source_row")
+    ticked = [name for name in rows.columns if name in columns and columns[name].kind == "bool"]
+    if ticked:
+        texts = pl.concat([rows.get_column(name).drop_nulls().unique() for name in ticked]).unique().to_list()
+        ticks = [t for t in texts if fold(t) == "x"]
+        if ticks:
+            rows = rows.with_columns(
+                pl.when(pl.col(name).is_in(ticks).any().over("_i"))
+                .then(pl.col(name).fill_null("Không"))
+                .otherwise(pl.col(name))
+                .alias(name)
+                for name in ticked
+            )
+    return rows
 
 
 def _non_data_rows(data: pl.DataFrame, width: int, ignored: dict[int, set[int]]) -> dict[int, list[tuple[int, str]]]:

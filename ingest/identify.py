@@ -111,7 +111,9 @@ def _identity_formula(state: FileState) -> tuple[str, str] | None:
     """The first identity cell (commune, period, report date) of the TongHop row that is a formula saved
     without its value, with the formula."""
     block = state.blocks["TongHop"]
-    first = block.rows[0] if block.rows else None
+    if not block.row_issues:
+        return None
+    first = block.rows[0] if block.rows_in else None
     cells = {i.column: i.value for i in block.row_issues if i.rule == "formula_uncached" and i.source_row == first}
     return next(((c, cells[c] or "") for c in ("commune", "period_text", "report_date") if c in cells), None)
 

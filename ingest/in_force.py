@@ -56,11 +56,13 @@ def apply_form(states: list[Any], period: str) -> None:
 
 
 def _ignore(state: _State, block: Any, col: SheetColumn, period: str) -> None:
-    values = block.cells.get(col.name)
-    if not values or all(v is None for v in values):
+    if col.name not in block.data.names:
+        return
+    values = block.data.column(col.name)
+    if all(v is None for v in values):
         return
     kept = {str(row): v for row, v in zip(block.rows, values, strict=True) if v is not None}
-    block.cells[col.name] = [None] * len(values)
+    block.clear(col.name)
     state.issues.append(
         Issue(
             state.file.rel,

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
+from ingest.block_rows import BlockRows, flag
 from ingest.issues import Issue
 from ingest.legacy_fonts import NO_CONTEXT, CellText, FileFonts, needs_check, read_cell, words_of
 from ingest.models import sheet_models
@@ -48,10 +49,8 @@ class SheetBlock:
     headers: dict[str, str] = field(default_factory=dict)
     factors: dict[str, float] = field(default_factory=dict)
     unit_texts: dict[str, str] = field(default_factory=dict)
-    rows: list[int] = field(default_factory=list)
-    cells: dict[str, list[str | None]] = field(default_factory=dict)
-    numeric: dict[str, list[bool]] = field(default_factory=dict)
-    raw: list[str] = field(default_factory=list)
+    data: BlockRows = field(default_factory=BlockRows)
+    """The data rows, as Arrow (`ingest.block_rows`)."""
     issues: list[Issue] = field(default_factory=list)
     # Errors of single cells found while cutting (a formula without a value, an unsure legacy font): they
     # reject their row
@@ -64,12 +63,35 @@ class SheetBlock:
     @property
     def rows_in(self) -> int:
         """Number of data rows read."""
-        return len(self.rows)
+        return self.data.length
+
+    @property
+    def rows(self) -> list[int]:
+        """The row number of each data row (as the clerk sees it)."""
+        return self.data.column("source_row")
+
+    @property
+    def raw(self) -> list[str]:
+        """Each data row's cells as written (JSON keyed by header)."""
+        return self.data.column("raw_values")
+
+    @property
+    def cells(self) -> dict[str, list[str | None]]:
+        """Column name → its text per data row."""
+        return {name: self.data.column(name) for name in self.data.names}
+
+    @property
+    def numeric(self) -> dict[str, list[bool]]:
+        """Column name → whether each cell was a number in the workbook."""
+        return {name: self.data.column(flag(name)) for name in self.data.names}
 
     def first(self, column: str) -> str | None:
         """The text of ``column`` in the first data row (None when absent or empty)."""
-        values = self.cells.get(column)
-        return values[0] if values else None
+        return self.data.first(column)
+
+    def clear(self, column: str) -> None:
+        """Empty one column of the block (its values are reported first by whoever clears it)."""
+        self.data = self.data.cleared(column)
 
 
 @cache
@@ -342,8 +364,9 @@ def cut_sheet(raw: RawSheet, sheet: str, file: str, fonts: FileFonts = NO_CONTEX
 
 def _column_values(block: SheetBlock, raw: RawSheet, c: int) -> str | None:
     """JSON of the filled cells of column ``c`` in the block's data rows, keyed by row number."""
-    cells = [raw.rows[row - 1] for row in block.rows]
-    return column_values_json(block.rows, [r[c] if c < len(r) else None for r in cells])
+    rows = block.rows
+    cells = [raw.rows[row - 1] for row in rows]
+    return column_values_json(rows, [r[c] if c < len(r) else None for r in cells])
 
 
 def column_values_json(rows: list[int], values: list[str | None]) -> str | None:
@@ -369,6 +392,8 @@ def _collect_rows(
     """
     texts: dict[str, list[str | None]] = {name: [] for name in positions}
     numbers: dict[str, list[bool]] = {name: [] for name in positions}
+    rows: list[int] = []
+    raw_json: list[str] = []
     keys = json_keys(labels)
     uncached = raw.uncached
     kept = set(positions.values())
@@ -388,7 +413,7 @@ def _collect_rows(
             signed = signed or reason == SIGNATURE
             continue
         flags = raw.numeric[r] if raw.numeric is not None and r < len(raw.numeric) else no_flags
-        block.rows.append(r + 1)
+        rows.append(r + 1)
         for name, c in positions.items():
             v = filled.get(c)
             texts[name].append(None if v is None else unicodedata.normalize("NFC", v.strip()))
@@ -407,12 +432,11 @@ def _collect_rows(
                 if fr == r  # the formula, as the only trace
             }
             as_written = dict(sorted(as_written.items()))
-        block.raw.append(json.dumps({keys.get(c, f"col{c + 1}"): v for c, v in as_written.items()}, ensure_ascii=False))
+        raw_json.append(json.dumps({keys.get(c, f"col{c + 1}"): v for c, v in as_written.items()}, ensure_ascii=False))
     for name in positions:
         if columns_by_name(block.sheet)[name].kind == "bool":
             texts[name] = blank_means_no(texts[name])
-    block.cells = texts
-    block.numeric = numbers
+    block.data = BlockRows.from_lists(rows, raw_json, texts, numbers)
 
 
 def json_keys(labels: dict[int, str]) -> dict[int, str]:

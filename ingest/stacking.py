@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 import pandera.polars as pa
 import polars as pl
 
+from ingest.block_rows import flag
 from ingest.convert import VOCABS, convert
+from ingest.sheet import SheetBlock
 from ingest.submission import FileState
 from ingest.validate import model_issues
 from schemas import warehouse as wh
@@ -24,30 +27,41 @@ from schemas.warehouse import FACT_TABLES
 
 
 def _stack(states: list[FileState], sheet: str) -> pl.DataFrame:
-    """Rows of one sheet from many files, as text, with their file index and row number."""
+    """Rows of one sheet from many files, as text, with their file index `_state` and row number.
+
+    The rows are gathered from the frames the readers cut (`ingest.block_rows`): one gather per shared frame,
+    then in file order."""
     cols = [c.name for c in sheet_columns(FACT_TABLES[sheet][1], every=True)]
-    data: dict[str, list] = defaultdict(list)
-    factors: set[str] = {name for s in states if sheet in s.blocks for name in s.blocks[sheet].factors}
-    for idx, state in enumerate(states):
-        block = state.blocks.get(sheet)
-        if block is None or not block.rows:
-            continue
-        n = block.rows_in
-        data["_state"].extend([idx] * n)
-        data["source_row"].extend(block.rows)
-        data["raw_values"].extend(block.raw)
-        for c in cols:
-            data[c].extend(block.cells.get(c, [None] * n))
-            data[f"{c}__num"].extend(block.numeric.get(c, [False] * n))
-        for c in factors:
-            data[f"{c}__factor"].extend([block.factors.get(c, 1.0)] * n)
-    schema: dict[str, pl.DataType] = {"_state": pl.UInt32, "source_row": pl.Int64, "raw_values": pl.String}
+    picked = [(idx, s.blocks[sheet]) for idx, s in enumerate(states) if sheet in s.blocks and s.blocks[sheet].rows_in]
+    factors = sorted({name for _, block in picked for name in block.factors})
+    by_frame: dict[int, list[tuple[int, SheetBlock]]] = defaultdict(list)
+    for idx, block in picked:
+        by_frame[id(block.data.frame)].append((idx, block))
+    parts = []
+    for group in by_frame.values():
+        lengths = np.array([block.data.length for _, block in group], dtype=np.int64)
+        starts = np.array([block.data.start for _, block in group], dtype=np.int64)
+        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        frame = group[0][1].data.frame[offsets + np.arange(int(lengths.sum()), dtype=np.int64)]
+        state = np.repeat(np.array([idx for idx, _ in group], dtype=np.uint32), lengths)
+        part = frame.with_columns(pl.Series("_state", state, dtype=pl.UInt32))
+        for name in factors:
+            values = np.array([block.factors.get(name, 1.0) for _, block in group], dtype=np.float64)
+            part = part.with_columns(pl.Series(f"{name}__factor", np.repeat(values, lengths), dtype=pl.Float64))
+        parts.append(part)
+    stacked = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
+    if len(parts) > 1:
+        stacked = stacked.sort("_state", maintain_order=True)
+    present = set(stacked.columns)
+    exprs: list[pl.Expr] = [
+        pl.col(name).cast(dtype) if name in present else pl.lit(None, dtype).alias(name)
+        for name, dtype in {"_state": pl.UInt32, "source_row": pl.Int64, "raw_values": pl.String}.items()
+    ]
     for c in cols:
-        schema[c] = pl.String
-        schema[f"{c}__num"] = pl.Boolean
-    for c in sorted(factors):
-        schema[f"{c}__factor"] = pl.Float64
-    return pl.DataFrame({k: data.get(k, []) for k in schema}, schema=schema)
+        exprs.append(pl.col(c) if c in present else pl.lit(None, pl.String).alias(c))
+        exprs.append(pl.col(flag(c)).fill_null(False) if flag(c) in present else pl.lit(False).alias(flag(c)))
+    exprs += [pl.col(f"{name}__factor") for name in factors]
+    return stacked.select(exprs) if parts else pl.DataFrame().select(exprs).clear()
 
 
 @dataclass
