@@ -161,21 +161,26 @@ def convert(frame: pl.DataFrame, columns: list[SheetColumn]) -> tuple[pl.DataFra
     if not checks:
         return typed, pl.DataFrame(schema=ISSUE_SCHEMA)
     texts = [c.name for c in columns if c.name in frame.columns]
+    # Only the rows with a cell that failed are taken apart cell by cell (the whole sheet unpivoted would hold
+    # every cell of a national quarter as a row of its own).
     failed = (
         pl.concat([frame.select(texts), typed.select(pl.all().name.suffix("__typed"))], how="horizontal")
         .with_row_index("_i")
         .select(pl.col("_i"), *checks)
+        .filter(pl.any_horizontal(pl.all().exclude("_i").is_not_null()))
+    )
+    if not failed.height:
+        return typed, pl.DataFrame(schema=ISSUE_SCHEMA)
+    written = (
+        frame.with_row_index("_i")
+        .filter(pl.col("_i").is_in(failed["_i"].implode()))
+        .select("_i", *texts)
+        .unpivot(index="_i", variable_name="column", value_name="value")
     )
     issues = (
         failed.unpivot(index="_i", variable_name="column", value_name="rule")
         .drop_nulls("rule")
-        .join(
-            frame.with_row_index("_i")
-            .select("_i", *[c.name for c in columns if c.name in frame.columns])
-            .unpivot(index="_i", variable_name="column", value_name="value"),
-            on=["_i", "column"],
-            how="left",
-        )
+        .join(written, on=["_i", "column"], how="left")
         .with_columns(pl.col("column").replace_strict(_allowed(columns), default=None).alias("detail"))
         .select(list(ISSUE_SCHEMA))
         .sort("_i", "column")

@@ -188,6 +188,7 @@ def validate_sheet(result: SheetResult, states: list[FileState], sheet: str, per
         ]
         as_written = (
             result.frame.with_row_index("_i")
+            .filter(pl.col("_i").is_in(rule_issues["_i"].unique().implode()))
             .select("_i", *text_cols)
             .unpivot(index="_i", variable_name="column", value_name="written")
         )
@@ -210,5 +211,6 @@ def process_sheet(states: list[FileState], sheet: str, period: str) -> SheetResu
 
 def row_mask(n: int, rows: list[int]) -> pl.Series:
     """Boolean series of length `n`, true at `rows`."""
-    marked = set(rows)
-    return pl.Series("rejected", [i in marked for i in range(n)], dtype=pl.Boolean)
+    mask = np.zeros(n, dtype=bool)
+    mask[np.asarray(rows, dtype=np.int64)] = True
+    return pl.Series("rejected", mask, dtype=pl.Boolean)

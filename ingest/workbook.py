@@ -528,6 +528,9 @@ def read_workbook(path: Path, wanted: tuple[str, ...], password: str | None = No
         try:
             # `eager` goes straight to Arrow (half the cost of a sheet object converted after).
             text = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string", eager=True)
+            # Copied into one compact batch: calamine's arrays reserve several times their size, and a reader
+            # holds a whole batch of files' sheets until it cuts them (about 80 MiB per 400 files).
+            text = pa.concat_batches([text, text.slice(0, 0)])
             numbers: list[pa.Array] = []
             if text.num_columns:
                 numbers = _number_flags(reader, name)
