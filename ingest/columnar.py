@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from ingest.block_rows import BlockRows, flag
 from ingest.issues import Issue
-from ingest.legacy_fonts import NO_CONTEXT, UNICODE_ONLY, read_cell
+from ingest.legacy_fonts import NO_CONTEXT, UNICODE_ONLY, may_read_otherwise, read_cell
 from ingest.nondata import MAX_SIGNATURE_CELLS, SIGNATURE, non_data_reason
 from ingest.sheet import (
     HEADER_SCAN_ROWS,
@@ -127,7 +127,11 @@ def _suspects(frame: pl.DataFrame, width: int) -> set[int]:
     if not cells.height:
         return set()
     lexicon = format_words()
-    odd = {v for v in cells["v"].unique().to_list() if (r := read_cell(v, NO_CONTEXT, lexicon)).converted or r.unsure}
+    odd = {
+        v
+        for v in cells["v"].unique().to_list()
+        if may_read_otherwise(v, lexicon) and ((r := read_cell(v, NO_CONTEXT, lexicon)).converted or r.unsure)
+    }
     return set(cells.filter(pl.col("v").is_in(list(odd)))["_i"].to_list()) if odd else set()
 
 

@@ -500,6 +500,32 @@ def _known(text: str, lexicon: frozenset[str]) -> bool:
     return bool(words) and words <= lexicon
 
 
+def may_read_otherwise(text: str, lexicon: frozenset[str] = frozenset()) -> bool:
+    """False only when :func:`read_cell` without context surely takes ``text`` as it is: a cheap test by word.
+
+    A text holding no character only legacy fonts produce, whose words are all Unicode syllables, is
+    read as it is unless a legacy reading of it has only known words; its words keep their bounds in
+    every reading (only letters are decoded), so that is told word by word, each word worked out once.
+    """
+    if not needs_check(text):
+        return False
+    if any(ch in LEGACY_ONLY for ch in text):
+        return True
+    facts = [_word_facts(word, lexicon) for word in _WORD.findall(text) if not word.isascii()]
+    if not all(valid for valid, _ in facts):
+        return True
+    return any(all(known[k] for _, known in facts) for k in range(len(DECODERS)))
+
+
+@lru_cache(maxsize=65536)
+def _word_facts(word: str, lexicon: frozenset[str]) -> tuple[bool, tuple[bool, ...]]:
+    """Whether a word scores as no invalid syllable, and per decoder whether its reading could be a known word
+    (a reading that is ASCII asks nothing of the lexicon; a word a decoder cannot read leaves it no reading)."""
+    readings = [decode(word) for decode in DECODERS.values()]
+    known = tuple(r is not None and (not words_of(r) or words_of(r) <= lexicon) for r in readings)
+    return score(word).invalid == 0, known
+
+
 @lru_cache(maxsize=65536)
 def read_cell(text: str, context: FileFonts = NO_CONTEXT, lexicon: frozenset[str] = frozenset()) -> CellText:
     """Read a cell's text: Unicode as it is, TCVN3 or VNI converted, or unsure (see the module doc).

@@ -30,11 +30,13 @@ from ingest.legacy_fonts import (
     from_tcvn3,
     from_vni,
     is_syllable,
+    may_read_otherwise,
     read_cell,
     score,
     to_tcvn3,
     to_vni,
 )
+from ingest.sheet import format_words
 from ingest.workbook import decode_text
 from sample import generate, words
 from schemas.rules import RULES
@@ -275,6 +277,25 @@ def test_property_any_text_converts_only_to_vietnamese(text: str) -> None:
         assert reading.text != text
     if not reading.converted:
         assert reading.text == text
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    vietnamese_text(),
+    st.sampled_from(["unicode", *sorted(ENCODERS)]),
+    st.lists(st.sampled_from(sorted(format_words())), max_size=3),
+)
+def test_property_the_quick_test_never_skips_a_cell_read_otherwise(
+    sample: tuple[str, str], name: str, labels: list[str]
+) -> None:
+    """`may_read_otherwise` lets the columnar cut skip `read_cell` for most Unicode cells: it must say True for
+    every cell `read_cell` would convert or doubt (here: Unicode, TCVN3 and VNI texts, with the format's own
+    words that the lexicon knows)."""
+    text = " ".join([sample[0], *labels]) if labels else sample[0]
+    cell = text if name == "unicode" else ENCODERS[name](text)
+    reading = read_cell(cell, NO_CONTEXT, format_words())
+    if reading.converted or reading.unsure:
+        assert may_read_otherwise(cell, format_words()), (cell, reading)
 
 
 def test_conversion_of_random_legacy_text_is_never_wrong() -> None:
