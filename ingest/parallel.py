@@ -38,8 +38,9 @@ from ingest.submission import FileState, read_batch
 
 log = logging.getLogger(__name__)
 
-BATCH_FILES = 400
-"""At most this many files are cut in one columnar pass."""
+BATCH_FILES = 200
+"""At most this many files are cut in one columnar pass: the cut costs about as much per file from 200 files up,
+and a reader holds a batch's sheets until it has cut them (about 40 MiB per 200 files)."""
 READER_MEMORY_MIB = 1536
 """Resident memory a reader process may use (it uses about 300 MiB); the watchdog stops one that uses more."""
 ADDRESS_SPACE_MIB = 8192
@@ -271,6 +272,6 @@ def _run_round(
 
 def _batches(files: list[SubmissionFile], workers: int) -> list[list[SubmissionFile]]:
     """Batches of files for the columnar cut: as large as `BATCH_FILES` (the cut's cost per file halves from 40
-    files to 300), and two per reader process so that the readers finish together."""
+    files to 200, and moves little above), and two per reader process so that the readers finish together."""
     size = BATCH_FILES if workers <= 1 else max(1, min(BATCH_FILES, -(-len(files) // (workers * 2))))
     return [files[i : i + size] for i in range(0, len(files), size)]

@@ -1,5 +1,9 @@
 """Materialize the pipeline in-process through Dagster, period by period (used by `kttt run`).
 
+Each step is a run of `cli_job` through `dg.execute_job`, its steps in this process. Not `dg.materialize`:
+that keeps every output in memory until its run ends (for `result.output_for_node`, which `kttt run`
+never asks for): at a national quarter, some 160 MiB of tables already written.
+
 Each period runs while holding that period's lock of the warehouse (`pipeline.locks`):
 a second run of the same period waits for the first, up to `lock_wait` seconds, then
 gives up with a clear message and writes nothing. When the warehouse cannot be written
@@ -26,6 +30,23 @@ from pipeline.storage import WarehouseWriteError, check_partition
 from schemas.messages import say
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+CLI_JOB = "kttt_run"
+"""The name `kttt run`'s runs have in the UI's run list (tagged `kttt/source: cli`)."""
+SELECTIONS = {
+    "period": PERIOD_SELECTION,
+    "period_no_report": PERIOD_SELECTION - REPORT_SELECTION,
+    "yearly": YEARLY_SELECTION,
+}
+"""What each step of `kttt run` materializes: a quarter (with or without its report), then what spans them."""
+
+
+def cli_job(raw_dir: str, warehouse_dir: str, selection: str) -> dg.JobDefinition:
+    """The job of one step of `kttt run`: the assets of `SELECTIONS[selection]`, in one process, with the
+    resources of `raw_dir` and `warehouse_dir`. Plain arguments: `dg.execute_job` builds the job again from
+    this function."""
+    job = dg.define_asset_job(CLI_JOB, selection=SELECTIONS[selection], executor_def=dg.in_process_executor)
+    defs = dg.Definitions(assets=ASSETS, resources=build_resources(raw_dir, warehouse_dir), jobs=[job])
+    return defs.resolve_job_def(CLI_JOB)
 
 
 @dataclass
@@ -69,10 +90,9 @@ def run_periods(
         check_partition(period)
     instance = instance or instance_for_run()
     register_periods(instance, periods)
-    resources = build_resources(str(raw_dir), str(warehouse_dir))
     say_progress = on_progress or (lambda _: None)
 
-    def materialize(name: str, selection: dg.AssetSelection, partition_key: str | None) -> PeriodRun:
+    def materialize(name: str, selection: str, partition_key: str | None) -> PeriodRun:
         start = time.perf_counter()
 
         def waiting(holder: Holder) -> None:
@@ -93,16 +113,11 @@ def run_periods(
                             removed=len(held.removed),
                         )
                     )
-                result = dg.materialize(
-                    ASSETS,
-                    selection=selection,
-                    partition_key=partition_key,
-                    instance=instance,
-                    resources=resources,
-                    raise_on_error=False,
-                    run_config=QUIET_LOGS,
-                    tags={"kttt/source": "cli"},
+                job = dg.build_reconstructable_job(
+                    __name__, cli_job.__name__, reconstructable_args=(str(raw_dir), str(warehouse_dir), selection)
                 )
+                tags = {"kttt/source": "cli"} | ({"dagster/partition": partition_key} if partition_key else {})
+                result = dg.execute_job(job, instance, run_config=QUIET_LOGS, tags=tags, raise_on_error=False)
         except LockRefusedError as exc:
             return PeriodRun(name, False, time.perf_counter() - start, str(exc), refused=True)
         except WarehouseWriteError as exc:
@@ -113,8 +128,7 @@ def run_periods(
     outcomes = []
     for n, period in enumerate(periods, 1):
         say_progress(f"[{n}/{len(periods)}] {period} …")
-        selection = PERIOD_SELECTION if report else PERIOD_SELECTION - REPORT_SELECTION
-        outcome = materialize(period, selection, period)
+        outcome = materialize(period, "period" if report else "period_no_report", period)
         outcomes.append(outcome)
         key = "progress_done" if outcome.success else "progress_failed"
         if outcome.refused or outcome.storage_error:
@@ -127,7 +141,7 @@ def run_periods(
             return outcomes
     if any(o.success for o in outcomes):
         say_progress(say("progress_yearly"))
-        outcomes.append(materialize("yearly", YEARLY_SELECTION, None))
+        outcomes.append(materialize("yearly", "yearly", None))
     return outcomes
 
 
@@ -139,7 +153,7 @@ def _causes(info: SerializableErrorInfo | None) -> list[SerializableErrorInfo]:
     return out
 
 
-def _error(result: dg.ExecuteInProcessResult) -> tuple[str | None, str | None]:
+def _error(result: dg.JobExecutionResult) -> tuple[str | None, str | None]:
     """The failure of a run, and the warehouse's write failure among its causes (if that is what failed)."""
     if result.success:
         return None, None
