@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 ROW_COLUMNS = {"source_row": pl.Int64, "raw_values": pl.String}
+_NO_ROWS = pl.DataFrame(schema=ROW_COLUMNS)
+"""The frame of a block without rows (one for all: a frame is never changed in place)."""
 
 
 def flag(name: str) -> str:
@@ -31,7 +33,7 @@ def flag(name: str) -> str:
 class BlockRows:
     """Rows `start` to `start + length` of `frame`, with the text columns `names`."""
 
-    frame: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ROW_COLUMNS))
+    frame: pl.DataFrame = field(default_factory=lambda: _NO_ROWS)
     start: int = 0
     length: int = 0
     names: tuple[str, ...] = ()

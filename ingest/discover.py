@@ -160,6 +160,16 @@ def _entries(folder: Path, root: Path, skipped: list[Path]) -> list[Path]:
     return sorted(out)
 
 
+def skipped_paths(raw_dir: Path, period: str) -> list[Path]:
+    """The paths of a period's folder that are not submissions (what :func:`period_files` skips), without reading
+    the submissions."""
+    folder = period_dir(raw_dir, period)
+    skipped: list[Path] = []
+    if folder.is_dir():
+        _entries(folder, raw_dir.resolve(), skipped)
+    return skipped
+
+
 def period_files(raw_dir: Path, period: str) -> tuple[list[SubmissionFile], list[Path]]:
     """Submissions of a period, sorted by path, and the paths skipped."""
     folder = period_dir(raw_dir, period)

@@ -41,18 +41,30 @@ class _State(Protocol):
 
 def apply_form(states: list[Any], period: str) -> None:
     """Empty the columns outside the form of `period` (with a warning) and reject files missing a column it requires."""
+    forms = {sheet: _form(sheet, period) for sheet in SHEETS}
     for state in states:
         if state.rejected:
             continue
         for sheet, block in state.blocks.items():
             if block.file_error or block.header_row is None:
                 continue
-            for col in sheet_columns(SHEETS[sheet], every=True):
-                if col.in_force(period):
-                    if col.mandatory_in(period) and col.name not in block.headers:
-                        state.reject("column_missing", sheet=sheet, column=col.name)
-                    continue
-                _ignore(state, block, col, period)
+            for col, required in forms[sheet]:
+                if not required:
+                    _ignore(state, block, col, period)
+                elif col.name not in block.headers:
+                    state.reject("column_missing", sheet=sheet, column=col.name)
+
+
+def _form(sheet: str, period: str) -> list[tuple[SheetColumn, bool]]:
+    """The columns of a sheet that the form of `period` requires (True) or leaves out (False), in column order
+    (worked out once per quarter, not per file)."""
+    out = []
+    for col in sheet_columns(SHEETS[sheet], every=True):
+        if not col.in_force(period):
+            out.append((col, False))
+        elif col.mandatory_in(period):
+            out.append((col, True))
+    return out
 
 
 def _ignore(state: _State, block: Any, col: SheetColumn, period: str) -> None:

@@ -77,7 +77,7 @@ def _has_problem(row: dict) -> bool:
 def _print_summary(warehouse: str, periods: list[str], show_all: bool = False, raw: Path | None = None) -> None:
     """Per quarter: communes submitted, files by status, then the files with a problem (every file with
     `show_all`), and the paths of `raw` that are not submissions; the full table is always in `submission_log`."""
-    from ingest.discover import period_files, skip_reason
+    from ingest.discover import skip_reason, skipped_paths
     from pipeline.storage import read_table
 
     try:
@@ -127,7 +127,7 @@ def _print_summary(warehouse: str, periods: list[str], show_all: bool = False, r
         if missing:
             print("  " + say("not_submitted", names=", ".join(missing)))
         if raw is not None:
-            _, skipped = period_files(raw, period)
+            skipped = skipped_paths(raw, period)
             for path in skipped:
                 print(f"  {say('skipped', path=path.relative_to(raw).as_posix())}: {skip_reason(path, raw)}")
 

@@ -87,69 +87,89 @@ def _class(status: str | None, rating: str | None) -> str | None:
 
 
 def registry_figures(matched: pl.DataFrame, reported: pl.DataFrame, unit_in: UnitIn) -> pl.DataFrame:
-    """Every registry figure for every stored quarter."""
+    """Every registry figure for every stored quarter (as frames: one identity's quarters are not walked in
+    Python, so the cost grows with the quarters' rows, not with identities times quarters)."""
     schema = wh.polars_schema(wh.RegistryFigures)
     if matched.is_empty():
         return pl.DataFrame(schema=schema)
     periods = sorted(set(matched["period"].to_list()), key=period_parts)
     baseline = periods[0]
-    first_seen = dict(matched.sort("period").group_by("registry_id").agg(pl.col("period").first()).iter_rows())
-    reported_units = {(p, c) for p, c in reported.select("period", "commune_code").iter_rows()}
+    rows_all = matched.select(
+        "kind", "registry_id", "period", "commune_code", "status", "rating", _CLASS.alias("class")
+    ).with_columns(pl.col("period").str.slice(0, 4).cast(pl.Int32).alias("year"))
+    first_seen = rows_all.group_by("registry_id").agg(pl.col("period").min().alias("first_seen"))
+    rows_all = rows_all.join(first_seen, on="registry_id", how="left")
+    reported_units = reported.select("period", "commune_code").unique()
     out = []
     for kind, (word, upper, _) in KIND_WORDS.items():
-        rows = matched.filter(pl.col("kind") == kind)
-        by_id: dict[str, list[dict]] = {}
-        for r in (
-            rows.sort("period")
-            .select("registry_id", "period", "commune_code", "status", "rating")
-            .iter_rows(named=True)
-        ):
-            by_id.setdefault(r["registry_id"], []).append(r)
+        rows = rows_all.filter(pl.col("kind") == kind)
         for period in periods:
             year = period_parts(period)[0]
-            present = {rid for rid, rs in by_id.items() if any(r["period"] == period for r in rs)}
+            present = rows.filter(pl.col("period") == period)
             seen = (
                 None
                 if period == baseline
                 else float(
-                    sum(
-                        1 for rid in present if period_parts(first_seen[rid])[0] == year and first_seen[rid] != baseline
-                    )
+                    present.filter(
+                        (pl.col("first_seen").str.slice(0, 4).cast(pl.Int32) == year)
+                        & (pl.col("first_seen") != baseline)
+                    ).height
                 )
             )
-            gone = gone_unexplained = 0
-            for rid, rs in by_id.items():
-                earlier = [r for r in rs if r["period"] < period and period_parts(r["period"])[0] == year]
-                if rid in present or not earlier:
-                    continue
-                if (period, unit_in(earlier[-1]["commune_code"], period)) not in reported_units:
-                    continue
-                gone += 1
-                gone_unexplained += earlier[-1]["status"] != "suspended"
+            gone, gone_unexplained = _gone(rows, present, period, year, reported_units, unit_in)
             f = FIGURES
             out.append(_row(f[0].id.format(kind=word), f[0].label_vi.format(KIND=upper), seen, period))
             out.append(_row(f[1].id.format(kind=word), f[1].label_vi.format(KIND=upper), float(gone), period))
             out.append(
                 _row(f[2].id.format(kind=word), f[2].label_vi.format(KIND=upper), float(gone_unexplained), period)
             )
-            out += _transitions(by_id, periods, period, word, upper)
+            out += _transitions(rows, periods, period, word, upper)
     return pl.DataFrame(out, schema=schema).sort("period", "figure_id")
 
 
-def _transitions(by_id: dict[str, list[dict]], periods: list[str], period: str, word: str, upper: str) -> list[dict]:
+_CLASS = (
+    pl.when(pl.col("status") == "suspended")
+    .then(pl.lit("suspended"))
+    .when(pl.col("status") == "active")
+    .then(pl.col("rating"))
+    .otherwise(None)
+)
+"""The class of a quarter's row in the transition table: suspended, the rating of an active unit, else none."""
+
+
+def _gone(
+    rows: pl.DataFrame, present: pl.DataFrame, period: str, year: int, reported: pl.DataFrame, unit_in: UnitIn
+) -> tuple[int, int]:
+    """Identities of an earlier quarter of the year absent from `period` although their unit (or its successor)
+    reported in it; and those whose last status was not suspended."""
+    last = (
+        rows.filter((pl.col("period") < period) & (pl.col("year") == year))
+        .join(present.select("registry_id"), on="registry_id", how="anti")
+        .group_by("registry_id")
+        .agg(pl.col("commune_code").sort_by("period").last(), pl.col("status").sort_by("period").last())
+    )
+    if last.is_empty():
+        return 0, 0
+    codes = last["commune_code"].unique().to_list()
+    now = pl.DataFrame(
+        {"commune_code": codes, "unit_now": [unit_in(c, period) for c in codes]},
+        schema={"commune_code": pl.String, "unit_now": pl.String},
+    )
+    units = reported.filter(pl.col("period") == period).select(pl.col("commune_code").alias("unit_now"))
+    gone = last.join(now, on="commune_code", how="left", nulls_equal=True).join(units, on="unit_now", how="semi")
+    return gone.height, gone.filter(pl.col("status").ne_missing("suspended")).height
+
+
+def _transitions(rows: pl.DataFrame, periods: list[str], period: str, word: str, upper: str) -> list[dict]:
     year = period_parts(period)[0]
     first = next(p for p in periods if period_parts(p)[0] == year)
     if first == period:
         return []
-    counts = {(a, b): 0 for a in CLASSES for b in CLASSES}
-    for rs in by_id.values():
-        start = next((r for r in rs if r["period"] == first), None)
-        end = next((r for r in rs if r["period"] == period), None)
-        if start is None or end is None:
-            continue
-        a, b = _class(start["status"], start["rating"]), _class(end["status"], end["rating"])
-        if a is not None and b is not None:
-            counts[(a, b)] += 1
+    start = rows.filter(pl.col("period") == first).select("registry_id", pl.col("class").alias("a"))
+    end = rows.filter(pl.col("period") == period).select("registry_id", pl.col("class").alias("b"))
+    pairs = start.join(end, on="registry_id", how="inner").drop_nulls(["a", "b"])
+    found = {(a, b): n for a, b, n in pairs.group_by("a", "b").len().iter_rows()}
+    counts = {(a, b): found.get((a, b), 0) for a in CLASSES for b in CLASSES}
     fig = FIGURES[3]
     return [
         _row(
