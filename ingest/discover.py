@@ -146,12 +146,19 @@ def _entries(folder: Path, root: Path, skipped: list[Path]) -> list[Path]:
     """The submissions of a quarter folder and of its group subfolders (one level), sorted by path; what is
     not a submission goes to ``skipped``."""
     out = []
+    # Links are skipped, so what is not a link lies inside the folder: when the folder itself is inside the raw
+    # directory, so is each entry (resolving every path of a national quarter costs a second).
+    inside = folder.resolve().is_relative_to(root)
+
+    def outside(path: Path) -> bool:
+        return not inside and not path.resolve().is_relative_to(root)
+
     for path in sorted(folder.iterdir()):
-        if is_skipped(path) or not path.resolve().is_relative_to(root):
+        if is_skipped(path) or outside(path):
             skipped.append(path)
         elif path.is_dir() and _is_group(path):
             for child in sorted(path.iterdir()):
-                if is_skipped(child) or not child.resolve().is_relative_to(root):
+                if is_skipped(child) or outside(child):
                     skipped.append(child)
                 else:
                     out.append(child)

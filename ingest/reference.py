@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -106,8 +108,27 @@ def load_targets(path: Path) -> pl.DataFrame:
 def load_reference(raw_dir: Path) -> Reference:
     """Load and check `reference/`: `unit.yaml` (or `district.yaml`), `communes.csv` and the optional
     `targets.csv` and `scale_thresholds.csv`. A broken or conflicting unit list or reporting unit raises
-    `ReferenceConfigError` (nothing is read yet)."""
+    `ReferenceConfigError` (nothing is read yet).
+
+    Every asset of a run asks for it: it is read again only when a file of the folder changed (a province's unit
+    list takes a noticeable time to check)."""
     ref = raw_dir / "reference"
+    return _load(ref, _stamp(ref))
+
+
+def _stamp(ref: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of each file of the folder (empty when it cannot be listed)."""
+    try:
+        with os.scandir(ref) as entries:
+            stats = [(e.name, e.stat()) for e in entries if e.is_file()]
+    except OSError:
+        return ()
+    return tuple(sorted((name, st.st_size, st.st_mtime_ns) for name, st in stats))
+
+
+@lru_cache(maxsize=8)
+def _load(ref: Path, stamp: tuple[tuple[str, int, int], ...]) -> Reference:
+    """The reference of folder `ref` as it is when its files are `stamp` (the cache key)."""
     unit = load_reporting_unit(ref)
     units = Units.from_csv(ref / "communes.csv")
     if (ref / "targets.csv").exists():
