@@ -13,6 +13,7 @@ listed as skipped, never followed.
 from __future__ import annotations
 
 import hashlib
+import os
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,7 +108,12 @@ def is_marked_copy(path: Path) -> bool:
 
 def is_skipped(path: Path) -> bool:
     """Hidden files, Office lock files, symbolic links and marked copies are not submissions."""
-    return path.name.startswith((".", "~$")) or path.is_symlink() or is_marked_copy(path)
+    return _skipped_name(path) or path.is_symlink()
+
+
+def _skipped_name(path: Path) -> bool:
+    """Hidden files, Office lock files and marked copies, told by their name."""
+    return path.name.startswith((".", "~$")) or is_marked_copy(path)
 
 
 def skip_reason(path: Path, raw_dir: Path) -> str:
@@ -153,10 +159,12 @@ def _entries(folder: Path, root: Path, skipped: list[Path]) -> list[Path]:
     def outside(path: Path) -> bool:
         return not inside and not path.resolve().is_relative_to(root)
 
-    for path in sorted(folder.iterdir()):
-        if is_skipped(path) or outside(path):
+    with os.scandir(folder) as listing:  # the kind of each entry comes with the listing: no call per file
+        entries = sorted((Path(e.path), e.is_symlink(), e.is_dir(follow_symlinks=False)) for e in listing)
+    for path, link, folder_entry in entries:
+        if link or _skipped_name(path) or outside(path):
             skipped.append(path)
-        elif path.is_dir() and _is_group(path):
+        elif folder_entry and _is_group(path):
             for child in sorted(path.iterdir()):
                 if is_skipped(child) or outside(child):
                     skipped.append(child)
