@@ -56,12 +56,6 @@ class BlockRows:
             data[flag(name)] = pl.Series(numeric[name], dtype=pl.Boolean)
         return cls(pl.DataFrame(data), 0, len(rows), tuple(cells))
 
-    def table(self) -> pl.DataFrame:
-        """The block's rows: source_row, raw_values and its own text and flag columns."""
-        return self.frame.slice(self.start, self.length).select(
-            *ROW_COLUMNS, *(c for name in self.names for c in (name, flag(name)))
-        )
-
     def column(self, name: str) -> list:
         """One column of the block as a list (a flag column holds no null)."""
         values = self.frame.get_column(name).slice(self.start, self.length)
