@@ -24,9 +24,12 @@ _NO_ROWS = pl.DataFrame(schema=ROW_COLUMNS)
 """The frame of a block without rows (one for all: a frame is never changed in place)."""
 
 
+FLAG_SUFFIX = "__num"
+
+
 def flag(name: str) -> str:
     """The column of number flags of text column `name`."""
-    return f"{name}__num"
+    return f"{name}{FLAG_SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class BlockRows:
     def column(self, name: str) -> list:
         """One column of the block as a list (a flag column holds no null)."""
         values = self.frame.get_column(name).slice(self.start, self.length)
-        return (values.fill_null(False) if name.endswith("__num") else values).to_list()
+        return (values.fill_null(False) if name.endswith(FLAG_SUFFIX) else values).to_list()
 
     def first(self, name: str) -> str | None:
         """The text of `name` in the first row (None when the block has no such column or no row)."""

@@ -20,6 +20,7 @@ from functools import cache
 
 import polars as pl
 
+from ingest.block_rows import flag
 from ingest.issues import ROW_ISSUE_SCHEMA
 from ingest.text import EMPTY_MARKS, date_expr, fold, number_expr
 from schemas import vocab
@@ -49,8 +50,8 @@ NUMBER_KINDS = frozenset({"int", "money", "number"})
 
 
 def _num_flag(frame: pl.DataFrame, name: str) -> pl.Expr:
-    flag = f"{name}__num"
-    return pl.col(flag).fill_null(False) if flag in frame.columns else pl.lit(False)
+    column = flag(name)
+    return pl.col(column).fill_null(False) if column in frame.columns else pl.lit(False)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from pipeline.locks import DEFAULT_WAIT, YEARLY, Holder, LockRefusedError, perio
 from pipeline.partitions import PERIOD_PARTITIONS
 from pipeline.resources import build_resources
 from pipeline.storage import WarehouseWriteError, check_partition
+from pipeline.withdrawal import CLI_TAG
 from schemas.messages import say
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -116,7 +117,7 @@ def run_periods(
                 job = dg.build_reconstructable_job(
                     __name__, cli_job.__name__, reconstructable_args=(str(raw_dir), str(warehouse_dir), selection)
                 )
-                tags = {"kttt/source": "cli"} | ({"dagster/partition": partition_key} if partition_key else {})
+                tags = {CLI_TAG: "cli"} | ({"dagster/partition": partition_key} if partition_key else {})
                 result = dg.execute_job(job, instance, run_config=QUIET_LOGS, tags=tags, raise_on_error=False)
         except LockRefusedError as exc:
             return PeriodRun(name, False, time.perf_counter() - start, str(exc), refused=True)

@@ -80,10 +80,14 @@ def _row(fid: str, label: str, value: float | None, period: str) -> dict:
     }
 
 
-def _class(status: str | None, rating: str | None) -> str | None:
-    if status == "suspended":
-        return "suspended"
-    return rating if status == "active" else None
+_CLASS = (
+    pl.when(pl.col("status") == "suspended")
+    .then(pl.lit("suspended"))
+    .when(pl.col("status") == "active")
+    .then(pl.col("rating"))
+    .otherwise(None)
+)
+"""The class of a quarter's row in the transition table: suspended, the rating of an active unit, else none."""
 
 
 def registry_figures(matched: pl.DataFrame, reported: pl.DataFrame, unit_in: UnitIn) -> pl.DataFrame:
@@ -125,16 +129,6 @@ def registry_figures(matched: pl.DataFrame, reported: pl.DataFrame, unit_in: Uni
             )
             out += _transitions(rows, periods, period, word, upper)
     return pl.DataFrame(out, schema=schema).sort("period", "figure_id")
-
-
-_CLASS = (
-    pl.when(pl.col("status") == "suspended")
-    .then(pl.lit("suspended"))
-    .when(pl.col("status") == "active")
-    .then(pl.col("rating"))
-    .otherwise(None)
-)
-"""The class of a quarter's row in the transition table: suspended, the rating of an active unit, else none."""
 
 
 def _gone(
