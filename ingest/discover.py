@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,9 +69,9 @@ def display_name(rel: str, taken: set[str] | frozenset[str] = frozenset()) -> st
     return rel if nfc in taken else nfc
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path, is_dir: bool | None = None) -> str:
     h = hashlib.sha256()
-    if path.is_dir():
+    if path.is_dir() if is_dir is None else is_dir:
         for child in sorted(path.rglob("*")):
             if child.is_file() and not child.is_symlink():
                 h.update(child.relative_to(path).as_posix().encode())
@@ -83,15 +84,16 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _mtime(path: Path) -> datetime:
-    stamps = [path.stat().st_mtime]
-    if path.is_dir():
+def _mtime(path: Path, st: os.stat_result | None = None) -> datetime:
+    st = path.stat() if st is None else st
+    stamps = [st.st_mtime]
+    if stat.S_ISDIR(st.st_mode):
         stamps += [c.stat().st_mtime for c in path.rglob("*") if c.is_file() and not c.is_symlink()]
     return datetime.fromtimestamp(max(stamps), tz=UTC)
 
 
-def _kind(path: Path) -> str:
-    if path.is_dir():
+def _kind(path: Path, is_dir: bool | None = None) -> str:
+    if path.is_dir() if is_dir is None else is_dir:
         return "csv_folder"
     if path.stem.lower().startswith(("_district", "_unit")) and path.suffix.lower() in WORKBOOK_SUFFIXES:
         return "district"
@@ -160,19 +162,25 @@ def _entries(folder: Path, root: Path, skipped: list[Path]) -> list[Path]:
         return not inside and not path.resolve().is_relative_to(root)
 
     with os.scandir(folder) as listing:  # the kind of each entry comes with the listing: no call per file
-        entries = sorted((Path(e.path), e.is_symlink(), e.is_dir(follow_symlinks=False)) for e in listing)
-    for path, link, folder_entry in entries:
+        entries = sorted((e.name, Path(e.path), e.is_symlink(), e.is_dir(follow_symlinks=False)) for e in listing)
+    for _, path, link, folder_entry in entries:
         if link or _skipped_name(path) or outside(path):
             skipped.append(path)
         elif folder_entry and _is_group(path):
-            for child in sorted(path.iterdir()):
+            for child in sorted(path.iterdir(), key=_parts):
                 if is_skipped(child) or outside(child):
                     skipped.append(child)
                 else:
                     out.append(child)
         else:
             out.append(path)
-    return sorted(out)
+    return sorted(out, key=_parts)
+
+
+def _parts(path: Path) -> tuple[str, ...]:
+    """The sort key of a path: its parts, the order of `Path` itself (a tuple of strings compares without the
+    Python-level `Path.__lt__`, a second on a national quarter)."""
+    return path.parts
 
 
 def skipped_paths(raw_dir: Path, period: str) -> list[Path]:
@@ -197,13 +205,15 @@ def period_files(raw_dir: Path, period: str) -> tuple[list[SubmissionFile], list
     for path in _entries(folder, root, skipped):
         rel = display_name(path.relative_to(raw_dir).as_posix(), taken)
         taken.add(rel)
+        st = path.stat()  # once: kind, hash and time of receipt all need it
+        is_dir = stat.S_ISDIR(st.st_mode)
         files.append(
             SubmissionFile(
                 path=path,
                 rel=rel,
-                kind=_kind(path),
-                sha256=_sha256(path),
-                received_at=_mtime(path),
+                kind=_kind(path, is_dir),
+                sha256=_sha256(path, is_dir),
+                received_at=_mtime(path, st),
             )
         )
     return files, skipped

@@ -228,45 +228,42 @@ def open_workbook(path: Path, password: str | None = None) -> tuple[Path | bytes
 
 
 def _check_zip(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
-    """Sizes from the central directory, declared dimensions, then one streaming pass over every part.
+    """Sizes from the central directory, then one streaming pass over every part.
 
     Every part is decompressed once through :mod:`zipfile`, which stops at the size the
     central directory declares and checks the CRC: a part that lies about its size is refused
-    here instead of being inflated by calamine. In an isolated reader process (`ISOLATED`) only
-    the worksheets are: their scan is needed anyway (extent, formulas without a value), and any
-    other part that lies can only stop that process.
+    here instead of being inflated by calamine. A worksheet's declared dimension is checked
+    from the first bytes of that same pass, before the rest of it is scanned. In an isolated
+    reader process (`ISOLATED`) only the worksheets are read: their scan is needed anyway
+    (extent, formulas without a value), and any other part that lies can only stop that
+    process; `xl/workbook.xml` is then read only when a scan's result must be named.
     """
     infos = zf.infolist()
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise SubmissionReadError("file_too_large", f"uncompressed size {total} bytes > {MAX_UNCOMPRESSED_BYTES}")
-    for info in infos:
-        if _is_sheet_part(info.filename):
-            with zf.open(info) as sheet_xml:
-                m = _DIMENSION.search(sheet_xml.read(4096))
-            if m and m.group(3):
-                rows = int(m.group(4)) - int(m.group(2)) + 1
-                cols = _col_number(m.group(3).decode()) - _col_number(m.group(1).decode()) + 1
-                if rows * cols > MAX_CELLS_PER_SHEET:
-                    raise SubmissionReadError("file_too_large", f"sheet {info.filename} spans {rows} × {cols} cells")
-    book = _workbook_parts(zf)
     by_part: dict[str, SheetScan] = {}
     for info in infos:
-        if ISOLATED and not _is_sheet_part(info.filename):
+        if not _is_sheet_part(info.filename):
             continue
-        if _is_sheet_part(info.filename):
-            try:
-                by_part[info.filename] = _scan_part(zf, info, info.filename)
-            except SubmissionReadError:  # rare: scanned again under the sheet's name, which the message shows
-                _scan_part(zf, info, _sheet_names_by_part(book).get(info.filename, info.filename))
-                raise
-            continue
-        with zf.open(info) as fh:
-            while fh.read(1 << 20):
-                pass
+        try:
+            by_part[info.filename] = _scan_part(zf, info, info.filename)
+        except SubmissionReadError as exc:
+            if exc.rule == "file_too_large" and " spans " in exc.detail:
+                raise  # the declared dimension: the message names the part
+            # Rare: scanned again under the sheet's name, which the message shows.
+            _scan_part(zf, info, _sheet_names_by_part(_workbook_parts(zf)).get(info.filename, info.filename))
+            raise
+    book = None if ISOLATED else _workbook_parts(zf)
+    if not ISOLATED:
+        for info in infos:
+            if not _is_sheet_part(info.filename):
+                with zf.open(info) as fh:
+                    while fh.read(1 << 20):
+                        pass
     if not any(scan.uncached for scan in by_part.values()):
         return {}  # only formulas without a value are placed later, by sheet name; extents are checked already
-    names = _sheet_names_by_part(book)
+    names = _sheet_names_by_part(book if book is not None else _workbook_parts(zf))
     scans: dict[str, SheetScan] = {}
     for part, scan in by_part.items():
         scan.sheet = names.get(part, part)
@@ -274,13 +271,27 @@ def _check_zip(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
     return scans
 
 
+def _declared_extent(head: bytes, part: str) -> None:
+    """Refuse a worksheet whose declared ``<dimension>`` (in its first bytes) spans too many cells: calamine
+    reserves memory for it before reading a cell."""
+    m = _DIMENSION.search(head)
+    if m and m.group(3):
+        rows = int(m.group(4)) - int(m.group(2)) + 1
+        cols = _col_number(m.group(3).decode()) - _col_number(m.group(1).decode()) + 1
+        if rows * cols > MAX_CELLS_PER_SHEET:
+            raise SubmissionReadError("file_too_large", f"sheet {part} spans {rows} × {cols} cells")
+
+
 def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str) -> SheetScan:
-    """The scan of one worksheet part (`sheet` names it in messages): by regular expressions when it is small and
-    plain, else streamed."""
+    """The checks of one worksheet part (`sheet` names it in messages): its declared dimension, then its scan, by
+    regular expressions when it is small and plain, else streamed."""
     with zf.open(info) as fh:
         if info.file_size <= QUICK_SCAN_BYTES:
             xml = fh.read()  # bounded: zipfile stops at the declared size and checks the CRC
+            _declared_extent(xml[:4096], info.filename)
             return quick_scan(xml, sheet) or scan_sheet_xml(io.BytesIO(xml), sheet)
+        _declared_extent(fh.read(4096), info.filename)
+    with zf.open(info) as fh:
         return scan_sheet_xml(fh, sheet)
 
 
@@ -453,11 +464,9 @@ class _SheetScanner:
         self.scan.rows, self.scan.cols = rows, cols
 
 
-_CELL_TAG_ENDS = (b" ", b"\t", b"\n", b"\r", b"\f", b"\v", b">", b"/")
-"""What may follow `<c` in a cell tag (`\\s`, `>` or `/`): counted with `bytes.count`, far faster than a regular
-expression."""
-# A cell tag as spreadsheet programs write it: ``r`` first, then only style and type attributes.
-_REF_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?:\s+[st]="[A-Za-z0-9]*")*\s*/?>')
+# Every cell tag (`<c` then white space, `>` or `/`); one as spreadsheet programs write it (``r`` first, then
+# only style and type attributes) gives its column letters and row, any other gives empty groups.
+_CELL_TAG = re.compile(rb'<c(?=[\s>/])(?: r="([A-Z]{1,3})([0-9]{1,7})"(?:\s+[st]="[A-Za-z0-9]*")*\s*/?>)?')
 _PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row|f|v|is|sheetData)[\s/>]")
 
 
@@ -471,15 +480,15 @@ def quick_scan(xml: bytes, sheet: str) -> SheetScan | None:
         return None
     if not xml.rstrip().endswith(b"</worksheet>"):
         return None  # cut or odd: the full scan says what is wrong
-    refs = _REF_CELL.findall(xml)
-    if len(refs) != sum(xml.count(b"<c" + end) for end in _CELL_TAG_ENDS):
-        return None
+    refs = _CELL_TAG.findall(xml)
     scan = SheetScan(sheet)
     if not refs:
         return scan
     letters_seen, rows_seen = zip(*refs, strict=True)  # C loops: a sheet has thousands of cells, few rows and columns
+    if b"" in letters_seen:
+        return None  # a cell tag in another form
     rows = max(map(int, set(rows_seen)))
-    cols = max(_col_number(letters.decode()) for letters in set(letters_seen))
+    cols = _col_number(max(set(letters_seen), key=lambda letters: (len(letters), letters)).decode())  # AB after Z
     if rows * cols > MAX_CELLS_PER_SHEET:
         far = max(refs, key=lambda ref: (_col_number(ref[0].decode()), int(ref[1])))
         raise SubmissionReadError(
