@@ -61,6 +61,8 @@ from schemas.columns import SheetColumn
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 _NON_ASCII = r"[^\x00-\x7f]"
 _TOTAL_START = r"^\s*[TtCc]"
+_JSON_ESCAPED = r'[\\"\n\r\t]'
+"""What `_escaped` changes: a column without any is written into `raw_values` as it is."""
 
 
 @dataclass
@@ -282,6 +284,8 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
             orient="row",
         )
         data = data.join(gone, on=["_i", "_r"], how="anti")
+    # Escaped only in the columns that hold a character JSON escapes (five passes per column otherwise).
+    escapes = data.select(pl.col(f"c{j}").str.contains(_JSON_ESCAPED).any() for j in cols).row(0)
     data = data.sort("_i", "_r").select(
         "_i",
         "_r",
@@ -293,7 +297,12 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
             pl.concat_str(
                 (
                     pl.when(pl.col(f"f{j}")).then(
-                        pl.concat_str(pl.col(f"k{j}"), pl.lit('"'), _escaped(pl.col(f"c{j}")), pl.lit('"'))
+                        pl.concat_str(
+                            pl.col(f"k{j}"),
+                            pl.lit('"'),
+                            _escaped(pl.col(f"c{j}")) if escapes[j] else pl.col(f"c{j}"),
+                            pl.lit('"'),
+                        )
                     )
                     for j in cols
                 ),

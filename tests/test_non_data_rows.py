@@ -91,7 +91,13 @@ def test_the_columnar_cut_skips_the_same_rows_as_the_python_cut(tmp_path: Path) 
     every = list(columns_by_name("HTX"))
     _, htx = _signed_htx(every)
     plain = b.grid("HTX", [b.valid_htx_row(coop_id=f"B{k}") for k in range(4)], cols=every)
-    for name, grid in (("signed", htx), ("plain", plain)):
+    # Characters JSON escapes, in one column only: `raw_values` escapes that column and writes the others as read.
+    quoted = b.grid(
+        "HTX",
+        [b.valid_htx_row(coop_id="Q1", name='HTX "Đồng Tiến" \\ 1\t2\nxã'), b.valid_htx_row(coop_id="Q2")],
+        cols=every,
+    )
+    for name, grid in (("signed", htx), ("quoted", quoted), ("plain", plain)):
         path = tmp_path / f"{name}.xlsx"
         b.write_xlsx(path, {"HTX": grid})
         for_columns = read_submission(path, ("HTX",)).find("HTX")
