@@ -197,30 +197,29 @@ def _neg(period: str) -> tuple[int, int]:
 def match(stacked: pl.DataFrame, unit_in: UnitIn) -> pl.DataFrame:
     """`stacked` (see `stack`) with `registry_id`, `match_rule`, `previous_period` and
     `previous_commune_code`: every row joined to exactly one identity."""
-    out_cols: dict[str, list] = {
-        "registry_id": [],
-        "match_rule": [],
-        "previous_period": [],
-        "previous_commune_code": [],
-    }
+    ids: list[str] = []
+    rules: list[str] = []
+    earlier: list[_Identity | None] = []
     ordered = stacked.sort("kind", "period", "commune_code", "row_id", "name", "source_file")
     for _, by_kind in ordered.group_by("kind", maintain_order=True):
         known: dict[str, _Identity] = {}
-        for (period,), quarter in by_kind.group_by("period", maintain_order=True):
+        quarters = list(by_kind.group_by("period", maintain_order=True))
+        for k, ((period,), quarter) in enumerate(quarters):
             rows = quarter.select(_ROW_FIELDS).to_dicts()
             matched = _match_quarter(rows, known, unit_in, str(period))
-            for row, (rid, rule, before) in zip(rows, matched, strict=True):
-                out_cols["registry_id"].append(rid)
-                out_cols["match_rule"].append(rule)
-                out_cols["previous_period"].append(before.last_period if before else None)
-                out_cols["previous_commune_code"].append(before.unit if before else None)
+            ids.extend(rid for rid, _, _ in matched)
+            rules.extend(rule for _, rule, _ in matched)
+            earlier.extend(before for _, _, before in matched)
+            if k + 1 == len(quarters):
+                continue  # the kind's latest quarter: no later one joins its identities
+            for row, (rid, _, before) in zip(rows, matched, strict=True):
                 old_tax = before.tax if before else None
                 known[rid] = _Identity(
                     rid, str(period), row["commune_code"], row["row_id"], row["name_key"], row["tax_code"] or old_tax
                 )
     return ordered.with_columns(
-        pl.Series("registry_id", out_cols["registry_id"], pl.String),
-        pl.Series("match_rule", out_cols["match_rule"], pl.String),
-        pl.Series("previous_period", out_cols["previous_period"], pl.String),
-        pl.Series("previous_commune_code", out_cols["previous_commune_code"], pl.String),
+        pl.Series("registry_id", ids, pl.String),
+        pl.Series("match_rule", rules, pl.String),
+        pl.Series("previous_period", [b.last_period if b else None for b in earlier], pl.String),
+        pl.Series("previous_commune_code", [b.unit if b else None for b in earlier], pl.String),
     )
