@@ -139,19 +139,32 @@ def _suspects(frame: pl.DataFrame, width: int) -> set[int]:
 
 def _headers(frame: pl.DataFrame, width: int, sheet: str) -> pl.DataFrame:
     """The header cells of each sheet whose first rows hold a row matching every column of the standing form:
-    `_i`, `_r`, `col`
-    (index), `v` (text), `name` (column matched, or null)."""
+    `_i`, `_r`, `col` (index), `v` (text), `name` (column matched, or null).
+
+    Only a row with at least as many filled cells as the standing form has columns can match; each sheet's
+    first such row is tried first (the header, in the usual sheet), and the sheets where it is not are searched
+    again over all such rows of `HEADER_SCAN_ROWS`: the first matching row either way.
+    """
     keys = header_keys(sheet)
     # Every column of the standing form (in every period's form), not the columns of later forms: a file of an
     # older form has none of those, and one row holding the standing form's columns is the header row that
     # `ingest.sheet.find_header_rows` picks too (a two-row header has none of its lower columns on one row).
     standing = [c.name for c in columns_by_name(sheet).values() if c.standing]
-    region = (
-        frame.filter(pl.col("_r") < HEADER_SCAN_ROWS)
-        .select("_i", "_r", *(f"c{j}" for j in range(width)))
-        .unpivot(index=["_i", "_r"], variable_name="col", value_name="v")
-        .filter(pl.col("v").is_not_null())
+    wide = frame.filter((pl.col("_r") < HEADER_SCAN_ROWS) & (pl.col("_filled") >= len(standing))).select(
+        "_i", "_r", *(f"c{j}" for j in range(width))
     )
+    first_wide = wide.group_by("_i").agg(pl.col("_r").min())
+    found = _header_cells(wide.join(first_wide, on=["_i", "_r"], how="semi"), keys, standing)
+    rest = wide.filter(~pl.col("_i").is_in(found.get_column("_i").unique().implode()))
+    if rest.height:
+        found = pl.concat([found, _header_cells(rest, keys, standing)])
+    return found.sort("_i", "col")
+
+
+def _header_cells(rows: pl.DataFrame, keys: dict[str, str], standing: list[str]) -> pl.DataFrame:
+    """The cells of each sheet's first row among `rows` (`_i`, `_r`, `c<j>`) that matches every `standing`
+    column (see `_headers`)."""
+    region = rows.unpivot(index=["_i", "_r"], variable_name="col", value_name="v").filter(pl.col("v").is_not_null())
     # Folded as columns first: Python folds only the cells that may be headers (the data rows below are not).
     maybe = (
         region.select(pl.col("v").unique())
@@ -171,7 +184,7 @@ def _headers(frame: pl.DataFrame, width: int, sheet: str) -> pl.DataFrame:
         .group_by("_i")
         .agg(pl.col("_r").min())
     )
-    return region.join(first, on=["_i", "_r"], how="inner").sort("_i", "col")
+    return region.join(first, on=["_i", "_r"], how="inner")
 
 
 @lru_cache(maxsize=4096)
