@@ -61,6 +61,7 @@ from schemas.columns import SheetColumn
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 _NON_ASCII = r"[^\x00-\x7f]"
 _TOTAL_START = r"^\s*[TtCc]"
+_STRING, _BOOL = pa.string(), pa.bool_()
 _JSON_ESCAPED = r'[\\"\n\r\t]'
 """What `_escaped` changes: a column without any is written into `raw_values` as it is."""
 
@@ -80,25 +81,29 @@ class Cut:
 def _stacked(sheets: list[RawSheet]) -> tuple[pl.DataFrame, int]:
     """One frame of the sheets' cells: `_i` (sheet), `_r` (row, 0-based), `c<j>` text, `n<j>` number flags."""
     width = max(len(s.columns or []) for s in sheets)
-    heights = np.array([len((s.columns or [])[0]) for s in sheets], dtype=np.int64)
-    starts = np.cumsum(heights) - heights
+    heights = [len((s.columns or [])[0]) for s in sheets]
+    counts = np.array(heights, dtype=np.int64)
+    starts = np.cumsum(counts) - counts
     data: dict[str, pl.Series] = {
-        "_i": pl.Series("_i", np.repeat(np.arange(len(sheets), dtype=np.int64), heights)),
-        "_r": pl.Series("_r", np.arange(int(heights.sum()), dtype=np.int64) - np.repeat(starts, heights)),
+        "_i": pl.Series("_i", np.repeat(np.arange(len(sheets), dtype=np.int64), counts)),
+        "_r": pl.Series("_r", np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts)),
     }
+    texts, flags = [], []
+    for s, h in zip(sheets, heights, strict=True):  # each sheet made `width` columns of its height
+        columns, numbers = s.columns or [], s.numbers or []
+        if any(len(flag) != h for flag in numbers):  # calamine's two reads of a sheet differ: a missing flag is false
+            numbers = [pa.concat_arrays([f.slice(0, h), pa.nulls(max(0, h - len(f)), _BOOL)]) for f in numbers]
+        texts.append([*columns, *(pa.nulls(h, _STRING) for _ in range(width - len(columns)))])
+        flags.append([*numbers, *(pa.nulls(h, _BOOL) for _ in range(width - len(numbers)))])
     for j in range(width):
-        text, flags = [], []
-        for s, h in zip(sheets, heights.tolist(), strict=True):
-            columns, numbers = s.columns or [], s.numbers or []
-            column = columns[j] if j < len(columns) else pa.nulls(h, pa.string())
-            text.append(column if column.type == pa.string() else column.cast(pa.string()))
-            flag = numbers[j] if j < len(numbers) else pa.nulls(0, pa.bool_())
-            if len(flag) != h:  # calamine's two reads of a sheet differ: a missing flag is false
-                flag = pa.concat_arrays([flag.slice(0, h), pa.nulls(max(0, h - len(flag)), pa.bool_())])
-            flags.append(flag)
-        data[f"c{j}"] = pl.Series(f"c{j}", pa.concat_arrays(text))
+        column = [sheet[j] for sheet in texts]
+        try:
+            text = pa.concat_arrays(column)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column calamine typed otherwise (all empty: null)
+            text = pa.concat_arrays([c if c.type == _STRING else c.cast(_STRING) for c in column])
+        data[f"c{j}"] = pl.Series(f"c{j}", text if text.type == _STRING else text.cast(_STRING))
         # A cell read as a boolean is non-null exactly when it holds a number (or a boolean).
-        data[f"n{j}"] = pl.Series(f"n{j}", pa.concat_arrays(flags)).is_not_null()
+        data[f"n{j}"] = pl.Series(f"n{j}", pa.concat_arrays([sheet[j] for sheet in flags])).is_not_null()
     return pl.DataFrame(data), width
 
 
