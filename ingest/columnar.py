@@ -53,7 +53,7 @@ from ingest.sheet import (
     json_keys,
     resolve_units,
 )
-from ingest.text import fold, fold_expr
+from ingest.text import fold, fold_expr, split_unit
 from ingest.workbook import RawSheet, column_letters
 from schemas.columns import SheetColumn
 
@@ -197,6 +197,55 @@ def _json_key(label: str) -> str:
     return json.dumps(label, ensure_ascii=False) + ": "
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """What a header row says whatever file holds it (worked out once per distinct header of a batch)."""
+
+    number: int
+    positions: dict[str, int]
+    """Column name → its index (the first, when a column is written twice)."""
+    headers: dict[str, str]
+    """Column name → the heading as written."""
+    duplicates: list[tuple[str, int]]
+    unknown: list[tuple[int, str]]
+    ignored: frozenset[int]
+    """Columns whose heading is one kttt ignores (`IGNORED_HEADERS`)."""
+    units: list[tuple[SheetColumn, str]]
+    """Columns whose heading names a unit in parentheses, with the heading: for `resolve_units`."""
+    missing: list[str]
+    """Columns every form requires that the header lacks."""
+    keys: list[str]
+    """Per column of the batch, its key in `raw_values`."""
+    ignored_flags: list[bool]
+
+
+def _layout(
+    matched: dict[int, str], labels: dict[int, str], columns: dict[str, SheetColumn], width: int, number: int
+) -> _Layout:
+    positions: dict[str, int] = {}
+    duplicates: list[tuple[str, int]] = []
+    for c, name in sorted(matched.items()):
+        if name in positions:
+            duplicates.append((name, c))
+        else:
+            positions[name] = c
+    kept = set(positions.values())
+    ignored = frozenset(c for c, t in labels.items() if c not in kept and fold(t) in IGNORED_HEADERS)
+    keys = json_keys(labels)
+    return _Layout(
+        number=number,
+        positions=positions,
+        headers={name: labels[c] for name, c in positions.items()},
+        duplicates=duplicates,
+        unknown=[(c, t) for c, t in sorted(labels.items()) if c not in matched and fold(t) not in IGNORED_HEADERS],
+        ignored=ignored,
+        units=[(columns[name], labels[c]) for name, c in positions.items() if split_unit(labels[c])[1] is not None],
+        missing=[col.name for col in columns.values() if col.name not in positions and col.mandatory_always],
+        keys=[_json_key(keys.get(j) or f"col{j + 1}") for j in range(width)],
+        ignored_flags=[j in ignored for j in range(width)],
+    )
+
+
 def _escaped(expr: pl.Expr) -> pl.Expr:
     """A text as the inside of a JSON string (as `json.dumps` writes it; other control characters never get
     here)."""
@@ -237,46 +286,39 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
     blocks: dict[int, SheetBlock] = {}
     positions: dict[int, dict[str, int]] = {}
     extra: dict[int, tuple[list[tuple[str, int]], list[tuple[int, str]]]] = {}
-    ignored: dict[int, set[int]] = {}
-    key_rows: dict[str, list[str]] = {f"k{j}": [] for j in cols}
-    ignored_rows: dict[str, list[bool]] = {f"g{j}": [] for j in cols}
-    hr_rows: list[int] = []
+    ignored: dict[int, frozenset[int]] = {}
+    layouts: dict[tuple, _Layout] = {}
+    block_rows: list[tuple[int, int, int]] = []  # sheet, header row, layout
     for i, (hr, matched, labels) in sorted(headers.items()):
         file = items[i][2]
-        block = blocks[i] = SheetBlock(sheet=sheet, header_row=hr + 1)
-        pos: dict[str, int] = {}
-        duplicates: list[tuple[str, int]] = []
-        for c, name in sorted(matched.items()):
-            if name in pos:
-                duplicates.append((name, c))
-                continue
-            pos[name] = c
-            block.headers[name] = labels[c]
-            resolve_units(block, file, hr + 1, columns[name], labels[c])
-        for col in columns.values():
-            if col.name not in pos and col.mandatory_always:  # the others depend on the period: ingest.in_force
-                block.issues.append(Issue(file, sheet, None, col.name, "column_missing"))
-                block.file_error = True
-        unknown = [(c, t) for c, t in sorted(labels.items()) if c not in matched and fold(t) not in IGNORED_HEADERS]
-        positions[i], extra[i] = pos, (duplicates, unknown)
-        kept = set(pos.values())
-        ignored[i] = {c for c, t in labels.items() if c not in kept and fold(t) in IGNORED_HEADERS}
-        keys = json_keys(labels)
-        hr_rows.append(hr)
-        for j in cols:
-            key_rows[f"k{j}"].append(_json_key(keys.get(j) or f"col{j + 1}"))
-            ignored_rows[f"g{j}"].append(j in ignored[i])
+        key = (tuple(sorted(matched.items())), tuple(sorted(labels.items())))
+        layout = layouts.get(key)
+        if layout is None:  # the files of a batch share a few headers: each is worked out once
+            layout = layouts[key] = _layout(matched, labels, columns, width, len(layouts))
+        block = blocks[i] = SheetBlock(sheet=sheet, header_row=hr + 1, headers=dict(layout.headers))
+        for col, label in layout.units:
+            resolve_units(block, file, hr + 1, col, label)
+        for name in layout.missing:  # the others depend on the period: ingest.in_force
+            block.issues.append(Issue(file, sheet, None, name, "column_missing"))
+            block.file_error = True
+        positions[i], extra[i], ignored[i] = layout.positions, (layout.duplicates, layout.unknown), layout.ignored
+        block_rows.append((i, hr, layout.number))
     cuts = [Cut(empty=empty.get(i, True), suspect=i in suspects) for i in range(len(items))]
     if not blocks:
         return cuts
-    header_rows = pl.DataFrame(
-        {"_i": sorted(blocks), "_hr": hr_rows, **key_rows, **ignored_rows},
+    by_layout = pl.DataFrame(
+        [(layout.number, *layout.keys, *layout.ignored_flags) for layout in layouts.values()],
         schema={
-            "_i": pl.Int64,
-            "_hr": pl.Int64,
-            **dict.fromkeys(key_rows, pl.String),
-            **dict.fromkeys(ignored_rows, pl.Boolean),
+            "_layout": pl.Int64,
+            **{f"k{j}": pl.String for j in cols},
+            **{f"g{j}": pl.Boolean for j in cols},
         },
+        orient="row",
+    )
+    header_rows = (
+        pl.DataFrame(block_rows, schema={"_i": pl.Int64, "_hr": pl.Int64, "_layout": pl.Int64}, orient="row")
+        .join(by_layout, on="_layout")
+        .drop("_layout")
     )
     data = frame.join(header_rows, on="_i", how="inner").filter(
         (pl.col("_r") > pl.col("_hr")) & (pl.col("_filled") > 0)
@@ -394,7 +436,9 @@ def _named_rows(
     return rows
 
 
-def _non_data_rows(data: pl.DataFrame, width: int, ignored: dict[int, set[int]]) -> dict[int, list[tuple[int, str]]]:
+def _non_data_rows(
+    data: pl.DataFrame, width: int, ignored: dict[int, frozenset[int]]
+) -> dict[int, list[tuple[int, str]]]:
     """Per sheet, the rows below the header that are not data (1-based row, reason), as `cut_sheet` tells them.
 
     Only a row with at most `MAX_SIGNATURE_CELLS` filled cells, or none outside the ignored columns, can be one;
