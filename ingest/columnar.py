@@ -344,12 +344,22 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
             orient="row",
         )
         data = data.join(gone, on=["_i", "_r"], how="anti")
-    # Escaped only in the columns that hold a character JSON escapes (five passes per column otherwise).
-    escapes = data.select(pl.col(f"c{j}").str.contains(_JSON_ESCAPED).any() for j in cols).row(0)
+    # Escaped only in the columns that hold a character JSON escapes (five passes per column otherwise), and
+    # NFC-normalised only in the columns holding a non-ASCII letter (ASCII is NFC already; normalising is slow).
+    found = data.select(
+        *(pl.col(f"c{j}").str.contains(_JSON_ESCAPED).any().alias(f"e{j}") for j in cols),
+        *(pl.col(f"s{j}").str.contains(_NON_ASCII).any().alias(f"a{j}") for j in cols),
+    ).row(0)
+    escapes, accented = found[:width], found[width:]
     data = data.sort("_i", "_r").select(
         "_i",
         "_r",
-        *(pl.when(pl.col(f"f{j}")).then(pl.col(f"s{j}").str.normalize("NFC")).alias(f"t{j}") for j in cols),
+        *(
+            pl.when(pl.col(f"f{j}"))
+            .then(pl.col(f"s{j}").str.normalize("NFC") if accented[j] else pl.col(f"s{j}"))
+            .alias(f"t{j}")
+            for j in cols
+        ),
         *(pl.col(f"n{j}") for j in cols),
         *(pl.when(pl.col(f"f{j}")).then(pl.col(f"s{j}")).alias(f"s{j}") for j in cols),
         pl.concat_str(
