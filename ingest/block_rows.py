@@ -11,10 +11,15 @@ Columns of the frame: ``source_row`` (the row a person sees), ``raw_values`` (th
 written, JSON keyed by header), and per column kept, its text ``<name>`` and ``<name>__num`` (the cell
 was a number in the workbook). A frame may hold columns one block does not have; `names` says which
 are the block's.
+
+A columnar cut keys ``raw_values`` by column index (``{"0": "1", "3": "HTX Đồng Tiến"}``) and the block
+holds the headings once (`keys`): the headings are most of a row's JSON, and the rows' JSON is kept
+for the few rows that end up in `rejected_rows`. `expand_raw` writes a row's JSON with its headings.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -32,14 +37,24 @@ def flag(name: str) -> str:
     return f"{name}{FLAG_SUFFIX}"
 
 
+def expand_raw(raw: str | None, keys: tuple[str, ...] | None) -> str | None:
+    """A row's `raw_values` keyed by heading: as it is when `keys` is None, else from JSON keyed by column
+    index (`keys[j]` the heading of column `j`), written as the cut in Python writes it."""
+    if raw is None or keys is None:
+        return raw
+    return json.dumps({keys[int(j)]: text for j, text in json.loads(raw).items()}, ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class BlockRows:
-    """Rows `start` to `start + length` of `frame`, with the text columns `names`."""
+    """Rows `start` to `start + length` of `frame`, with the text columns `names`; `keys`: the headings by column
+    index when `raw_values` is keyed by index (None: keyed by heading)."""
 
     frame: pl.DataFrame = field(default_factory=lambda: _NO_ROWS)
     start: int = 0
     length: int = 0
     names: tuple[str, ...] = ()
+    keys: tuple[str, ...] | None = None
 
     @classmethod
     def from_lists(
@@ -64,6 +79,10 @@ class BlockRows:
         values = self.frame.get_column(name).slice(self.start, self.length)
         return (values.fill_null(False) if name.endswith(FLAG_SUFFIX) else values).to_list()
 
+    def raw(self) -> list[str | None]:
+        """Each row's cells as written, JSON keyed by heading."""
+        return [expand_raw(raw, self.keys) for raw in self.column("raw_values")]
+
     def first(self, name: str) -> str | None:
         """The text of `name` in the first row (None when the block has no such column or no row)."""
         if name not in self.names or not self.length:
@@ -73,4 +92,4 @@ class BlockRows:
     def cleared(self, name: str) -> BlockRows:
         """The same rows with column `name` emptied (a frame of their own: the shared one is left alone)."""
         own = self.frame.slice(self.start, self.length).with_columns(pl.lit(None, pl.String).alias(name))
-        return BlockRows(own, 0, self.length, self.names)
+        return BlockRows(own, 0, self.length, self.names, self.keys)

@@ -17,7 +17,8 @@ columns, and:
   order; they are listed in the block's `skipped`, and a Có/Không column ticked with "x"
   reads its blanks as "Không" (`blank_means_no`);
 - the cells kept are stripped and NFC-normalised as columns, and each row's values as
-  written (`raw_values`, JSON keyed by header) are built as one string expression.
+  written (`raw_values`, JSON keyed by column index, the headings kept once per block:
+  `ingest.block_rows`) are built as one string expression.
 
 A sheet is left to `cut_sheet` (its result is None here) when it needs more than that: no
 row matching every standing column in the first rows (two-row headers, missing or misspelt columns),
@@ -214,8 +215,8 @@ class _Layout:
     """Columns whose heading names a unit in parentheses, with the heading: for `resolve_units`."""
     missing: list[str]
     """Columns every form requires that the header lacks."""
-    keys: list[str]
-    """Per column of the batch, its key in `raw_values`."""
+    keys: tuple[str, ...]
+    """Per column of the batch, its heading in `raw_values` (the rows' JSON is keyed by column index)."""
     ignored_flags: list[bool]
 
 
@@ -241,7 +242,7 @@ def _layout(
         ignored=ignored,
         units=[(columns[name], labels[c]) for name, c in positions.items() if split_unit(labels[c])[1] is not None],
         missing=[col.name for col in columns.values() if col.name not in positions and col.mandatory_always],
-        keys=[_json_key(keys.get(j) or f"col{j + 1}") for j in range(width)],
+        keys=tuple(keys.get(j) or f"col{j + 1}" for j in range(width)),
         ignored_flags=[j in ignored for j in range(width)],
     )
 
@@ -288,6 +289,7 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
     extra: dict[int, tuple[list[tuple[str, int]], list[tuple[int, str]]]] = {}
     ignored: dict[int, frozenset[int]] = {}
     layouts: dict[tuple, _Layout] = {}
+    raw_keys: dict[int, tuple[str, ...]] = {}
     block_rows: list[tuple[int, int, int]] = []  # sheet, header row, layout
     for i, (hr, matched, labels) in sorted(headers.items()):
         file = items[i][2]
@@ -302,17 +304,14 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
             block.issues.append(Issue(file, sheet, None, name, "column_missing"))
             block.file_error = True
         positions[i], extra[i], ignored[i] = layout.positions, (layout.duplicates, layout.unknown), layout.ignored
+        raw_keys[i] = layout.keys
         block_rows.append((i, hr, layout.number))
     cuts = [Cut(empty=empty.get(i, True), suspect=i in suspects) for i in range(len(items))]
     if not blocks:
         return cuts
     by_layout = pl.DataFrame(
-        [(layout.number, *layout.keys, *layout.ignored_flags) for layout in layouts.values()],
-        schema={
-            "_layout": pl.Int64,
-            **{f"k{j}": pl.String for j in cols},
-            **{f"g{j}": pl.Boolean for j in cols},
-        },
+        [(layout.number, *layout.ignored_flags) for layout in layouts.values()],
+        schema={"_layout": pl.Int64, **{f"g{j}": pl.Boolean for j in cols}},
         orient="row",
     )
     header_rows = (
@@ -368,7 +367,7 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
                 (
                     pl.when(pl.col(f"f{j}")).then(
                         pl.concat_str(
-                            pl.col(f"k{j}"),
+                            pl.lit(_json_key(str(j))),
                             pl.lit('"'),
                             _escaped(pl.col(f"c{j}")) if escapes[j] else pl.col(f"c{j}"),
                             pl.lit('"'),
@@ -394,7 +393,7 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
 
     for i, block in blocks.items():
         a, b = int(bounds[i]), int(bounds[i + 1])
-        block.data = BlockRows(rows, a, b - a, tuple(positions[i]))
+        block.data = BlockRows(rows, a, b - a, tuple(positions[i]), raw_keys[i])
         block.skipped = skipped.get(i, [])
         duplicates, unknown = extra[i]
         file, hr = items[i][2], block.header_row

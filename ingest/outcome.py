@@ -25,7 +25,9 @@ def _issue_rows(result: SheetResult, sheet: str, states: list[FileState]) -> lis
     if not result.issues.height:
         return []
     joined = result.issues.join(
-        result.frame.with_row_index("_i").select("_i", "_state", "source_row", "raw_values"), on="_i", how="left"
+        result.frame.with_row_index("_i").select("_i", "_state", "source_row", "raw_values", "_raw_keys"),
+        on="_i",
+        how="left",
     )
     return [
         Issue(
@@ -36,7 +38,7 @@ def _issue_rows(result: SheetResult, sheet: str, states: list[FileState]) -> lis
             r["rule"],
             value=r["value"],
             detail=r["detail"],
-            raw_values=r["raw_values"],
+            raw_values=result.raw_values(r),
         )
         for r in joined.iter_rows(named=True)
     ]

@@ -71,9 +71,9 @@ class SheetBlock:
         return self.data.column("source_row")
 
     @property
-    def raw(self) -> list[str]:
+    def raw(self) -> list[str | None]:
         """Each data row's cells as written (JSON keyed by header)."""
-        return self.data.column("raw_values")
+        return self.data.raw()
 
     @property
     def cells(self) -> dict[str, list[str | None]]:

@@ -9,13 +9,13 @@ the text frame, the typed rows and one line per problem, by row index `_i`.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandera.polars as pa
 import polars as pl
 
-from ingest.block_rows import flag
+from ingest.block_rows import expand_raw, flag
 from ingest.convert import VOCABS, convert
 from ingest.sheet import SheetBlock
 from ingest.submission import FileState
@@ -26,8 +26,9 @@ from schemas.periods import period_parts
 from schemas.warehouse import FACT_TABLES
 
 
-def _stack(states: list[FileState], sheet: str) -> pl.DataFrame:
-    """Rows of one sheet from many files, as text, with their file index `_state` and row number.
+def _stack(states: list[FileState], sheet: str) -> tuple[pl.DataFrame, list[tuple[str, ...] | None]]:
+    """Rows of one sheet from many files, as text, with their file index `_state` and row number, and the
+    headings of their `raw_values` (`_raw_keys` indexes the list returned: see `ingest.block_rows`).
 
     The rows are gathered from the frames the readers cut (`ingest.block_rows`): one gather per shared frame,
     then in file order."""
@@ -38,13 +39,18 @@ def _stack(states: list[FileState], sheet: str) -> pl.DataFrame:
     for idx, block in picked:
         by_frame[id(block.data.frame)].append((idx, block))
     parts = []
+    keysets: dict[tuple[str, ...] | None, int] = {None: 0}
     for group in by_frame.values():
         lengths = np.array([block.data.length for _, block in group], dtype=np.int64)
         starts = np.array([block.data.start for _, block in group], dtype=np.int64)
         offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
         frame = group[0][1].data.frame[offsets + np.arange(int(lengths.sum()), dtype=np.int64)]
         state = np.repeat(np.array([idx for idx, _ in group], dtype=np.uint32), lengths)
-        part = frame.with_columns(pl.Series("_state", state, dtype=pl.UInt32))
+        keys = np.array([keysets.setdefault(block.data.keys, len(keysets)) for _, block in group], dtype=np.uint32)
+        part = frame.with_columns(
+            pl.Series("_state", state, dtype=pl.UInt32),
+            pl.Series("_raw_keys", np.repeat(keys, lengths), dtype=pl.UInt32),
+        )
         for name in factors:
             values = np.array([block.factors.get(name, 1.0) for _, block in group], dtype=np.float64)
             part = part.with_columns(pl.Series(f"{name}__factor", np.repeat(values, lengths), dtype=pl.Float64))
@@ -55,13 +61,18 @@ def _stack(states: list[FileState], sheet: str) -> pl.DataFrame:
     present = set(stacked.columns)
     exprs: list[pl.Expr] = [
         pl.col(name).cast(dtype) if name in present else pl.lit(None, dtype).alias(name)
-        for name, dtype in {"_state": pl.UInt32, "source_row": pl.Int64, "raw_values": pl.String}.items()
+        for name, dtype in {
+            "_state": pl.UInt32,
+            "source_row": pl.Int64,
+            "raw_values": pl.String,
+            "_raw_keys": pl.UInt32,
+        }.items()
     ]
     for c in cols:
         exprs.append(pl.col(c) if c in present else pl.lit(None, pl.String).alias(c))
         exprs.append(pl.col(flag(c)).fill_null(False) if flag(c) in present else pl.lit(False).alias(flag(c)))
     exprs += [pl.col(f"{name}__factor") for name in factors]
-    return stacked.select(exprs) if parts else pl.DataFrame().select(exprs).clear()
+    return (stacked.select(exprs) if parts else pl.DataFrame().select(exprs).clear()), list(keysets)
 
 
 @dataclass
@@ -72,6 +83,12 @@ class SheetResult:
     typed: pl.DataFrame  # warehouse-shaped typed rows, same order
     issues: pl.DataFrame  # _i, column, rule, value, detail
     rejected: pl.Series  # bool per row
+    raw_keys: list[tuple[str, ...] | None] = field(default_factory=lambda: [None])
+    """The headings of `raw_values` by the frame's `_raw_keys` (`ingest.block_rows.expand_raw`)."""
+
+    def raw_values(self, row: dict) -> str | None:
+        """The `raw_values` of a row of `frame` (as a dict), keyed by heading."""
+        return expand_raw(row["raw_values"], self.raw_keys[row["_raw_keys"]])
 
     def accepted(self, model: type[pa.DataFrameModel]) -> pl.DataFrame:
         """Accepted rows in the table's column order."""
@@ -104,7 +121,7 @@ def stack_sheet(states: list[FileState], sheet: str, period: str, only_live: boo
     """Stack and convert one sheet of all (live) files of the period; not yet validated."""
     model = FACT_TABLES[sheet][1]
     chosen = [s if (s.live or s.held or not only_live) and not s.rejected else FileState(s.file) for s in states]
-    frame = _stack(chosen, sheet)
+    frame, raw_keys = _stack(chosen, sheet)
     typed, type_issues = convert(frame, sheet_columns(model, every=True))
     typed = pl.concat([frame.select("_state", "source_row"), typed], how="horizontal")
     unit_issues = pl.DataFrame(
@@ -131,7 +148,7 @@ def stack_sheet(states: list[FileState], sheet: str, period: str, only_live: boo
             _block_row_issues(frame, chosen, sheet).cast(type_issues.schema),
         ]
     )
-    return SheetResult(frame, typed, issues, row_mask(frame.height, issues["_i"].to_list()))
+    return SheetResult(frame, typed, issues, row_mask(frame.height, issues["_i"].to_list()), raw_keys)
 
 
 def _block_row_issues(frame: pl.DataFrame, states: list[FileState], sheet: str) -> pl.DataFrame:
