@@ -33,12 +33,14 @@ import xlsxwriter
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl.utils import column_index_from_string
 
+from ingest import workbook
 from ingest.workbook import (
     MAX_UNCOMPRESSED_BYTES,
     PASSWORD_ENV,
     SubmissionReadError,
     column_letters,
     quick_scan,
+    read_workbook,
     scan_sheet_xml,
 )
 from schemas.rules import RULES
@@ -463,6 +465,39 @@ def test_zip_bombs_and_far_cells_are_refused_before_they_cost_memory(tmp_path: P
         assert text in vi and text in en, (name, en)
     extra_mib = (hostile["maxrss_kib"] - baseline["maxrss_kib"]) / 1024
     assert extra_mib < 150, f"reading the hostile files took {extra_mib:.0f} MiB more than the good file alone"
+
+
+def _entity(k: int) -> str:
+    """`lol<k>`: ten of the entity before it (`lol1` is "lol")."""
+    inner = "&lol;" if k == 2 else f"&lol{k - 1};"
+    return f'<!ENTITY lol{k} "{inner * 10}">'
+
+
+_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">' + "".join(map(_entity, range(2, 10))) + "]>"
+).encode()
+
+
+@pytest.mark.parametrize("isolated", [False, True], ids=["in-process", "reader-process"])
+def test_entity_expansion_in_the_workbook_index_is_refused(
+    tmp_path: Path, isolated: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A billion-laughs `xl/workbook.xml` is refused, not expanded: by kttt's guard in the calling process, by
+    calamine (which expands no entity) in a reader process, where kttt reads that part only to name a sheet."""
+    path = submission(tmp_path / "lol.xlsx", commune="Việt Tiến")
+
+    def laughs(xml: bytes) -> bytes:
+        body = re.sub(rb"^<\?xml[^>]*\?>", b"", xml)
+        return _LAUGHS + re.sub(rb'name="HTX"', b'name="&lol9;"', body)
+
+    rewrite_part(path, "xl/workbook.xml", laughs)
+    monkeypatch.setattr(workbook, "ISOLATED", isolated)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(SubmissionReadError) as err:
+        read_workbook(path, ("HTX", "THT", "TongHop"))
+    assert err.value.rule == "file_unreadable"
+    assert ("DOCTYPE" if not isolated else "lol9") in err.value.detail
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50 * 1024  # KiB: nothing was expanded
 
 
 # ---------------------------------------------------------------------------------------------
