@@ -248,10 +248,7 @@ def _check_zip(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
             continue
         try:
             by_part[info.filename] = _scan_part(zf, info, info.filename)
-        except SubmissionReadError as exc:
-            if exc.rule == "file_too_large" and " spans " in exc.detail:
-                raise  # the declared dimension: the message names the part
-            # Rare: scanned again under the sheet's name, which the message shows.
+        except SubmissionReadError:  # rare: scanned again under the sheet's name, which the message shows
             _scan_part(zf, info, _sheet_names_by_part(_workbook_parts(zf)).get(info.filename, info.filename))
             raise
     book = None if ISOLATED else _workbook_parts(zf)
