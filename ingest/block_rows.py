@@ -13,8 +13,9 @@ was a number in the workbook). A frame may hold columns one block does not have;
 are the block's.
 
 A columnar cut keys ``raw_values`` by column index (``{"0": "1", "3": "HTX Đồng Tiến"}``) and the block
-holds the headings once (`keys`): the headings are most of a row's JSON, and the rows' JSON is kept
-for the few rows that end up in `rejected_rows`. `expand_raw` writes a row's JSON with its headings.
+holds the headings once (`keys`): the headings are most of a row's JSON, which every row carries while
+only the few rows that reach `rejected_rows` need it whole. `expand_raw` writes a row's JSON with its
+headings.
 """
 
 from __future__ import annotations
