@@ -285,11 +285,8 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
             labels[c] = v.strip()
 
     blocks: dict[int, SheetBlock] = {}
-    positions: dict[int, dict[str, int]] = {}
-    extra: dict[int, tuple[list[tuple[str, int]], list[tuple[int, str]]]] = {}
-    ignored: dict[int, frozenset[int]] = {}
     layouts: dict[tuple, _Layout] = {}
-    raw_keys: dict[int, tuple[str, ...]] = {}
+    layout_of: dict[int, _Layout] = {}
     block_rows: list[tuple[int, int, int]] = []  # sheet, header row, layout
     for i, (hr, matched, labels) in sorted(headers.items()):
         file = items[i][2]
@@ -297,14 +294,13 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
         layout = layouts.get(key)
         if layout is None:  # the files of a batch share a few headers: each is worked out once
             layout = layouts[key] = _layout(matched, labels, columns, width, len(layouts))
+        layout_of[i] = layout
         block = blocks[i] = SheetBlock(sheet=sheet, header_row=hr + 1, headers=dict(layout.headers))
         for col, label in layout.units:
             resolve_units(block, file, hr + 1, col, label)
         for name in layout.missing:  # the others depend on the period: ingest.in_force
             block.issues.append(Issue(file, sheet, None, name, "column_missing"))
             block.file_error = True
-        positions[i], extra[i], ignored[i] = layout.positions, (layout.duplicates, layout.unknown), layout.ignored
-        raw_keys[i] = layout.keys
         block_rows.append((i, hr, layout.number))
     cuts = [Cut(empty=empty.get(i, True), suspect=i in suspects) for i in range(len(items))]
     if not blocks:
@@ -335,7 +331,7 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
     if totals:
         gone = pl.DataFrame(totals, schema={"_i": pl.Int64, "_r": pl.Int64}, orient="row")
         data = data.join(gone, on=["_i", "_r"], how="anti")
-    skipped = _non_data_rows(data, width, ignored)
+    skipped = _non_data_rows(data, width, {i: layout.ignored for i, layout in layout_of.items()})
     if skipped:
         gone = pl.DataFrame(
             [(i, r - 1) for i, rows in skipped.items() for r, _ in rows],
@@ -383,7 +379,7 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
     )
     # The named frame holds the same rows as `data`, in the same order.
     bounds = np.searchsorted(data["_i"].to_numpy(), np.arange(len(items) + 1))
-    rows = _named_rows(data, {i: positions[i] for i in blocks}, columns).drop("_i")
+    rows = _named_rows(data, {i: layout.positions for i, layout in layout_of.items()}, columns).drop("_i")
     lists: dict[str, list] = {}
 
     def column(name: str) -> list:
@@ -393,15 +389,15 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
 
     for i, block in blocks.items():
         a, b = int(bounds[i]), int(bounds[i + 1])
-        block.data = BlockRows(rows, a, b - a, tuple(positions[i]), raw_keys[i])
+        layout = layout_of[i]
+        block.data = BlockRows(rows, a, b - a, tuple(layout.positions), layout.keys)
         block.skipped = skipped.get(i, [])
-        duplicates, unknown = extra[i]
         file, hr = items[i][2], block.header_row
-        for name, c in duplicates:
-            letters = f"{column_letters(positions[i][name] + 1)}, {column_letters(c + 1)}"
+        for name, c in layout.duplicates:
+            letters = f"{column_letters(layout.positions[name] + 1)}, {column_letters(c + 1)}"
             values = column_values_json(block.rows, column(f"s{c}")[a:b])
             block.issues.append(Issue(file, sheet, hr, name, "duplicate_column", detail=letters, raw_values=values))
-        for c, text in unknown:
+        for c, text in layout.unknown:
             values = column_values_json(block.rows, column(f"s{c}")[a:b])
             block.issues.append(Issue(file, sheet, hr, None, "unknown_column", value=text, raw_values=values))
         cuts[i].block = block

@@ -251,8 +251,8 @@ def _check_zip(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
         except SubmissionReadError:  # rare: scanned again under the sheet's name, which the message shows
             _scan_part(zf, info, _sheet_names_by_part(_workbook_parts(zf)).get(info.filename, info.filename))
             raise
-    book = None if ISOLATED else _workbook_parts(zf)
     if not ISOLATED:
+        _workbook_parts(zf)  # checked here (size, no DOCTYPE), not left to calamine
         for info in infos:
             if not _is_sheet_part(info.filename):
                 with zf.open(info) as fh:
@@ -260,7 +260,7 @@ def _check_zip(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
                         pass
     if not any(scan.uncached for scan in by_part.values()):
         return {}  # only formulas without a value are placed later, by sheet name; extents are checked already
-    names = _sheet_names_by_part(book if book is not None else _workbook_parts(zf))
+    names = _sheet_names_by_part(_workbook_parts(zf))
     scans: dict[str, SheetScan] = {}
     for part, scan in by_part.items():
         scan.sheet = names.get(part, part)
