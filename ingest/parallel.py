@@ -96,8 +96,11 @@ def worker_count(files: int, requested: int | None = None) -> int:
 
 
 def _isolate(models: SheetModels) -> None:
-    """Initializer of a reader process: take the sheet models, leave the non-worksheet parts to calamine, and cap
-    the address space (a backstop: the watchdog of `_run_round` watches the memory really used)."""
+    """Initializer of a reader process: take the sheet models, leave the non-worksheet parts to calamine, cap
+    the address space (a backstop: the watchdog of `_run_round` watches the memory really used), and freeze the
+    objects of its imports (`gc.freeze`): they live as long as the process, and the cyclic collector would walk
+    them again at each full collection."""
+    import gc
     import resource
 
     from ingest import models as known
@@ -113,6 +116,7 @@ def _isolate(models: SheetModels) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (OSError, ValueError):  # not Linux
         log.warning("reader processes run without an address-space limit here")
+    gc.freeze()
 
 
 @contextmanager

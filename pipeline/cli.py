@@ -28,21 +28,24 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import polars as pl
-from dagster import DagsterInvalidConfigError
+from pipeline.collector import lasting_imports
 
-from forms.paths import inside, marked_name, safe_stem
-from pipeline.locks import DEFAULT_WAIT
-from pipeline.resources import (
-    DEFAULT_RAW,
-    DEFAULT_WAREHOUSE,
-    RAW_ENV,
-    WAREHOUSE_ENV,
-    SubmissionSource,
-    resolved_resources,
-)
-from schemas.messages import say
-from schemas.periods import is_period_key
+with lasting_imports():  # Dagster and polars live as long as the command (see `pipeline.collector`)
+    import polars as pl
+    from dagster import DagsterInvalidConfigError
+
+    from forms.paths import inside, marked_name, safe_stem
+    from pipeline.locks import DEFAULT_WAIT
+    from pipeline.resources import (
+        DEFAULT_RAW,
+        DEFAULT_WAREHOUSE,
+        RAW_ENV,
+        WAREHOUSE_ENV,
+        SubmissionSource,
+        resolved_resources,
+    )
+    from schemas.messages import say
+    from schemas.periods import is_period_key
 
 if TYPE_CHECKING:
     from ingest.reference import Reference
@@ -152,10 +155,11 @@ def _reference(raw: Path) -> Reference | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialize all assets for the chosen periods (default: every quarter folder)."""
-    from ingest.progress import listening
-    from pipeline.console import FileProgress
-    from pipeline.runlog import details_to_log
-    from pipeline.runner import run_periods
+    with lasting_imports():  # the asset definitions, pandera and Dagster's execution machinery
+        from ingest.progress import listening
+        from pipeline.console import FileProgress
+        from pipeline.runlog import details_to_log
+        from pipeline.runner import run_periods
 
     _, raw, warehouse = _settings(args)
     if not (raw / "reference" / "communes.csv").exists():

@@ -1,0 +1,63 @@
+"""The command line and the reader processes import with the cyclic collector paused and freeze what lasts,
+and the collector still runs on what a run makes after."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.collector import lasting_imports
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_objects_made_in_the_block_are_frozen_and_the_collector_comes_back() -> None:
+    before = gc.get_freeze_count()
+    paused = []
+    try:
+        with lasting_imports():
+            paused.append(gc.isenabled())
+            made = [[i] for i in range(1000)]  # containers the collector tracks
+        assert paused == [False]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= before + len(made)
+    finally:
+        gc.unfreeze()
+
+
+def test_the_collector_is_restored_when_the_block_fails_and_left_off_when_it_was_off() -> None:
+    try:
+        with pytest.raises(ImportError), lasting_imports():
+            import kttt_no_such_module  # noqa: F401
+        assert gc.isenabled()
+        gc.disable()
+        with lasting_imports():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+PROBE = """
+import gc, sys
+import pipeline.cli  # the command line's imports
+frozen = gc.get_freeze_count()
+from ingest.parallel import reader_pool
+pool = reader_pool(1)
+probe = "(__import__('gc').isenabled(), __import__('gc').get_freeze_count() > 10000)"
+print(gc.isenabled(), frozen > 10000, pool.submit(eval, probe).result(), file=sys.stderr)
+pool.shutdown()
+"""
+
+
+def test_the_command_line_and_the_readers_freeze_their_imports_and_keep_collecting() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.strip().splitlines()[-1] == "True True (True, True)"
