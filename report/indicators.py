@@ -67,32 +67,49 @@ INDICATORS: tuple[Indicator, ...] = (
 )
 
 
-def _aggregate(frame: pl.DataFrame, ind: Indicator, breakdown: str | None) -> pl.DataFrame:
-    rows = frame if ind.where is None else frame.filter(ind.where)
+def _aggregate(frame: pl.DataFrame, inds: tuple[Indicator, ...], breakdown: str | None) -> pl.DataFrame:
+    """Indicators of one table that share their `where`, by commune and for the whole area, for one breakdown:
+    one aggregation computes them all (a quarter's indicators are about forty, over a few tables)."""
+    where = inds[0].where
+    rows = frame if where is None else frame.filter(where)
     keys = ["commune_code"] + ([breakdown] if breakdown else [])
     label = (pl.lit(f"{breakdown}=") + pl.col(breakdown).cast(pl.String)) if breakdown else pl.lit(None, pl.String)
     if breakdown:
         rows = rows.filter(pl.col(breakdown).is_not_null())
-    by_commune = rows.group_by(keys).agg(ind.value.alias("value"))
-    district = (
-        rows.group_by(keys[1:]).agg(ind.value.alias("value")) if breakdown else rows.select(ind.value.alias("value"))
-    )
+    values = [ind.value.cast(pl.Float64).alias(ind.name) for ind in inds]
+    by_commune = rows.group_by(keys).agg(values)
+    district = rows.group_by(keys[1:]).agg(values) if breakdown else rows.select(values)
+    units = {ind.name: ind.unit for ind in inds}
     out = []
-    for level, part in (("commune", by_commune), ("district", district)):
+    for level, part, index in (("commune", by_commune, keys), ("district", district, keys[1:])):
         if part.is_empty():
             continue
         commune = pl.col("commune_code") if level == "commune" else pl.lit(None, pl.String)
         out.append(
-            part.select(
+            part.unpivot(list(units), index=index, variable_name="indicator", value_name="value").select(
                 pl.lit(level).alias("geo_level"),
                 commune.alias("commune_code"),
-                pl.lit(ind.name).alias("indicator"),
+                pl.col("indicator"),
                 label.alias("breakdown"),
-                pl.col("value").cast(pl.Float64),
-                pl.lit(ind.unit).alias("unit"),
+                pl.col("value"),
+                pl.col("indicator").replace_strict(units, return_dtype=pl.String).alias("unit"),
             )
         )
     return pl.concat(out) if out else pl.DataFrame()
+
+
+def _shared(indicators: tuple[Indicator, ...]) -> list[tuple[str | None, tuple[Indicator, ...]]]:
+    """`indicators` as (breakdown, indicators of one table aggregated together): those without a `where` share
+    one aggregation per table and breakdown, each with a `where` has its own."""
+    groups: dict[tuple[str, str | None, int], list[Indicator]] = {}
+    for n, ind in enumerate(indicators):
+        for breakdown in ind.breakdowns:
+            groups.setdefault((ind.table, breakdown, -1 if ind.where is None else n), []).append(ind)
+    return [(breakdown, tuple(inds)) for (_, breakdown, _), inds in groups.items()]
+
+
+SHARED = _shared(INDICATORS)
+"""The aggregations that compute :data:`INDICATORS`."""
 
 
 def quarter_changes(current: pl.DataFrame, previous: pl.DataFrame) -> list[pl.DataFrame]:
@@ -118,8 +135,8 @@ def quarter_changes(current: pl.DataFrame, previous: pl.DataFrame) -> list[pl.Da
         & pl.col("prev_rating").is_not_null()
         & (pl.col("rating") != pl.col("prev_rating"))
     ).with_columns((pl.col("prev_rating") + ">" + pl.col("rating")).alias("move"))
-    out = [_aggregate(f, Indicator(name, HTX, COUNT, "count"), None) for name, f in frames.items()]
-    out.append(_aggregate(moves, Indicator("htx.change.rating", HTX, COUNT, "count"), "move"))
+    out = [_aggregate(f, (Indicator(name, HTX, COUNT, "count"),), None) for name, f in frames.items()]
+    out.append(_aggregate(moves, (Indicator("htx.change.rating", HTX, COUNT, "count"),), "move"))
     return [o for o in out if not o.is_empty()]
 
 
@@ -128,11 +145,10 @@ def compute_indicators(
 ) -> pl.DataFrame:
     """The ``indicators`` table of ``period``; changes only when the previous quarter is given."""
     parts = []
-    for ind in INDICATORS:
-        for breakdown in ind.breakdowns:
-            part = _aggregate(tables[ind.table], ind, breakdown)
-            if not part.is_empty():
-                parts.append(part)
+    for breakdown, inds in SHARED:
+        part = _aggregate(tables[inds[0].table], inds, breakdown)
+        if not part.is_empty():
+            parts.append(part)
     if previous_cooperatives is not None:
         parts += quarter_changes(tables[HTX], previous_cooperatives)
     year, quarter = period_parts(period)
