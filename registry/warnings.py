@@ -189,15 +189,19 @@ def new_seen_before(matched: pl.DataFrame) -> list[dict]:
 def tax_codes_in_two_units(matched: pl.DataFrame) -> list[dict]:
     """A tax code written by two units in one quarter: each row is warned, naming the others and the tax code
     its identity had in its previous quarter."""
-    taxes = {(rid, p): t for rid, p, t in matched.select("registry_id", "period", "tax_code").iter_rows()}
     with_tax = matched.filter(pl.col("tax_code").is_not_null())
     shared = (
         with_tax.group_by("period", "tax_code")
         .agg(pl.col("commune_code").n_unique().alias("units"))
         .filter(pl.col("units") > 1)
     )
-    rows = with_tax.join(shared.select("period", "tax_code"), on=["period", "tax_code"]).sort(
-        "period", "tax_code", "commune_code", "row_id"
+    earlier = matched.select(
+        "registry_id", pl.col("period").alias("previous_period"), pl.col("tax_code").alias("_tax_before")
+    )
+    rows = (
+        with_tax.join(shared.select("period", "tax_code"), on=["period", "tax_code"])
+        .join(earlier, on=["registry_id", "previous_period"], how="left")
+        .sort("period", "tax_code", "commune_code", "row_id")
     )
     out = []
     for r in rows.iter_rows(named=True):
@@ -209,7 +213,7 @@ def tax_codes_in_two_units(matched: pl.DataFrame) -> list[dict]:
         places = [_where(o["source_file"], o["source_row"]) for o in others.iter_rows(named=True)]
         vi, en = "; ".join(p[0] for p in places), "; ".join(p[1] for p in places)
         if r["previous_period"] is not None:
-            before = taxes.get((r["registry_id"], r["previous_period"]))
+            before = r["_tax_before"]
             vi += f"; {r['previous_period']}: {before or '(trống)'}"
             en += f"; {r['previous_period']}: {before or '(empty)'}"
         out.append(
@@ -230,14 +234,16 @@ def missing(matched: pl.DataFrame, reported: pl.DataFrame, unit_in: UnitIn) -> l
     completeness already says it did not report."""
     files = {(p, c): (f, s) for p, c, f, s in reported.iter_rows()}
     periods = sorted(set(reported["period"].to_list()), key=period_parts)
-    seen = set(matched.select("registry_id", "period").iter_rows())
     out = []
     for period in periods:
         before = previous_period(period)
-        rows = matched.filter((pl.col("period") == before) & (pl.col("status") != "suspended"))
+        rows = matched.filter((pl.col("period") == before) & (pl.col("status") != "suspended")).join(
+            matched.filter(pl.col("period") == period).select("registry_id"),
+            on="registry_id",
+            how="anti",
+            maintain_order="left",
+        )
         for r in rows.iter_rows(named=True):
-            if (r["registry_id"], period) in seen:
-                continue
             unit = unit_in(r["commune_code"], period)
             if (period, unit) not in files:
                 continue
