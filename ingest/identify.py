@@ -35,9 +35,10 @@ def identify(states: list[FileState], reference: Reference, period: str) -> Shee
     for state in states:
         if state.rejected and state.commune_code is None:
             state.commune_code = _commune_of_rejected(state, reference, period)
-    # One conversion of each frame to Python rows (a `row(i)` per file costs as much per call as this does whole).
-    frame_rows = result.frame.rows(named=True)
-    typed_rows = result.typed.rows(named=True)
+    # One conversion of the identity columns to Python rows (a `row(i)` per file costs as much per call as this
+    # does whole; the sheet's other columns are not read here).
+    frame_rows = result.frame.select("commune", "period_text", "report_date", "source_row").rows(named=True)
+    typed_rows = result.typed.select("report_date").rows(named=True)
     for idx, state in enumerate(states):
         if state.rejected or state.file.kind == "district":
             continue
