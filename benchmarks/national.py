@@ -1,6 +1,6 @@
 """National benchmark: a whole country's quarter through kttt, against the I/O floor and the pandas way.
 
-    sh scripts/uv run python benchmarks/national.py [--communes 3321] [--workdir DIR] [--profile]
+    sh scripts/uv run python benchmarks/national.py [--communes 3321] [--workdir DIR] [--repeat N] [--profile]
 
 Generates one quarter for ``--communes`` communes with the project's generator
 (:mod:`sample.national`: about 10 cooperatives and 20 groups per commune, and a
@@ -18,7 +18,10 @@ matching ``communes.csv``), then measures in this one process run:
 
 Each gets its wall time and its CPU time (user + system; for kttt, its reader processes
 included). The per-file CPU of kttt is its CPU less the fixed run's, per file, against the
-floor's CPU per file. It prints each measurement, each target of `docs/performance.md`
+floor's CPU per file. ``--repeat N`` measures the floor, the fixed run and kttt N times, one
+after another (pandas once): each round's ratios are taken within the round, and the targets
+read their medians (peak memory: the highest of the rounds), since a shared machine's speed
+drifts within minutes. It prints each measurement, each target of `docs/performance.md`
 met or missed and, last, one line:
 ``ratio_vs_floor=X ratio_vs_pandas=Y peak_rss_mib=Z``. It exits non-zero when kttt
 fails or stores a different number of rows than the floor read. ``--profile`` also
@@ -48,7 +51,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 from typing import TypeVar
 
 import fastexcel
@@ -192,8 +197,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--communes", type=int, default=COMMUNES_2025, help=f"communes (default {COMMUNES_2025})")
     parser.add_argument("--workdir", type=Path, help="keep raw files and outputs here (reused when present)")
     parser.add_argument("--skip-pandas", action="store_true", help="leave out the (slow) pandas measurement")
-    parser.add_argument("--profile", action="store_true", help="profile the kttt run with pyinstrument")
+    parser.add_argument("--profile", action="store_true", help="profile the (first) kttt run with pyinstrument")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of the floor, the fixed run and kttt, one after another; the medians are read (default 1)",
+    )
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="kttt-national-"))
     raw = work / f"raw-{args.communes}"
@@ -223,52 +236,41 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(work / "warehouse-1", ignore_errors=True)
     warm_s, _, _, _ = kttt(one, work / "warehouse-1", None, home)
     print(f"{'warm-up':<10} {warm_s:8.2f} s  (kttt on one commune, not counted)", flush=True)
-    # The fixed cost is subtracted from kttt's CPU for the per-file figure: the median of three runs, since one
-    # run varies by a second on a shared machine (as much as a thousand files' difference at 300 communes).
-    fixed_runs = []
-    for _ in range(FIXED_RUNS):
-        shutil.rmtree(work / "warehouse-1", ignore_errors=True)
-        fixed_s, fixed_cpu, _, fixed_proc = kttt(one, work / "warehouse-1", None, home)
-        if fixed_proc.returncode != 0:
-            print(fixed_proc.stderr[-4000:], file=sys.stderr)
+
+    rounds: list[Round] = []
+    for number in range(args.repeat):
+        if number:  # the floor again beside each round's kttt: the machine's speed drifts within minutes
+            floor_s, floor_cpu, _ = timed("floor", floor, files, work / "floor")
+        measured = kttt_round(raw, work, home, args.profile and not number)
+        if measured is None:
             return 1
-        fixed_runs.append((fixed_cpu, fixed_s))
-    fixed_cpu, fixed_s = sorted(fixed_runs)[len(fixed_runs) // 2]
-    runs = ", ".join(f"{c:.2f}" for c, _ in fixed_runs)
-    print(f"{'fixed':<10} {fixed_s:8.2f} s  cpu {fixed_cpu:8.2f} s  (kttt on one commune; median cpu of {runs})")
-
-    warehouse = work / "warehouse"
-    shutil.rmtree(warehouse, ignore_errors=True)
-    profile = work / "kttt-profile.html" if args.profile else None
-    kttt_s, kttt_cpu, peak, proc = kttt(raw, warehouse, profile, home)
-    print(
-        f"{'kttt':<10} {kttt_s:8.2f} s  cpu {kttt_cpu:8.2f} s  exit={proc.returncode} peak_rss={peak / 2**20:.0f} MiB",
-        flush=True,
-    )
-    if proc.returncode != 0:
-        print(proc.stderr[-4000:], file=sys.stderr)
-        return 1
-    stored = {
-        "HTX": pl.scan_parquet(warehouse / "cooperatives").select(pl.len()).collect().item(),
-        "THT": pl.scan_parquet(warehouse / "coop_groups").select(pl.len()).collect().item(),
-        "TongHop": pl.scan_parquet(warehouse / "commune_summaries").select(pl.len()).collect().item(),
-    }
-    print(f"rows       floor {floor_rows}  kttt {stored}", flush=True)
-    if profile is not None:
-        print(f"profile    {profile}")
-    if stored != floor_rows:
-        print("kttt stored a different number of rows than the floor read", file=sys.stderr)
-        return 1
-
-    n = len(files)
-    per_file = max(kttt_cpu - fixed_cpu, 0.0) / n
-    floor_per_file = floor_cpu / n
-    print(
-        f"per file   kttt {per_file * 1000:.2f} ms cpu  floor {floor_per_file * 1000:.2f} ms cpu  "
-        f"ratio {per_file / floor_per_file:.2f}  (kttt's cpu less the fixed run's, per file)",
-        flush=True,
-    )
-    ratio_cpu = per_file / floor_per_file
+        fixed_s, fixed_cpu, kttt_s, kttt_cpu, peak = measured
+        rounds.append(Round(floor_s, floor_cpu, fixed_s, fixed_cpu, kttt_s, kttt_cpu, peak, len(files)))
+        warehouse = work / "warehouse"
+        stored = {
+            "HTX": pl.scan_parquet(warehouse / "cooperatives").select(pl.len()).collect().item(),
+            "THT": pl.scan_parquet(warehouse / "coop_groups").select(pl.len()).collect().item(),
+            "TongHop": pl.scan_parquet(warehouse / "commune_summaries").select(pl.len()).collect().item(),
+        }
+        print(f"rows       floor {floor_rows}  kttt {stored}", flush=True)
+        if stored != floor_rows:
+            print("kttt stored a different number of rows than the floor read", file=sys.stderr)
+            return 1
+        print(
+            f"per file   kttt {rounds[-1].per_file * 1000:.2f} ms cpu  floor {rounds[-1].floor_per_file * 1000:.2f} ms "
+            f"cpu  ratio {rounds[-1].ratio_cpu:.2f}  (kttt's cpu less the fixed run's, per file)",
+            flush=True,
+        )
+    if args.profile:
+        print(f"profile    {work / 'kttt-profile.html'}")
+    if len(rounds) > 1:
+        print(f"rounds     {len(rounds)}: the medians below (per-file and wall ratios taken in each round)")
+    ratio_cpu = median(r.ratio_cpu for r in rounds)
+    kttt_s = median(r.kttt_s for r in rounds)
+    kttt_cpu = median(r.kttt_cpu for r in rounds)
+    fixed_s, fixed_cpu = median(r.fixed_s for r in rounds), median(r.fixed_cpu for r in rounds)
+    ratio_floor = median(r.kttt_s / r.floor_s for r in rounds)
+    peak = max(r.peak for r in rounds)
     target("per-file CPU <= 3 x floor", f"{ratio_cpu:.2f} x", ratio_cpu <= 3)
     if pandas_s is not None and pandas_cpu is not None:
         target(
@@ -288,12 +290,70 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         target("faster than pandas (skipped)", "-", None)
-    target("wall <= 3 x floor (set at 3,321 communes)", f"{kttt_s / floor_s:.2f} x", kttt_s / floor_s <= 3)
+    target("wall <= 3 x floor (set at 3,321 communes)", f"{ratio_floor:.2f} x", ratio_floor <= 3)
     target("peak RSS < 768 MiB (set at 3,321 communes)", f"{peak / 2**20:.0f} MiB", peak < 768 * 2**20)
     target("fixed cost before the first file (reported)", f"{fixed_s:.2f} s, cpu {fixed_cpu:.2f} s", None)
     ratio_pandas = f"{kttt_s / pandas_s:.3f}" if pandas_s else "nan"
-    print(f"ratio_vs_floor={kttt_s / floor_s:.2f} ratio_vs_pandas={ratio_pandas} peak_rss_mib={peak / 2**20:.0f}")
+    print(f"ratio_vs_floor={ratio_floor:.2f} ratio_vs_pandas={ratio_pandas} peak_rss_mib={peak / 2**20:.0f}")
     return 0
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round's measurements: the floor, the fixed run (median of :data:`FIXED_RUNS`) and kttt."""
+
+    floor_s: float
+    floor_cpu: float
+    fixed_s: float
+    fixed_cpu: float
+    kttt_s: float
+    kttt_cpu: float
+    peak: int
+    files: int
+
+    @property
+    def per_file(self) -> float:
+        """kttt's CPU less the fixed run's, per file."""
+        return max(self.kttt_cpu - self.fixed_cpu, 0.0) / self.files
+
+    @property
+    def floor_per_file(self) -> float:
+        return self.floor_cpu / self.files
+
+    @property
+    def ratio_cpu(self) -> float:
+        return self.per_file / self.floor_per_file
+
+
+def kttt_round(raw: Path, work: Path, home: Path, profile: bool) -> tuple[float, float, float, float, int] | None:
+    """The fixed run (:data:`FIXED_RUNS` times, the median CPU kept) and kttt on the whole quarter, each line
+    printed: (fixed wall, fixed CPU, kttt wall, kttt CPU, peak RSS), or None when kttt failed."""
+    one = work / "raw-1"
+    # The fixed cost is subtracted from kttt's CPU for the per-file figure: the median of three runs, since one
+    # run varies by a second on a shared machine (as much as a thousand files' difference at 300 communes).
+    fixed_runs = []
+    for _ in range(FIXED_RUNS):
+        shutil.rmtree(work / "warehouse-1", ignore_errors=True)
+        fixed_s, fixed_cpu, _, fixed_proc = kttt(one, work / "warehouse-1", None, home)
+        if fixed_proc.returncode != 0:
+            print(fixed_proc.stderr[-4000:], file=sys.stderr)
+            return None
+        fixed_runs.append((fixed_cpu, fixed_s))
+    fixed_cpu, fixed_s = sorted(fixed_runs)[len(fixed_runs) // 2]
+    runs = ", ".join(f"{c:.2f}" for c, _ in fixed_runs)
+    print(f"{'fixed':<10} {fixed_s:8.2f} s  cpu {fixed_cpu:8.2f} s  (kttt on one commune; median cpu of {runs})")
+
+    warehouse = work / "warehouse"
+    shutil.rmtree(warehouse, ignore_errors=True)
+    kttt_s, kttt_cpu, peak, proc = kttt(raw, warehouse, work / "kttt-profile.html" if profile else None, home)
+    print(
+        f"{'kttt':<10} {kttt_s:8.2f} s  cpu {kttt_cpu:8.2f} s  exit={proc.returncode} peak_rss={peak / 2**20:.0f} MiB",
+        flush=True,
+    )
+    if proc.returncode != 0:
+        print(proc.stderr[-4000:], file=sys.stderr)
+        return None
+    return fixed_s, fixed_cpu, kttt_s, kttt_cpu, peak
 
 
 if __name__ == "__main__":

@@ -23,14 +23,16 @@ def test_validation_benchmark_runs_and_both_ways_flag_the_same_rows() -> None:
     assert float(fields["ratio_pandera_vs_polars"]) > 0
 
 
-def test_national_benchmark_runs_and_kttt_stores_every_row(tmp_path: Path) -> None:
+def test_national_benchmark_runs_its_rounds_and_kttt_stores_every_row(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "benchmarks/national.py", "--communes", "6", "--workdir", str(tmp_path)],
+        [sys.executable, "benchmarks/national.py", "--communes", "6", "--workdir", str(tmp_path), "--repeat", "2"],
         cwd=REPO,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    assert out.count("\nkttt ") == 2 and out.count("\nfloor ") == 2  # two rounds, each with its own floor
+    assert "rounds     2: the medians below" in out
     last = out.strip().splitlines()[-1]
     fields = dict(part.split("=") for part in last.split())
     assert list(fields) == ["ratio_vs_floor", "ratio_vs_pandas", "peak_rss_mib"]
