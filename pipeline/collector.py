@@ -9,8 +9,9 @@ again: in `kttt run` on one commune that was about 0.6 s of CPU, a tenth of the 
 Imported inside :func:`lasting_imports`, they are made with the collector paused, then frozen
 (`gc.freeze`: moved to a generation no collection visits). What the run makes afterwards is
 collected as usual, so memory held by cycles is freed as before. The command line wraps its
-imports in it; a reader process freezes what it imported before its first batch
-(`ingest.parallel`).
+imports in it, and so does the code location (`pipeline.definitions`, which the webserver, the
+daemon and each run's worker load); a reader process freezes what it imported before its first
+batch (`ingest.parallel`).
 """
 
 from __future__ import annotations

@@ -62,3 +62,12 @@ def test_the_command_line_and_the_readers_freeze_their_imports_and_keep_collecti
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stderr.strip().splitlines()[-1] == f"True True (True, True, {YOUNG_OBJECTS})"
+
+
+def test_the_code_location_is_frozen_where_dagster_loads_it() -> None:
+    """The webserver, the daemon and each run's worker import `pipeline.definitions` and keep it."""
+    probe = "import gc, pipeline.definitions; print(gc.isenabled(), gc.get_freeze_count() > 10000)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True True"
