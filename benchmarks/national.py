@@ -114,7 +114,13 @@ def pandas_way(files: list[Path], out: Path) -> dict[str, int]:
 
 
 class TreeMemory:
-    """Peak resident memory of a process and its descendants, summed, sampled in a thread."""
+    """Peak resident memory of a process and its descendants, summed, sampled in a thread.
+
+    A child between `fork` and `exec` is left out: it shares its parent's memory, and the
+    system shows it the parent's resident size (Dagster starts `tail` for its compute logs at
+    each run; a sample taken in that instant counted kttt's main process twice, 830 to 920 MiB
+    instead of about 750). kttt starts its readers with `spawn`, which execs a new interpreter.
+    """
 
     def __init__(self, pid: int, every: float = 0.02) -> None:
         self.root = psutil.Process(pid)
@@ -131,10 +137,14 @@ class TreeMemory:
             except psutil.NoSuchProcess:
                 return
             total = 0
+            commands: dict[int, list[str]] = {}
             for p in procs:
                 try:
+                    commands[p.pid] = p.cmdline()
+                    if p is not self.root and commands[p.pid] == commands.get(p.ppid()):
+                        continue  # forked, not yet exec'd: the parent's memory
                     total += p.memory_info().rss
-                except psutil.NoSuchProcess:
+                except psutil.Error:
                     continue
             self.peak = max(self.peak, total)
             time.sleep(self.every)
