@@ -254,8 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         measured = kttt_round(raw, work, home, args.profile and not number)
         if measured is None:
             return 1
-        fixed_s, fixed_cpu, kttt_s, kttt_cpu, peak = measured
-        rounds.append(Round(floor_s, floor_cpu, fixed_s, fixed_cpu, kttt_s, kttt_cpu, peak, len(files)))
+        rounds.append(Round(floor_s, floor_cpu, *measured, files=len(files)))
         warehouse = work / "warehouse"
         stored = {
             "HTX": pl.scan_parquet(warehouse / "cooperatives").select(pl.len()).collect().item(),
