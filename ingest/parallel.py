@@ -11,10 +11,13 @@ stops a reader whose resident memory goes over `READER_MEMORY_MIB`, and every re
 none has finished a batch for `BATCH_SECONDS` plus `FILE_SECONDS` per file; `RLIMIT_AS` is
 a backstop (polars and calamine reserve gigabytes of address space they never use, so the
 address space cannot be the measure). So the zip guard of `ingest.workbook` need not inflate every part of every file
-before calamine does: a part that lies about its size, or any other file that makes a reader
-blow up, kills one reader. Its batch is then read again, split in halves, until the file
-at fault is alone: that file is rejected (`file_too_large`), the others are read as usual.
-In the calling process, without that isolation, the guard inflates every part first.
+before calamine does, nor look at every cell of a plain sheet for a far one: a part that lies
+about its size, a cell that makes calamine reserve a grid of billions of cells, or any other
+file that makes a reader blow up, kills one reader. Its batch is then read again, split in
+halves, until the file at fault is alone: that file is rejected with what the scan of its
+worksheets' cells, run on it in the calling process, finds (`file_too_large` and the far
+cell), or else `file_too_large` and `STOPPED`; the others are read as usual. In the calling
+process, without that isolation, the guard inflates every part and scans every cell first.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from ingest.discover import SubmissionFile
 from ingest.models import SheetModels, sheet_models
 from ingest.progress import files_read
 from ingest.submission import FileState, read_batch
+from ingest.workbook import STOPPED_READER, SubmissionReadError, open_workbook
 
 log = logging.getLogger(__name__)
 
@@ -162,11 +166,20 @@ def _resident_mib(pid: int) -> float:
         return 0.0
 
 
-def _stopped(files: list[SubmissionFile]) -> list[FileState]:
+def _stopped(files: list[SubmissionFile], password: str | None) -> list[FileState]:
+    """The files that stopped a reader, rejected: with what the zip guard's scan of every cell tag of every
+    worksheet (which a reader leaves out, `STOPPED_READER`) finds wrong with each, run in this process in bounded
+    memory (a far cell, named); else with `STOPPED`."""
     out = []
     for f in files:
         state = FileState(f)
-        state.reject("file_too_large", detail=STOPPED)
+        try:
+            if f.path.is_file():
+                open_workbook(f.path, password, STOPPED_READER)
+        except SubmissionReadError as exc:
+            state.reject(exc.rule, detail=exc.detail)
+        else:
+            state.reject("file_too_large", detail=STOPPED)
         out.append(state)
     return out
 
@@ -203,12 +216,12 @@ def read_files(
                 half = len(batch) // 2
                 queue += [(start, batch[:half]), (start + half, batch[half:])]
             elif len(failed) == 1:  # alone in its round, it still stopped its reader: the file is at fault
-                done[start] = _stopped(batch)
+                done[start] = _stopped(batch, password)
             else:
                 singles.append((start, batch))
         for start, batch in singles:  # failed beside others: read alone to tell which one is at fault
             if _run_round(reader_pool(1), [(start, batch)], done, on_file, password):
-                done[start] = _stopped(batch)
+                done[start] = _stopped(batch, password)
     return [s for start in sorted(done) for s in done[start]]
 
 

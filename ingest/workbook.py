@@ -10,7 +10,9 @@ uncompressed size announced by the zip's central directory, on the sheet dimensi
 and on one streaming pass over each worksheet's XML (the cells really there, whatever
 the declared dimension says), so a zip bomb or a far cell is refused before it costs
 memory. The same pass finds formula cells saved without a computed value, which
-calamine would read as empty. A password-protected workbook is opened in memory with
+calamine would read as empty. In a reader process with memory and time limits
+(`ISOLATED`, see `ingest.parallel`) the pass looks only for formulas in a plain sheet,
+and the extent is checked on the grid calamine read (`Guard`). A password-protected workbook is opened in memory with
 the password the caller passes (the `workbook_password` of the `source` resource, set
 by ``KTTT_WORKBOOK_PASSWORD``).
 """
@@ -46,8 +48,7 @@ MAX_UNCACHED_FORMULAS = 100_000
 MAX_PART_INDEX_BYTES = 10 * 1024 * 1024  # workbook.xml and its relationships, parsed whole
 PASSWORD_ENV = "KTTT_WORKBOOK_PASSWORD"
 ISOLATED = False
-"""True in a reader process with memory and time limits (`ingest.parallel`): parts other than worksheets are
-then left to calamine, since a part that lies about its size can only stop that process."""
+"""True in a reader process with memory and time limits (`ingest.parallel`): the zip guard is then `IN_READER`."""
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
@@ -59,6 +60,28 @@ _WRONG_PASSWORD = (
     f"mật khẩu đã cấu hình ({PASSWORD_ENV}) không mở được tệp"
     f" / the configured password ({PASSWORD_ENV}) does not open it"
 )
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What the zip guard inflates and scans before calamine opens a workbook (the central directory's sizes,
+    encryption and each worksheet's declared dimension are always checked, and each worksheet is inflated once)."""
+
+    other_parts: bool
+    """Every part besides the worksheets inflated once (bounded by its declared size, CRC checked), and
+    `xl/workbook.xml` checked for entities: a part that lies is refused before calamine inflates it."""
+    every_cell: bool
+    """Every cell tag of a plain worksheet scanned for its real extent (a far cell, whatever the declared
+    dimension says); without it, only a sheet with formulas is scanned (for formulas without a value), and the
+    extent is checked on the grid calamine read."""
+
+
+IN_PROCESS = Guard(other_parts=True, every_cell=True)
+"""The guard where nothing else would stop a file that blows up: the calling process."""
+IN_READER = Guard(other_parts=False, every_cell=False)
+"""The guard in a reader process with memory and time limits: a file that blows it up stops that reader only."""
+STOPPED_READER = Guard(other_parts=False, every_cell=True)
+"""The guard run by the calling process on a file that stopped a reader, to name the far cell it may hold."""
 
 
 class SubmissionReadError(Exception):
@@ -193,9 +216,12 @@ def decrypt_workbook(data: bytes, password: str | None) -> bytes:
     return out.getvalue()
 
 
-def open_workbook(path: Path, password: str | None = None) -> tuple[Path | bytes, dict[str, SheetScan]]:
+def open_workbook(
+    path: Path, password: str | None = None, guard: Guard | None = None
+) -> tuple[Path | bytes, dict[str, SheetScan]]:
     """Check a workbook before calamine opens it: refuse it when its size, uncompressed size or sheet extent is
-    out of bounds, or when it is encrypted and ``password`` does not open it.
+    out of bounds, or when it is encrypted and ``password`` does not open it. `guard` says how much the zip guard
+    inflates and scans (default: `IN_READER` in a reader process, else `IN_PROCESS`).
 
     Returns the source to open (decrypted bytes when it was encrypted) and, for an Office Open
     XML workbook, what the scan of each sheet found, by sheet name.
@@ -220,23 +246,23 @@ def open_workbook(path: Path, password: str | None = None) -> tuple[Path | bytes
         return source, {}
     try:
         with zipfile.ZipFile(container) as zf:
-            return source, _check_zip(zf)
+            return source, _check_zip(zf, guard or (IN_READER if ISOLATED else IN_PROCESS))
     except zipfile.BadZipFile as exc:
         raise SubmissionReadError("file_unreadable", f"damaged zip container: {exc}") from exc
     except (zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, OSError, ValueError) as exc:
         raise SubmissionReadError("file_unreadable", f"damaged zip container: {type(exc).__name__}: {exc}") from exc
 
 
-def _check_zip(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
+def _check_zip(zf: zipfile.ZipFile, guard: Guard) -> dict[str, SheetScan]:
     """Sizes from the central directory, then one streaming pass over every part.
 
     Every part is decompressed once through :mod:`zipfile`, which stops at the size the
     central directory declares and checks the CRC: a part that lies about its size is refused
     here instead of being inflated by calamine. A worksheet's declared dimension is checked
-    from the first bytes of that same pass, before the rest of it is scanned. In an isolated
-    reader process (`ISOLATED`) only the worksheets are read: their scan is needed anyway
-    (extent, formulas without a value), and any other part that lies can only stop that
-    process; `xl/workbook.xml` is then read only when a scan's result must be named.
+    from the first bytes of that same pass, before the rest of it is scanned. Without
+    `Guard.other_parts` (an isolated reader process) only the worksheets are read: their scan
+    is needed anyway (formulas without a value), and any other part that lies can only stop
+    that process; `xl/workbook.xml` is then read only when a scan's result must be named.
     """
     infos = zf.infolist()
     total = sum(i.file_size for i in infos)
@@ -247,11 +273,12 @@ def _check_zip(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
         if not _is_sheet_part(info.filename):
             continue
         try:
-            by_part[info.filename] = _scan_part(zf, info, info.filename)
+            by_part[info.filename] = _scan_part(zf, info, info.filename, guard.every_cell)
         except SubmissionReadError:  # rare: scanned again under the sheet's name, which the message shows
-            _scan_part(zf, info, _sheet_names_by_part(_workbook_parts(zf)).get(info.filename, info.filename))
+            sheet = _sheet_names_by_part(_workbook_parts(zf)).get(info.filename, info.filename)
+            _scan_part(zf, info, sheet, guard.every_cell)
             raise
-    if not ISOLATED:
+    if guard.other_parts:
         _workbook_parts(zf)  # checked here (size, no DOCTYPE), not left to calamine
         for info in infos:
             if not _is_sheet_part(info.filename):
@@ -279,13 +306,25 @@ def _declared_extent(head: bytes, part: str) -> None:
             raise SubmissionReadError("file_too_large", f"sheet {part} spans {rows} × {cols} cells")
 
 
-def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str) -> SheetScan:
+_NOT_PLAIN = (b"<f", b":f", b"<!DOCTYPE", b"<!ENTITY")
+"""Marks of a worksheet that may hold a formula (plain or prefixed) or declare entities: a reader process scans
+such a sheet in full; any other needs no scan there."""
+
+
+def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, every_cell: bool) -> SheetScan:
     """The checks of one worksheet part (`sheet` names it in messages): its declared dimension, then its scan, by
-    regular expressions when it is small and plain, else streamed."""
+    regular expressions when it is small and plain, else streamed.
+
+    Without `every_cell` (a reader process) a small sheet with no formula is not scanned cell by cell: its real
+    extent is checked on the grid calamine reads (`read_workbook`), and a far cell that would make calamine
+    reserve more memory than the process may have stops that reader, whose file the calling process then scans
+    (`STOPPED_READER`, in `ingest.parallel`)."""
     with zf.open(info) as fh:
         if info.file_size <= QUICK_SCAN_BYTES:
             xml = fh.read()  # bounded: zipfile stops at the declared size and checks the CRC
             _declared_extent(xml[:4096], info.filename)
+            if not every_cell and not any(mark in xml for mark in _NOT_PLAIN):
+                return SheetScan(sheet)  # no formula to place; the extent is checked on calamine's grid
             return quick_scan(xml, sheet) or scan_sheet_xml(io.BytesIO(xml), sheet)
         _declared_extent(fh.read(4096), info.filename)
     with zf.open(info) as fh:
@@ -534,12 +573,15 @@ def read_workbook(path: Path, wanted: tuple[str, ...], password: str | None = No
         try:
             # `eager` goes straight to Arrow (half the cost of a sheet object converted after).
             text = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string", eager=True)
+            _checked_extent(text, name)
             # Copied into one compact batch: calamine's arrays reserve several times their size, and a reader
             # holds a whole batch of files' sheets until it cuts them (about 80 MiB per 400 files).
             text = pa.concat_batches([text, text.slice(0, 0)])
             numbers: list[pa.Array] = []
             if text.num_columns:
                 numbers = _number_flags(reader, name)
+        except SubmissionReadError:
+            raise
         except Exception as exc:
             raise SubmissionReadError("file_unreadable", f"sheet {name}: {str(exc).splitlines()[0][:300]}") from exc
         sheet = RawSheet(name, columns=list(text.columns), numbers=numbers)
@@ -550,6 +592,17 @@ def read_workbook(path: Path, wanted: tuple[str, ...], password: str | None = No
             sheet = RawSheet(name, rows, flags_, uncached)
         out.sheets[name] = sheet
     return out
+
+
+def _checked_extent(text: pa.RecordBatch, sheet: str) -> None:
+    """Refuse a sheet whose grid, as calamine read it, has more than `MAX_CELLS_PER_SHEET` cells (a far cell a
+    reader process's zip guard does not look for: see `_scan_part`)."""
+    rows, cols = text.num_rows, text.num_columns
+    if rows * cols > MAX_CELLS_PER_SHEET:
+        raise SubmissionReadError(
+            "file_too_large",
+            f"sheet {sheet}: {rows} rows × {cols} columns, {rows * cols} cells > {MAX_CELLS_PER_SHEET}",
+        )
 
 
 def _number_flags(reader: fastexcel.ExcelReader, name: str) -> list[pa.Array]:

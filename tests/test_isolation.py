@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -11,6 +12,7 @@ from pathlib import Path
 from ingest.discover import period_files
 from ingest.parallel import read_files
 from tests.builders import htx_rows, make_raw_dir, q3, submission
+from tests.test_hostile_files import HTX_SHEET_PART, far_cell, rewrite_part
 
 SHARED_STRINGS = "xl/sharedStrings.xml"
 
@@ -64,6 +66,37 @@ def test_a_file_that_blows_up_its_reader_process_is_rejected_alone(tmp_path: Pat
     assert stopped.rejected
     assert [i.rule for i in stopped.issues] == ["file_too_large"]
     assert "memory or time limit" in str(stopped.issues[0].detail)
+    for n in range(4):
+        good = by_file[f"2024/Q3/tot-{n}.xlsx"]
+        assert not good.rejected, good.issues
+        assert good.blocks["HTX"].rows_in == 2
+
+
+def test_far_cells_read_by_reader_processes_are_rejected_alone_and_named(tmp_path: Path) -> None:
+    """Readers do not scan a plain sheet's cells for a far one: a cell that makes calamine reserve a grid of
+    billions of cells stops its reader, and the calling process's full guard names the cell; a grid calamine can
+    hold but too large is refused on what calamine read. The other files are read as usual."""
+    raw = make_raw_dir(tmp_path / "raw")
+    for n in range(4):
+        submission(q3(raw) / f"tot-{n}.xlsx", htx=htx_rows(2, start=10 * n + 1), commune="Thạch Liên")
+    far_cell(q3(raw) / "o-xa.xlsx", "A1:W3")  # XFD1048576, behind a dimension that lies
+
+    def near(xml: bytes) -> bytes:
+        far = b'<row r="300000"><c r="Z300000"><v>1</v></c></row></sheetData>'
+        return re.sub(rb"<dimension [^>]*/>", b"", xml.replace(b"</sheetData>", far))
+
+    submission(q3(raw) / "o-xa-vua.xlsx", commune="Việt Tiến")
+    rewrite_part(q3(raw) / "o-xa-vua.xlsx", HTX_SHEET_PART, near)  # 300,000 × 26 cells
+
+    files, _ = period_files(raw, "2024-Q3")
+    by_file = {s.file.rel: s for s in read_files(files, workers=2)}
+
+    far = by_file["2024/Q3/o-xa.xlsx"]
+    assert far.rejected and [(i.rule, i.sheet) for i in far.issues] == [("file_too_large", None)]
+    assert "sheet HTX: a cell at XFD1048576" in str(far.issues[0].detail)
+    wide = by_file["2024/Q3/o-xa-vua.xlsx"]
+    assert wide.rejected and [i.rule for i in wide.issues] == ["file_too_large"]
+    assert "sheet HTX: 300000 rows × 26 columns" in str(wide.issues[0].detail)
     for n in range(4):
         good = by_file[f"2024/Q3/tot-{n}.xlsx"]
         assert not good.rejected, good.issues
