@@ -321,7 +321,7 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, every_cel
     (`STOPPED_READER`, in `ingest.parallel`)."""
     with zf.open(info) as fh:
         if info.file_size <= QUICK_SCAN_BYTES:
-            xml = fh.read()  # bounded: zipfile stops at the declared size and checks the CRC
+            xml = _read_declared(fh, info)
             _declared_extent(xml[:4096], info.filename)
             if not every_cell and not any(mark in xml for mark in _NOT_PLAIN):
                 return SheetScan(sheet)  # no formula to place; the extent is checked on calamine's grid
@@ -348,7 +348,15 @@ def _workbook_parts(zf: zipfile.ZipFile) -> tuple[bytes, bytes] | None:
         return None
     if max(book_info.file_size, rels_info.file_size) > MAX_PART_INDEX_BYTES:
         raise SubmissionReadError("file_too_large", f"xl/workbook.xml or its relationships > {MAX_PART_INDEX_BYTES}")
-    return _no_doctype(zf.read(book_info)), _no_doctype(zf.read(rels_info))
+    with zf.open(book_info) as book, zf.open(rels_info) as rels:
+        return _no_doctype(_read_declared(book, book_info)), _no_doctype(_read_declared(rels, rels_info))
+
+
+def _read_declared(fh: IO[bytes], info: zipfile.ZipInfo) -> bytes:
+    """A part's bytes, inflated no further than the size the central directory declares (then its CRC is
+    checked): `zipfile`'s `read()` without a size inflates all the compressed data before it cuts it to that size,
+    so a part that lies about its size would fill the memory first."""
+    return fh.read(info.file_size)
 
 
 def _sheet_names_by_part(parts: tuple[bytes, bytes] | None) -> dict[str, str]:

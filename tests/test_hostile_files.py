@@ -467,6 +467,84 @@ def test_zip_bombs_and_far_cells_are_refused_before_they_cost_memory(tmp_path: P
     assert extra_mib < 150, f"reading the hostile files took {extra_mib:.0f} MiB more than the good file alone"
 
 
+def lying_part(path: Path, part: str, head: bytes, filler: bytes, size: int, tail: bytes) -> Path:
+    """A valid submission whose `part` is replaced by `head`, `size` bytes of `filler` and `tail`, while the zip's
+    central directory says the part is 2 KiB."""
+    submission(path, commune="Việt Tiến")
+    with zipfile.ZipFile(path) as src:
+        parts = {i.filename: src.read(i) for i in src.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+        for name, body in parts.items():
+            if name != part:
+                out.writestr(name, body)
+                continue
+            with out.open(name, "w") as stream:
+                stream.write(head)
+                block = filler * (1 << 20)
+                for _ in range(size // len(block)):
+                    stream.write(block)
+                stream.write(tail)
+    data = bytearray(path.read_bytes())
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at + 1)) != -1:
+        name_len = int.from_bytes(data[at + 28 : at + 30], "little")
+        if data[at + 46 : at + 46 + name_len] == part.encode():
+            data[at + 24 : at + 28] = (2048).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+_READ_ONE = """
+import json, resource, sys
+from pathlib import Path
+from ingest.workbook import SubmissionReadError, read_workbook
+try:
+    read_workbook(Path(sys.argv[1]), ("HTX", "THT", "TongHop"))
+    outcome = None
+except SubmissionReadError as exc:
+    outcome = [exc.rule, exc.detail]
+print(json.dumps({"outcome": outcome, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def test_a_part_that_lies_about_its_size_is_inflated_no_further_than_it_claims(tmp_path: Path) -> None:
+    """A worksheet or `xl/workbook.xml` that says 2 KiB and holds 512 MiB is refused (its CRC) after 2 KiB are
+    inflated, in the calling process too (without a reader process's limits): `zipfile`'s `read()` without a size
+    would inflate all of it first."""
+    sheet_head = (
+        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    )
+    book_head = b'<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    built = {
+        "good.xlsx": submission(tmp_path / "good.xlsx", commune="Việt Tiến"),
+        "sheet.xlsx": lying_part(
+            tmp_path / "sheet.xlsx", HTX_SHEET_PART, sheet_head, b" ", 512 << 20, b"</sheetData></worksheet>"
+        ),
+        "book.xlsx": lying_part(tmp_path / "book.xlsx", "xl/workbook.xml", book_head, b" ", 512 << 20, b"</workbook>"),
+    }
+
+    def read(path: Path) -> dict[str, Any]:
+        out = subprocess.run(
+            [sys.executable, "-c", _READ_ONE, str(path)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            preexec_fn=_limit_memory,
+        )
+        assert out.returncode == 0, out.stderr[-3000:]
+        return json.loads(out.stdout)
+
+    baseline = read(built["good.xlsx"])
+    assert baseline["outcome"] is None
+    for name in ("sheet.xlsx", "book.xlsx"):
+        assert built[name].stat().st_size < 2 * 2**20
+        got = read(built[name])
+        assert got["outcome"] is not None and got["outcome"][0] == "file_unreadable", (name, got)
+        assert "CRC" in got["outcome"][1], (name, got)
+        extra_mib = (got["maxrss_kib"] - baseline["maxrss_kib"]) / 1024
+        assert extra_mib < 100, f"{name}: {extra_mib:.0f} MiB more than a good file"
+
+
 def _entity(k: int) -> str:
     """`lol<k>`: ten of the entity before it (`lol1` is "lol")."""
     inner = "&lol;" if k == 2 else f"&lol{k - 1};"
