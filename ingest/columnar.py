@@ -18,7 +18,11 @@ columns, and:
   reads its blanks as "Không" (`blank_means_no`);
 - the cells kept are stripped and NFC-normalised as columns, and each row's values as
   written (`raw_values`, JSON keyed by column index, the headings kept once per block:
-  `ingest.block_rows`) are built as one string expression.
+  `ingest.block_rows`) are built as one string expression;
+- whether a cell held a number is told by its text (`ingest.text.number_flag`: calamine writes
+  every number as plain decimals), except for the few cells whose text typed as text would read
+  otherwise: only their sheets are read again by calamine, for their number flags
+  (`RawSheet.numbers`).
 
 A sheet is left to `cut_sheet` (its result is None here) when it needs more than that: no
 row matching every standing column in the first rows (two-row headers, missing or misspelt columns),
@@ -54,9 +58,16 @@ from ingest.sheet import (
     json_keys,
     resolve_units,
 )
-from ingest.text import fold, fold_expr, split_unit
+from ingest.text import (
+    BOOLEAN_CELL_TEXTS,
+    NUMBER_CELL_TEXT,
+    VN_THOUSANDS_CELL,
+    fold,
+    fold_expr,
+    split_unit,
+)
 from ingest.workbook import RawSheet, column_letters
-from schemas.columns import SheetColumn
+from schemas.columns import NUMBER_KINDS, SheetColumn
 
 # Characters that Python's str.strip and polars' strip_chars treat differently, or that JSON escapes by code.
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
@@ -80,7 +91,7 @@ class Cut:
 
 
 def _stacked(sheets: list[RawSheet]) -> tuple[pl.DataFrame, int]:
-    """One frame of the sheets' cells: `_i` (sheet), `_r` (row, 0-based), `c<j>` text, `n<j>` number flags."""
+    """One frame of the sheets' cells: `_i` (sheet), `_r` (row, 0-based), `c<j>` text."""
     width = max(len(s.columns or []) for s in sheets)
     heights = [len((s.columns or [])[0]) for s in sheets]
     counts = np.array(heights, dtype=np.int64)
@@ -89,13 +100,10 @@ def _stacked(sheets: list[RawSheet]) -> tuple[pl.DataFrame, int]:
         "_i": pl.Series("_i", np.repeat(np.arange(len(sheets), dtype=np.int64), counts)),
         "_r": pl.Series("_r", np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts)),
     }
-    texts, flags = [], []
+    texts = []
     for s, h in zip(sheets, heights, strict=True):  # each sheet made `width` columns of its height
-        columns, numbers = s.columns or [], s.numbers or []
-        if any(len(flag) != h for flag in numbers):  # calamine's two reads of a sheet differ: a missing flag is false
-            numbers = [pa.concat_arrays([f.slice(0, h), pa.nulls(max(0, h - len(f)), _BOOL)]) for f in numbers]
+        columns = s.columns or []
         texts.append([*columns, *(pa.nulls(h, _STRING) for _ in range(width - len(columns)))])
-        flags.append([*numbers, *(pa.nulls(h, _BOOL) for _ in range(width - len(numbers)))])
     for j in range(width):
         column = [sheet[j] for sheet in texts]
         try:
@@ -103,9 +111,50 @@ def _stacked(sheets: list[RawSheet]) -> tuple[pl.DataFrame, int]:
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column calamine typed otherwise (all empty: null)
             text = pa.concat_arrays([c if c.type == _STRING else c.cast(_STRING) for c in column])
         data[f"c{j}"] = pl.Series(f"c{j}", text if text.type == _STRING else text.cast(_STRING))
-        # A cell read as a boolean is non-null exactly when it holds a number (or a boolean).
-        data[f"n{j}"] = pl.Series(f"n{j}", pa.concat_arrays([sheet[j] for sheet in flags])).is_not_null()
     return pl.DataFrame(data), width
+
+
+def _with_number_flags(data: pl.DataFrame, width: int, sheets: list[RawSheet]) -> pl.DataFrame:
+    """`data` (rows under the header, `u<j>` and `d<j>` marking the number and date columns of each sheet's
+    header) with `n<j>`, the flag of each cell (`ingest.text.number_flag`): told by its text, but for the cells
+    that `needs_number_flag`, whose sheets alone calamine reads again for their number flags."""
+    cols = range(width)
+    shaped = [pl.col(f"c{j}").str.contains(NUMBER_CELL_TEXT).fill_null(False) for j in cols]
+    needed = [
+        (
+            pl.col(f"c{j}").is_in(BOOLEAN_CELL_TEXTS)
+            | (pl.col(f"u{j}") & pl.col(f"c{j}").str.contains(VN_THOUSANDS_CELL))
+            | (pl.col(f"d{j}") & pl.col(f"c{j}").str.contains(NUMBER_CELL_TEXT))
+        ).fill_null(False)
+        for j in cols
+    ]
+    ask = sorted(data.filter(pl.any_horizontal(needed)).get_column("_i").unique().to_list())
+    if not ask:
+        return data.with_columns(shape.alias(f"n{j}") for j, shape in zip(cols, shaped, strict=True))
+    parts = []
+    for i in ask:
+        h, numbers = len(sheets[i].columns[0]), sheets[i].numbers or []
+        # calamine's two reads of a sheet may differ in shape: a missing flag is false
+        flags = [pa.concat_arrays([f.slice(0, h), pa.nulls(max(0, h - len(f)), _BOOL)]) for f in numbers[:width]]
+        flags += [pa.nulls(h, _BOOL) for _ in range(width - len(flags))]
+        parts.append(
+            pl.DataFrame(
+                {
+                    "_i": pl.Series(np.full(h, i, dtype=np.int64)),
+                    "_r": pl.Series(np.arange(h, dtype=np.int64)),
+                    # A cell read as a boolean is non-null exactly when it holds a number (or a boolean).
+                    **{f"m{j}": pl.Series(flags[j]).is_not_null() for j in cols},
+                }
+            )
+        )
+    return (
+        data.join(pl.concat(parts), on=["_i", "_r"], how="left")
+        .with_columns(
+            pl.when(need).then(pl.col(f"m{j}").fill_null(False)).otherwise(shape).alias(f"n{j}")
+            for j, need, shape in zip(cols, needed, shaped, strict=True)
+        )
+        .drop(f"m{j}" for j in cols)
+    )
 
 
 def cut_many(items: list[tuple[RawSheet, str, str]]) -> list[Cut]:
@@ -218,6 +267,10 @@ class _Layout:
     keys: tuple[str, ...]
     """Per column of the batch, its heading in `raw_values` (the rows' JSON is keyed by column index)."""
     ignored_flags: list[bool]
+    number_flags: list[bool]
+    """Per column of the batch, whether it holds a number (int, money or number)."""
+    date_flags: list[bool]
+    """Per column of the batch, whether it holds a date."""
 
 
 def _layout(
@@ -233,6 +286,7 @@ def _layout(
     kept = set(positions.values())
     ignored = frozenset(c for c, t in labels.items() if c not in kept and fold(t) in IGNORED_HEADERS)
     keys = json_keys(labels)
+    kinds = {c: columns[name].kind for name, c in positions.items()}
     return _Layout(
         number=number,
         positions=positions,
@@ -244,6 +298,8 @@ def _layout(
         missing=[col.name for col in columns.values() if col.name not in positions and col.mandatory_always],
         keys=tuple(keys.get(j) or f"col{j + 1}" for j in range(width)),
         ignored_flags=[j in ignored for j in range(width)],
+        number_flags=[j in kinds and kinds[j] in NUMBER_KINDS for j in range(width)],
+        date_flags=[kinds.get(j) == "date" for j in range(width)],
     )
 
 
@@ -306,8 +362,14 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
     if not blocks:
         return cuts
     by_layout = pl.DataFrame(
-        [(layout.number, *layout.ignored_flags) for layout in layouts.values()],
-        schema={"_layout": pl.Int64, **{f"g{j}": pl.Boolean for j in cols}},
+        [
+            (layout.number, *layout.ignored_flags, *layout.number_flags, *layout.date_flags)
+            for layout in layouts.values()
+        ],
+        schema={
+            "_layout": pl.Int64,
+            **{f"{kind}{j}": pl.Boolean for kind in ("g", "u", "d") for j in cols},
+        },
         orient="row",
     )
     header_rows = (
@@ -317,6 +379,9 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
     )
     data = frame.join(header_rows, on="_i", how="inner").filter(
         (pl.col("_r") > pl.col("_hr")) & (pl.col("_filled") > 0)
+    )
+    data = _with_number_flags(data, width, [raw for raw, _, _ in items]).drop(
+        *(f"{kind}{j}" for kind in ("u", "d") for j in cols)
     )
     # Total rows: the rule of cut_sheet, in Python, for rows whose first filled cell starts with T or C.
     first = pl.coalesce(pl.when(pl.col(f"f{j}")).then(pl.col(f"c{j}")) for j in cols)

@@ -24,6 +24,7 @@ from ingest.block_rows import flag
 from ingest.issues import ROW_ISSUE_SCHEMA
 from ingest.text import EMPTY_MARKS, date_expr, fold, number_expr
 from schemas import vocab
+from schemas.columns import NUMBER_KINDS
 from schemas.fields import SheetColumn
 
 VOCABS = vocab.BY_NAME
@@ -44,9 +45,6 @@ ISSUE_SCHEMA = ROW_ISSUE_SCHEMA
 def folded_spellings(vocab_name: str) -> dict[str, str]:
     """Folded spelling → code for one vocabulary."""
     return {fold(s): code for s, code in VOCABS[vocab_name].spellings().items()}
-
-
-NUMBER_KINDS = frozenset({"int", "money", "number"})
 
 
 def _num_flag(frame: pl.DataFrame, name: str) -> pl.Expr:

@@ -28,7 +28,16 @@ from ingest.issues import Issue
 from ingest.legacy_fonts import NO_CONTEXT, CellText, FileFonts, needs_check, read_cell, words_of
 from ingest.models import sheet_models
 from ingest.nondata import IGNORED_HEADERS, SIGNATURE, blank_means_no, non_data_reason
-from ingest.text import EMPTY_MARKS, PLAIN_UNITS, fold, looks_like_money_unit, money_factor, parse_number, split_unit
+from ingest.text import (
+    EMPTY_MARKS,
+    PLAIN_UNITS,
+    fold,
+    looks_like_money_unit,
+    money_factor,
+    number_flag,
+    parse_number,
+    split_unit,
+)
 from ingest.workbook import RawSheet, column_letters
 from schemas.columns import SheetColumn
 from schemas.vocab import BY_NAME as VOCABS
@@ -392,6 +401,8 @@ def _collect_rows(
     """
     texts: dict[str, list[str | None]] = {name: [] for name in positions}
     numbers: dict[str, list[bool]] = {name: [] for name in positions}
+    model = columns_by_name(block.sheet)
+    kinds = {name: model[name].kind for name in positions if name in model}
     rows: list[int] = []
     raw_json: list[str] = []
     keys = json_keys(labels)
@@ -417,7 +428,7 @@ def _collect_rows(
         for name, c in positions.items():
             v = filled.get(c)
             texts[name].append(None if v is None else unicodedata.normalize("NFC", v.strip()))
-            numbers[name].append(c < len(flags) and flags[c])
+            numbers[name].append(number_flag(v, c < len(flags) and flags[c], kinds.get(name)))
             if (r, c) in uncached:
                 block.row_issues.append(
                     Issue(file, block.sheet, r + 1, name, "formula_uncached", value=uncached[(r, c)])

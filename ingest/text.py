@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import polars as pl
 
+from schemas.columns import NUMBER_KINDS
 from schemas.folding import fold
 
 _PARENS = re.compile(r"\(([^()]*)\)")
@@ -138,6 +139,40 @@ def money_factor(unit: str | None) -> float | None:
 
 
 _SPACES = r"[\s\u00a0\u202f\u2009']"
+
+NUMBER_CELL_TEXT = r"^(-?[0-9]+(\.[0-9]+)?|true|false)$"
+"""The text calamine gives a cell that holds a number (plain decimals, never an exponent or a separator) or a
+boolean: a cell whose text does not look like this held neither."""
+VN_THOUSANDS_CELL = r"^-?[0-9]{1,3}\.[0-9]{3}$"
+"""A number cell's text that reads otherwise when the same is typed as text (`360.697` is 360697, Vietnamese
+style)."""
+BOOLEAN_CELL_TEXTS = ("true", "false")
+_NUMBER_CELL = re.compile(NUMBER_CELL_TEXT)
+_VN_THOUSANDS = re.compile(VN_THOUSANDS_CELL)
+
+
+def needs_number_flag(text: str | None, kind: str | None) -> bool:
+    """Whether a cell's text alone leaves open how a column of `kind` reads it: then only the workbook says
+    whether the cell held a number. In a number column `360.697` (a number, or 360697 typed as text); in a date
+    column a plain number (a date serial, or text that is no date); anywhere `true` or `false` (a boolean cell, or
+    text). Any other text reads alike either way."""
+    if text is None:
+        return False
+    if text in BOOLEAN_CELL_TEXTS:
+        return True
+    if kind in NUMBER_KINDS:
+        return _VN_THOUSANDS.match(text) is not None
+    return kind == "date" and _NUMBER_CELL.match(text) is not None
+
+
+def number_flag(text: str | None, held_number: bool, kind: str | None) -> bool:
+    """The flag a cut keeps for a cell (`<name>__num`): whether the workbook stored it as a number where that
+    changes how it reads (`needs_number_flag`), else whether its text looks like a number cell's
+    (`NUMBER_CELL_TEXT`). So the flag of every cell can be told from its text, and the workbook is asked only
+    for the few cells that need it (`ingest.columnar`); both give the same typed value."""
+    if needs_number_flag(text, kind):
+        return held_number
+    return text is not None and _NUMBER_CELL.match(text) is not None
 
 
 def number_expr(text: pl.Expr, is_numeric_cell: pl.Expr | None = None) -> pl.Expr:

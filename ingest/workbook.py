@@ -22,10 +22,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import logging
 import re
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +41,8 @@ import pyarrow as pa
 
 from ingest.legacy_fonts import file_fonts
 from ingest.text import fold
+
+log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -100,6 +104,9 @@ class RawSheet:
     where the cell held a number), which the columnar cut reads as they are; `rows` and
     `numeric` (Python lists, row by row) are made from them only when a sheet is cut in Python.
     A CSV sheet, and a sheet with formulas saved without a value, come as lists.
+
+    `numbers` costs calamine a second read of the sheet, and the text alone says what the columnar cut needs
+    to know in nearly every sheet (`ingest.columnar`): it is read when first asked for, by `read_numbers`.
     """
 
     def __init__(
@@ -111,6 +118,7 @@ class RawSheet:
         *,
         columns: list[pa.Array] | None = None,
         numbers: list[pa.Array] | None = None,
+        read_numbers: Callable[[], list[pa.Array]] | None = None,
     ) -> None:
         self.name = name
         self._rows = rows
@@ -118,7 +126,15 @@ class RawSheet:
         # (row, col), 0-based → formula text: formula cells saved without a computed value
         self.uncached: dict[tuple[int, int], str] = uncached or {}
         self.columns = columns
-        self.numbers = numbers
+        self._numbers = numbers
+        self._read_numbers = read_numbers
+
+    @property
+    def numbers(self) -> list[pa.Array] | None:
+        """Per column, non-null where the cell held a number (or a boolean); read when first asked for."""
+        if self._numbers is None and self._read_numbers is not None:
+            self._numbers, self._read_numbers = self._read_numbers(), None
+        return self._numbers
 
     @property
     def columnar(self) -> bool:
@@ -585,21 +601,39 @@ def read_workbook(path: Path, wanted: tuple[str, ...], password: str | None = No
             # Copied into one compact batch: calamine's arrays reserve several times their size, and a reader
             # holds a whole batch of files' sheets until it cuts them (about 80 MiB per 400 files).
             text = pa.concat_batches([text, text.slice(0, 0)])
-            numbers: list[pa.Array] = []
-            if text.num_columns:
-                numbers = _number_flags(reader, name)
+            scan = scans.get(name)
+            placed = scan is not None and bool(scan.uncached)
+            numbers = (_number_flags(reader, name) if text.num_columns else []) if placed else None
         except SubmissionReadError:
             raise
         except Exception as exc:
             raise SubmissionReadError("file_unreadable", f"sheet {name}: {str(exc).splitlines()[0][:300]}") from exc
-        sheet = RawSheet(name, columns=list(text.columns), numbers=numbers)
-        scan = scans.get(name)
-        if scan is not None and scan.uncached:
-            rows, flags_ = sheet.rows, sheet.numeric or []
+        if scan is not None and numbers is not None:  # formulas without a value placed on the grid: cut in Python
+            grid = RawSheet(name, columns=list(text.columns), numbers=numbers)
+            rows, flags_ = grid.rows, grid.numeric or []
             uncached = _grid_cells(rows, flags_, scan)
             sheet = RawSheet(name, rows, flags_, uncached)
+        elif text.num_columns:
+            sheet = RawSheet(name, columns=list(text.columns), read_numbers=_numbers_again(path, password, name))
+        else:
+            sheet = RawSheet(name, columns=[], numbers=[])
         out.sheets[name] = sheet
     return out
+
+
+def _numbers_again(path: Path, password: str | None, sheet: str) -> Callable[[], list[pa.Array]]:
+    """Read a sheet's number flags later, from the workbook opened again through the zip guard (so that a file
+    changed since is guarded as well); a workbook that no longer opens gives none (its cells read as text)."""
+
+    def read() -> list[pa.Array]:
+        try:
+            source, _ = open_workbook(path, password)
+            return _number_flags(fastexcel.read_excel(source), sheet)
+        except Exception:  # changed or gone since it was read
+            log.warning("%s: the number flags of sheet %s could not be read again", path.name, sheet)
+            return []
+
+    return read
 
 
 def _checked_extent(text: pa.RecordBatch, sheet: str) -> None:

@@ -7,6 +7,11 @@ from dataclasses import dataclass
 
 from schemas.in_force import in_window
 
+KINDS = ("text", "category", "int", "money", "number", "bool", "date", "period")
+"""Kinds of cell: how raw text becomes a typed value."""
+NUMBER_KINDS = frozenset({"int", "money", "number"})
+"""The kinds read as numbers."""
+
 
 @dataclass(frozen=True)
 class SheetColumn:

@@ -21,13 +21,10 @@ from typing import Any
 
 import pandera.polars as pa
 
-from schemas.columns import SheetColumn
+from schemas.columns import KINDS, SheetColumn
 from schemas.vocab import Vocab
 
 __all__ = ["KINDS", "SheetColumn", "column", "display_value", "field", "sheet_columns"]
-
-# Kinds of cell: how raw text becomes a typed value.
-KINDS = ("text", "category", "int", "money", "number", "bool", "date", "period")
 
 
 def column(

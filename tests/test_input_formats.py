@@ -505,6 +505,19 @@ def test_report_date_forms(report_dates, written: object, expected: date) -> Non
     assert t["commune_summaries"].filter(pl.col("source_file") == f)["report_date"].to_list() == [expected]
 
 
+def test_a_date_serial_typed_as_text_is_no_date(tmp_path: Path) -> None:
+    """In a date column a number cell 45575 is a date serial, while the same digits typed as text are no date:
+    only the workbook tells them apart, since their text is the same."""
+    raw = b.make_raw_dir(tmp_path)
+    b.submission(b.q3(raw) / "serial.xlsx", report_date=45575, commune="Thạch Liên")
+    b.submission(b.q3(raw) / "text.xlsx", report_date="45575", commune="Thạch Kênh")
+    t = b.run(raw)
+    status = {r["source_file"]: (r["status"], r["report_date"]) for r in t["submission_log"].iter_rows(named=True)}
+    assert status == {"2024/Q3/serial.xlsx": ("accepted", date(2024, 10, 10)), "2024/Q3/text.xlsx": ("rejected", None)}
+    rules = errors(t, "2024/Q3/text.xlsx").filter(pl.col("column") == "report_date")["rule"].to_list()
+    assert rules == ["report_date_invalid"]
+
+
 COMMUNE_FORMS = {
     "name": ("Thạch Liên", "18592"),
     "upper": ("THẠCH KÊNH", "18586"),
