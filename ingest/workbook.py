@@ -233,11 +233,13 @@ def decrypt_workbook(data: bytes, password: str | None) -> bytes:
 
 
 def open_workbook(
-    path: Path, password: str | None = None, guard: Guard | None = None
+    path: Path, password: str | None = None, guard: Guard | None = None, wanted: tuple[str, ...] | None = None
 ) -> tuple[Path | bytes, dict[str, SheetScan]]:
     """Check a workbook before calamine opens it: refuse it when its size, uncompressed size or sheet extent is
     out of bounds, or when it is encrypted and ``password`` does not open it. `guard` says how much the zip guard
-    inflates and scans (default: `IN_READER` in a reader process, else `IN_PROCESS`).
+    inflates and scans (default: `IN_READER` in a reader process, else `IN_PROCESS`); a sheet whose name is not
+    in `wanted` (the sheets that will be read) is never loaded by calamine, so its cells are not scanned for a
+    far one (see `_check_zip`).
 
     Returns the source to open (decrypted bytes when it was encrypted) and, for an Office Open
     XML workbook, what the scan of each sheet found, by sheet name.
@@ -262,14 +264,14 @@ def open_workbook(
         return source, {}
     try:
         with zipfile.ZipFile(container) as zf:
-            return source, _check_zip(zf, guard or (IN_READER if ISOLATED else IN_PROCESS))
+            return source, _check_zip(zf, guard or (IN_READER if ISOLATED else IN_PROCESS), wanted)
     except zipfile.BadZipFile as exc:
         raise SubmissionReadError("file_unreadable", f"damaged zip container: {exc}") from exc
     except (zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, OSError, ValueError) as exc:
         raise SubmissionReadError("file_unreadable", f"damaged zip container: {type(exc).__name__}: {exc}") from exc
 
 
-def _check_zip(zf: zipfile.ZipFile, guard: Guard) -> dict[str, SheetScan]:
+def _check_zip(zf: zipfile.ZipFile, guard: Guard, wanted: tuple[str, ...] | None = None) -> dict[str, SheetScan]:
     """Sizes from the central directory, then one streaming pass over every part.
 
     Every part is decompressed once through :mod:`zipfile`, which stops at the size the
@@ -279,20 +281,26 @@ def _check_zip(zf: zipfile.ZipFile, guard: Guard) -> dict[str, SheetScan]:
     `Guard.other_parts` (an isolated reader process) only the worksheets are read: their scan
     is needed anyway (formulas without a value), and any other part that lies can only stop
     that process; `xl/workbook.xml` is then read only when a scan's result must be named.
+
+    A sheet that will not be read (its name not in `wanted`) is scanned as a reader process scans any sheet
+    (formulas only): whether a far cell in such a sheet refuses the file must not depend on whether the quarter is
+    read in this process or by reader processes, and calamine never builds that sheet's grid.
     """
     infos = zf.infolist()
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise SubmissionReadError("file_too_large", f"uncompressed size {total} bytes > {MAX_UNCOMPRESSED_BYTES}")
+    unread = _unread_parts(zf, wanted) if guard.every_cell and wanted is not None else frozenset()
     by_part: dict[str, SheetScan] = {}
     for info in infos:
         if not _is_sheet_part(info.filename):
             continue
+        every_cell = guard.every_cell and info.filename not in unread
         try:
-            by_part[info.filename] = _scan_part(zf, info, info.filename, guard.every_cell)
+            by_part[info.filename] = _scan_part(zf, info, info.filename, every_cell)
         except SubmissionReadError:  # rare: scanned again under the sheet's name, which the message shows
             sheet = _sheet_names_by_part(_workbook_parts(zf)).get(info.filename, info.filename)
-            _scan_part(zf, info, sheet, guard.every_cell)
+            _scan_part(zf, info, sheet, every_cell)
             raise
     if guard.other_parts:
         _workbook_parts(zf)  # checked here (size, no DOCTYPE), not left to calamine
@@ -309,6 +317,18 @@ def _check_zip(zf: zipfile.ZipFile, guard: Guard) -> dict[str, SheetScan]:
         scan.sheet = names.get(part, part)
         scans[scan.sheet] = scan
     return scans
+
+
+def _unread_parts(zf: zipfile.ZipFile, wanted: tuple[str, ...]) -> frozenset[str]:
+    """The worksheet parts whose sheet is not one of `wanted` (matched as `sheet_key` matches them); none when the
+    workbook's index cannot tell (every sheet then counts as read)."""
+    keys = {sheet_key(w) for w in wanted}
+    parts = _workbook_parts(zf)  # refused here as it would be after the scans: entities, an index too large
+    try:
+        names = _sheet_names_by_part(parts)
+    except SubmissionReadError:  # a damaged index: calamine says what is wrong with it
+        return frozenset()
+    return frozenset(part for part, name in names.items() if sheet_key(name) not in keys)
 
 
 def _declared_extent(head: bytes, part: str) -> None:
@@ -584,7 +604,7 @@ def scan_sheet_xml(stream: IO[bytes], sheet: str) -> SheetScan:
 
 def read_workbook(path: Path, wanted: tuple[str, ...], password: str | None = None) -> RawSubmission:
     """Read the sheets named in ``wanted`` (matched loosely) from a workbook (``password`` opens an encrypted one)."""
-    source, scans = open_workbook(path, password)
+    source, scans = open_workbook(path, password, wanted=wanted)
     try:
         reader = fastexcel.read_excel(source)
     except Exception as exc:  # calamine reports every kind of damage the same way
@@ -614,20 +634,24 @@ def read_workbook(path: Path, wanted: tuple[str, ...], password: str | None = No
             uncached = _grid_cells(rows, flags_, scan)
             sheet = RawSheet(name, rows, flags_, uncached)
         elif text.num_columns:
-            sheet = RawSheet(name, columns=list(text.columns), read_numbers=_numbers_again(path, password, name))
+            sheet = RawSheet(
+                name, columns=list(text.columns), read_numbers=_numbers_again(path, password, name, wanted)
+            )
         else:
             sheet = RawSheet(name, columns=[], numbers=[])
         out.sheets[name] = sheet
     return out
 
 
-def _numbers_again(path: Path, password: str | None, sheet: str) -> Callable[[], list[pa.Array]]:
+def _numbers_again(
+    path: Path, password: str | None, sheet: str, wanted: tuple[str, ...]
+) -> Callable[[], list[pa.Array]]:
     """Read a sheet's number flags later, from the workbook opened again through the zip guard (so that a file
     changed since is guarded as well); a workbook that no longer opens gives none (its cells read as text)."""
 
     def read() -> list[pa.Array]:
         try:
-            source, _ = open_workbook(path, password)
+            source, _ = open_workbook(path, password, wanted=wanted)
             return _number_flags(fastexcel.read_excel(source), sheet)
         except Exception:  # changed or gone since it was read
             log.warning("%s: the number flags of sheet %s could not be read again", path.name, sheet)

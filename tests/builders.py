@@ -352,19 +352,21 @@ def submission(
     cols: dict[str, Sequence[str]] | None = None,
     headers: dict[str, dict[str, str]] | None = None,
     omit_sheets: Sequence[str] = (),
+    extra_sheets: dict[str, list[list[object]]] | None = None,
     commune: object = COMMUNE,
     period: object = "Quý 3/2024",
     report_date: object = REPORT_DATE,
     mtime: float | None = None,
 ) -> Path:
-    """Write a commune workbook with sheets HTX, THT and TongHop.
+    """Write a commune workbook with sheets HTX, THT and TongHop (then `extra_sheets`, as communes add them).
 
     ``htx``/``tht`` default to one valid row each; ``summary`` defaults to the TongHop
     row computed from the detail rows (a list gives several TongHop entries). Every
     sheet gets the same ``title`` rows above its header and the same ``start`` offset.
     """
     sheets = _sheet_grids(htx, tht, summary, header_style, title, cols, headers, commune, period, report_date)
-    write_xlsx(path, {k: v for k, v in sheets.items() if k not in omit_sheets}, start=start)
+    kept = {k: v for k, v in sheets.items() if k not in omit_sheets}
+    write_xlsx(path, {**kept, **(extra_sheets or {})}, start=start)
     if mtime is not None:
         os.utime(path, (mtime, mtime))
     return path

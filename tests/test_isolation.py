@@ -103,6 +103,27 @@ def test_far_cells_read_by_reader_processes_are_rejected_alone_and_named(tmp_pat
         assert good.blocks["HTX"].rows_in == 2
 
 
+def test_a_far_cell_in_a_sheet_kttt_does_not_read_is_judged_alike_in_process_and_by_readers(tmp_path: Path) -> None:
+    """A note sheet a commune added, with a cell at XFD1048576: calamine never builds that sheet's grid, and the
+    file is read the same way whether the quarter is read in the calling process or by reader processes."""
+    raw = make_raw_dir(tmp_path / "raw")
+    for n in range(4):
+        submission(q3(raw) / f"tot-{n}.xlsx", htx=htx_rows(2, start=10 * n + 1), commune="Thạch Liên")
+    noted = submission(q3(raw) / "ghi-chu.xlsx", commune="Việt Tiến", extra_sheets={"Ghi chú": [["Ghi chú"]]})
+
+    def far(xml: bytes) -> bytes:
+        xml = xml.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+        return re.sub(rb"<dimension [^>]*/>", b"", xml)
+
+    rewrite_part(noted, "xl/worksheets/sheet4.xml", far)
+    files, _ = period_files(raw, "2024-Q3")
+    for workers in (1, 2):
+        by_file = {s.file.rel: s for s in read_files(files, workers=workers)}
+        state = by_file["2024/Q3/ghi-chu.xlsx"]
+        assert not state.rejected, (workers, state.issues)
+        assert state.blocks["HTX"].rows_in == 1
+
+
 MAIN_SCRIPT = """
 import sys
 import dagster  # a heavy main module, as kttt's command line and Dagster's run worker are
