@@ -161,8 +161,8 @@ def needs_number_flag(text: str | None, kind: str | None) -> bool:
     if text in BOOLEAN_CELL_TEXTS:
         return True
     if kind in NUMBER_KINDS:
-        return _VN_THOUSANDS.match(text) is not None
-    return kind == "date" and _NUMBER_CELL.match(text) is not None
+        return _VN_THOUSANDS.fullmatch(text) is not None
+    return kind == "date" and _NUMBER_CELL.fullmatch(text) is not None
 
 
 def number_flag(text: str | None, held_number: bool, kind: str | None) -> bool:
@@ -172,7 +172,7 @@ def number_flag(text: str | None, held_number: bool, kind: str | None) -> bool:
     for the few cells that need it (`ingest.columnar`); both give the same typed value."""
     if needs_number_flag(text, kind):
         return held_number
-    return text is not None and _NUMBER_CELL.match(text) is not None
+    return text is not None and _NUMBER_CELL.fullmatch(text) is not None
 
 
 def number_expr(text: pl.Expr, is_numeric_cell: pl.Expr | None = None) -> pl.Expr:

@@ -10,10 +10,12 @@ import pytest
 
 from ingest.text import (
     EXCEL_EPOCH,
+    NUMBER_CELL_TEXT,
     date_expr,
     fold,
     money_factor,
     number_expr,
+    number_flag,
     parse_date,
     parse_number,
     split_unit,
@@ -207,3 +209,15 @@ def test_numeric_date_cells_and_text_dates_in_bulk() -> None:
 def test_two_digit_years() -> None:
     assert parse_date("05/10/24") == date(2024, 10, 5)
     assert parse_date("05/10/2024") == date(2024, 10, 5)
+
+
+def test_the_number_cell_shape_reads_alike_in_python_and_in_polars() -> None:
+    """The cell-by-cell cut (`number_flag`) and the columnar cut (`NUMBER_CELL_TEXT` in polars) tell a number
+    cell's text alike, trailing newline and all (Python's `$` also matches before one); `true` and `false` take
+    the workbook's own flag."""
+    texts = ["12", "-0.5", "360.697", "True", "12\n", " 12", "1e5", "1,5", "", "12.", ".5", "٣"]
+    in_polars = pl.Series(texts).str.contains(NUMBER_CELL_TEXT).to_list()
+    assert [number_flag(t, held_number=False, kind="text") for t in texts] == in_polars
+    assert in_polars[:3] == [True] * 3 and not any(in_polars[3:])
+    assert pl.Series(["true", "false"]).str.contains(NUMBER_CELL_TEXT).all()
+    assert [number_flag(t, held, "text") for t in ("true", "false") for held in (True, False)] == [True, False] * 2
