@@ -376,13 +376,19 @@ def zip_bomb(path: Path, uncompressed: int, lie_about_size: bool = False) -> Pat
                     sheet.write(block)
                 sheet.write(b"</sheetData></worksheet>")
     if lie_about_size:
-        data = bytearray(path.read_bytes())
-        at = 0
-        while (at := data.find(b"PK\x01\x02", at + 1)) != -1:
-            name_len = int.from_bytes(data[at + 28 : at + 30], "little")
-            if data[at + 46 : at + 46 + name_len] == HTX_SHEET_PART.encode():
-                data[at + 24 : at + 28] = (2048).to_bytes(4, "little")
-        path.write_bytes(bytes(data))
+        claim_size(path, HTX_SHEET_PART)
+    return path
+
+
+def claim_size(path: Path, part: str, size: int = 2048) -> Path:
+    """Make the zip's central directory say that `part` holds `size` bytes once inflated, whatever it holds."""
+    data = bytearray(path.read_bytes())
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at + 1)) != -1:
+        name_len = int.from_bytes(data[at + 28 : at + 30], "little")
+        if data[at + 46 : at + 46 + name_len] == part.encode():
+            data[at + 24 : at + 28] = size.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
     return path
 
 
@@ -428,9 +434,9 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 
 
-def _process_in_child(raw: Path) -> dict[str, Any]:
+def _process_in_child(raw: Path, script: str = _CHILD) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(raw)],
+        [sys.executable, "-c", script, str(raw)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -484,14 +490,7 @@ def lying_part(path: Path, part: str, head: bytes, filler: bytes, size: int, tai
                 for _ in range(size // len(block)):
                     stream.write(block)
                 stream.write(tail)
-    data = bytearray(path.read_bytes())
-    at = 0
-    while (at := data.find(b"PK\x01\x02", at + 1)) != -1:
-        name_len = int.from_bytes(data[at + 28 : at + 30], "little")
-        if data[at + 46 : at + 46 + name_len] == part.encode():
-            data[at + 24 : at + 28] = (2048).to_bytes(4, "little")
-    path.write_bytes(bytes(data))
-    return path
+    return claim_size(path, part)
 
 
 _READ_ONE = """
@@ -523,22 +522,11 @@ def test_a_part_that_lies_about_its_size_is_inflated_no_further_than_it_claims(t
         "book.xlsx": lying_part(tmp_path / "book.xlsx", "xl/workbook.xml", book_head, b" ", 512 << 20, b"</workbook>"),
     }
 
-    def read(path: Path) -> dict[str, Any]:
-        out = subprocess.run(
-            [sys.executable, "-c", _READ_ONE, str(path)],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            preexec_fn=_limit_memory,
-        )
-        assert out.returncode == 0, out.stderr[-3000:]
-        return json.loads(out.stdout)
-
-    baseline = read(built["good.xlsx"])
+    baseline = _process_in_child(built["good.xlsx"], _READ_ONE)
     assert baseline["outcome"] is None
     for name in ("sheet.xlsx", "book.xlsx"):
         assert built[name].stat().st_size < 2 * 2**20
-        got = read(built[name])
+        got = _process_in_child(built[name], _READ_ONE)
         assert got["outcome"] is not None and got["outcome"][0] == "file_unreadable", (name, got)
         assert "CRC" in got["outcome"][1], (name, got)
         extra_mib = (got["maxrss_kib"] - baseline["maxrss_kib"]) / 1024

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from ingest.discover import period_files
 from ingest.parallel import read_files
+from ingest.submission import FileState
 from tests.builders import htx_rows, make_raw_dir, q3, submission
-from tests.test_hostile_files import HTX_SHEET_PART, far_cell, rewrite_part
+from tests.test_hostile_files import HTX_SHEET_PART, far_cell, lying_part, rewrite_part
 
 SHARED_STRINGS = "xl/sharedStrings.xml"
 
@@ -20,38 +21,27 @@ SHARED_STRINGS = "xl/sharedStrings.xml"
 def shared_strings_bomb(path: Path, gib: float) -> Path:
     """A valid submission whose shared strings hold one string of `gib` GiB, while the zip's central directory
     says the part is 2 KiB: only inflating it shows what it is."""
-    submission(path, commune="Việt Tiến")
-    with zipfile.ZipFile(path) as src:
-        parts = {i.filename: src.read(i) for i in src.infolist()}
-    assert SHARED_STRINGS in parts  # xlsxwriter keeps text there
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
-        for name, body in parts.items():
-            if name != SHARED_STRINGS:
-                out.writestr(name, body)
-                continue
-            with out.open(name, "w") as part:
-                part.write(
-                    b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                )
-                part.write(b"<si><t>")
-                block = b"a" * (1 << 24)
-                for _ in range(int(gib * 64)):
-                    part.write(block)
-                part.write(b"</t></si></sst>")
-    data = bytearray(path.read_bytes())
-    at = 0
-    while (at := data.find(b"PK\x01\x02", at + 1)) != -1:
-        name_len = int.from_bytes(data[at + 28 : at + 30], "little")
-        if data[at + 46 : at + 46 + name_len] == SHARED_STRINGS.encode():
-            data[at + 24 : at + 28] = (2048).to_bytes(4, "little")
-    path.write_bytes(bytes(data))
-    return path
+    head = b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>'
+    return lying_part(path, SHARED_STRINGS, head, b"a", int(gib * 2**30), b"</t></si></sst>")
+
+
+def good_files(raw: Path) -> None:
+    """Four valid submissions of Thạch Liên, two cooperatives each."""
+    for n in range(4):
+        submission(q3(raw) / f"tot-{n}.xlsx", htx=htx_rows(2, start=10 * n + 1), commune="Thạch Liên")
+
+
+def assert_good_read(by_file: dict[str, FileState]) -> None:
+    """The files of `good_files` read, none rejected."""
+    for n in range(4):
+        good = by_file[f"2024/Q3/tot-{n}.xlsx"]
+        assert not good.rejected, good.issues
+        assert good.blocks["HTX"].rows_in == 2
 
 
 def test_a_file_that_blows_up_its_reader_process_is_rejected_alone(tmp_path: Path) -> None:
     raw = make_raw_dir(tmp_path / "raw")
-    for n in range(4):
-        submission(q3(raw) / f"tot-{n}.xlsx", htx=htx_rows(2, start=10 * n + 1), commune="Thạch Liên")
+    good_files(raw)
     bomb = shared_strings_bomb(q3(raw) / "bom-chuoi.xlsx", gib=1.9)
     assert bomb.stat().st_size < 10 * 2**20
     with zipfile.ZipFile(bomb) as zf:
@@ -66,10 +56,7 @@ def test_a_file_that_blows_up_its_reader_process_is_rejected_alone(tmp_path: Pat
     assert stopped.rejected
     assert [i.rule for i in stopped.issues] == ["file_too_large"]
     assert "memory or time limit" in str(stopped.issues[0].detail)
-    for n in range(4):
-        good = by_file[f"2024/Q3/tot-{n}.xlsx"]
-        assert not good.rejected, good.issues
-        assert good.blocks["HTX"].rows_in == 2
+    assert_good_read(by_file)
 
 
 def test_far_cells_read_by_reader_processes_are_rejected_alone_and_named(tmp_path: Path) -> None:
@@ -77,8 +64,7 @@ def test_far_cells_read_by_reader_processes_are_rejected_alone_and_named(tmp_pat
     billions of cells stops its reader, and the calling process's full guard names the cell; a grid calamine can
     hold but too large is refused on what calamine read. The other files are read as usual."""
     raw = make_raw_dir(tmp_path / "raw")
-    for n in range(4):
-        submission(q3(raw) / f"tot-{n}.xlsx", htx=htx_rows(2, start=10 * n + 1), commune="Thạch Liên")
+    good_files(raw)
     far_cell(q3(raw) / "o-xa.xlsx", "A1:W3")  # XFD1048576, behind a dimension that lies
 
     def near(xml: bytes) -> bytes:
@@ -97,18 +83,14 @@ def test_far_cells_read_by_reader_processes_are_rejected_alone_and_named(tmp_pat
     wide = by_file["2024/Q3/o-xa-vua.xlsx"]
     assert wide.rejected and [i.rule for i in wide.issues] == ["file_too_large"]
     assert "sheet HTX: 300000 rows × 26 columns" in str(wide.issues[0].detail)
-    for n in range(4):
-        good = by_file[f"2024/Q3/tot-{n}.xlsx"]
-        assert not good.rejected, good.issues
-        assert good.blocks["HTX"].rows_in == 2
+    assert_good_read(by_file)
 
 
 def test_a_far_cell_in_a_sheet_kttt_does_not_read_is_judged_alike_in_process_and_by_readers(tmp_path: Path) -> None:
     """A note sheet a commune added, with a cell at XFD1048576: calamine never builds that sheet's grid, and the
     file is read the same way whether the quarter is read in the calling process or by reader processes."""
     raw = make_raw_dir(tmp_path / "raw")
-    for n in range(4):
-        submission(q3(raw) / f"tot-{n}.xlsx", htx=htx_rows(2, start=10 * n + 1), commune="Thạch Liên")
+    good_files(raw)
     noted = submission(q3(raw) / "ghi-chu.xlsx", commune="Việt Tiến", extra_sheets={"Ghi chú": [["Ghi chú"]]})
 
     def far(xml: bytes) -> bytes:
