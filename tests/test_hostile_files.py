@@ -357,26 +357,33 @@ def zip_bomb(path: Path, uncompressed: int, lie_about_size: bool = False) -> Pat
 
     With ``lie_about_size`` the central directory says the sheet is 2 KiB.
     """
-    submission(path, commune="Việt Tiến")
-    with zipfile.ZipFile(path) as src:
-        parts = {i.filename: src.read(i) for i in src.infolist()}
     head = (
         b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
     )
     row = b"<row><c><v>1</v></c></row>"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
-        for name, body in parts.items():
-            if name != HTX_SHEET_PART:
-                out.writestr(name, body)
-                continue
-            with out.open(name, "w") as sheet:
-                sheet.write(head)
-                block = row * 40_000
-                for _ in range(uncompressed // len(block)):
-                    sheet.write(block)
-                sheet.write(b"</sheetData></worksheet>")
+    replaced_part(path, HTX_SHEET_PART, head, row, uncompressed, b"</sheetData></worksheet>")
     if lie_about_size:
         claim_size(path, HTX_SHEET_PART)
+    return path
+
+
+def replaced_part(path: Path, part: str, head: bytes, filler: bytes, size: int, tail: bytes) -> Path:
+    """A valid submission whose `part` is replaced by `head`, about `size` bytes of `filler` and `tail`, written
+    a MiB at a time (compressed as tight as zip goes)."""
+    submission(path, commune="Việt Tiến")
+    with zipfile.ZipFile(path) as src:
+        parts = {i.filename: src.read(i) for i in src.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+        for name, body in parts.items():
+            if name != part:
+                out.writestr(name, body)
+                continue
+            with out.open(name, "w") as stream:
+                stream.write(head)
+                block = filler * max(1, (1 << 20) // len(filler))
+                for _ in range(size // len(block)):
+                    stream.write(block)
+                stream.write(tail)
     return path
 
 
@@ -474,23 +481,8 @@ def test_zip_bombs_and_far_cells_are_refused_before_they_cost_memory(tmp_path: P
 
 
 def lying_part(path: Path, part: str, head: bytes, filler: bytes, size: int, tail: bytes) -> Path:
-    """A valid submission whose `part` is replaced by `head`, `size` bytes of `filler` and `tail`, while the zip's
-    central directory says the part is 2 KiB."""
-    submission(path, commune="Việt Tiến")
-    with zipfile.ZipFile(path) as src:
-        parts = {i.filename: src.read(i) for i in src.infolist()}
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
-        for name, body in parts.items():
-            if name != part:
-                out.writestr(name, body)
-                continue
-            with out.open(name, "w") as stream:
-                stream.write(head)
-                block = filler * (1 << 20)
-                for _ in range(size // len(block)):
-                    stream.write(block)
-                stream.write(tail)
-    return claim_size(path, part)
+    """`replaced_part`, while the zip's central directory says the part is 2 KiB."""
+    return claim_size(replaced_part(path, part, head, filler, size, tail), part)
 
 
 _READ_ONE = """
