@@ -58,14 +58,7 @@ from ingest.sheet import (
     json_keys,
     resolve_units,
 )
-from ingest.text import (
-    BOOLEAN_CELL_TEXTS,
-    NUMBER_CELL_TEXT,
-    VN_THOUSANDS_CELL,
-    fold,
-    fold_expr,
-    split_unit,
-)
+from ingest.text import fold, fold_expr, needs_number_flag_expr, number_shape_expr, split_unit
 from ingest.workbook import RawSheet, column_letters
 from schemas.columns import NUMBER_KINDS, SheetColumn
 
@@ -119,15 +112,8 @@ def _with_number_flags(data: pl.DataFrame, width: int, sheets: list[RawSheet]) -
     header) with `n<j>`, the flag of each cell (`ingest.text.number_flag`): told by its text, but for the cells
     that `needs_number_flag`, whose sheets alone calamine reads again for their number flags."""
     cols = range(width)
-    shaped = [pl.col(f"c{j}").str.contains(NUMBER_CELL_TEXT).fill_null(False) for j in cols]
-    needed = [
-        (
-            pl.col(f"c{j}").is_in(BOOLEAN_CELL_TEXTS)
-            | (pl.col(f"u{j}") & pl.col(f"c{j}").str.contains(VN_THOUSANDS_CELL))
-            | (pl.col(f"d{j}") & pl.col(f"c{j}").str.contains(NUMBER_CELL_TEXT))
-        ).fill_null(False)
-        for j in cols
-    ]
+    shaped = [number_shape_expr(pl.col(f"c{j}")) for j in cols]
+    needed = [needs_number_flag_expr(pl.col(f"c{j}"), pl.col(f"u{j}"), pl.col(f"d{j}")) for j in cols]
     ask = sorted(data.filter(pl.any_horizontal(needed)).get_column("_i").unique().to_list())
     if not ask:
         return data.with_columns(shape.alias(f"n{j}") for j, shape in zip(cols, shaped, strict=True))

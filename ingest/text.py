@@ -165,6 +165,22 @@ def needs_number_flag(text: str | None, kind: str | None) -> bool:
     return kind == "date" and _NUMBER_CELL.fullmatch(text) is not None
 
 
+def needs_number_flag_expr(text: pl.Expr, number_column: pl.Expr, date_column: pl.Expr) -> pl.Expr:
+    """:func:`needs_number_flag` as an expression, for a column of cells whose kind is told per row (`number_column`,
+    `date_column`: booleans)."""
+    return (
+        text.is_in(BOOLEAN_CELL_TEXTS)
+        | (number_column & text.str.contains(VN_THOUSANDS_CELL))
+        | (date_column & text.str.contains(NUMBER_CELL_TEXT))
+    ).fill_null(False)
+
+
+def number_shape_expr(text: pl.Expr) -> pl.Expr:
+    """Whether each text looks like a number cell's (`NUMBER_CELL_TEXT`): the flag of a cell that does not
+    `needs_number_flag`."""
+    return text.str.contains(NUMBER_CELL_TEXT).fill_null(False)
+
+
 def number_flag(text: str | None, held_number: bool, kind: str | None) -> bool:
     """The flag a cut keeps for a cell (`<name>__num`): whether the workbook stored it as a number where that
     changes how it reads (`needs_number_flag`), else whether its text looks like a number cell's
