@@ -189,6 +189,16 @@ def _match_quarter(
     return out  # type: ignore[return-value]
 
 
+def _first_ids(quarter: pl.DataFrame, period: str) -> list[str] | None:
+    """The ids of the rows of a kind's first quarter, where every row starts an identity: `_match_quarter`'s
+    `kind-period-unit-id`, as one expression. None when two rows would share one: `_match_quarter` then numbers
+    them (`#2`, …) in row order."""
+    base = quarter.select(
+        pl.concat_str(pl.col("kind"), pl.lit(f"-{period}-"), pl.col("commune_code"), pl.lit("-"), pl.col("row_id"))
+    ).to_series()
+    return base.to_list() if base.null_count() == 0 and base.is_unique().all() else None
+
+
 def _neg(period: str) -> tuple[int, int]:
     year, quarter = period.split("-Q")
     return (-int(year), -int(quarter))
@@ -205,18 +215,20 @@ def match(stacked: pl.DataFrame, unit_in: UnitIn) -> pl.DataFrame:
         known: dict[str, _Identity] = {}
         quarters = list(by_kind.group_by("period", maintain_order=True))
         for k, ((period,), quarter) in enumerate(quarters):
-            rows = quarter.select(_ROW_FIELDS).to_dicts()
-            matched = _match_quarter(rows, known, unit_in, str(period))
+            firsts = None if known else _first_ids(quarter, str(period))
+            if firsts is None:
+                matched = _match_quarter(quarter.select(_ROW_FIELDS).to_dicts(), known, unit_in, str(period))
+            else:
+                matched = [(rid, "new", None) for rid in firsts]
             ids.extend(rid for rid, _, _ in matched)
             rules.extend(rule for _, rule, _ in matched)
             earlier.extend(before for _, _, before in matched)
             if k + 1 == len(quarters):
                 continue  # the kind's latest quarter: no later one joins its identities
-            for row, (rid, _, before) in zip(rows, matched, strict=True):
+            columns = [quarter.get_column(name).to_list() for name in _ROW_FIELDS[1:]]
+            for (rid, _, before), unit, row_id, name_key, tax in zip(matched, *columns, strict=True):
                 old_tax = before.tax if before else None
-                known[rid] = _Identity(
-                    rid, str(period), row["commune_code"], row["row_id"], row["name_key"], row["tax_code"] or old_tax
-                )
+                known[rid] = _Identity(rid, str(period), unit, row_id, name_key, tax or old_tax)
     return ordered.with_columns(
         pl.Series("registry_id", ids, pl.String),
         pl.Series("match_rule", rules, pl.String),

@@ -360,3 +360,30 @@ def test_a_unit_without_a_report_is_not_said_to_lose_its_cooperatives(planted: t
         (pl.col("period") == LATER) & (pl.col("figure_id") == "registry.htx.disappeared.count")
     )
     assert gone["value"].item() == 1  # the dissolved one of Thạch Kênh only
+
+
+def test_rows_of_a_first_quarter_sharing_a_unit_and_id_get_numbered_identities() -> None:
+    """Every row of a kind's first quarter starts an identity named by kind, quarter, unit and id; two rows with
+    the same id in a unit (ids are checked within a file only) are told apart by `#2`,
+    even when another row's own id reads like that."""
+    from registry.match import STACKED, match
+
+    def frame(ids: list[str]) -> pl.DataFrame:
+        rows = [
+            {"period": "2024-Q2", "commune_code": HEIR, "kind": "HTX", "row_id": row_id, "name": f"HTX {n}"}
+            for n, row_id in enumerate(ids)
+        ]
+        given_ = pl.DataFrame(rows).with_columns(pl.col("name").str.to_lowercase().alias("name_key"))
+        return given_.select(pl.col(c) if c in given_.columns else pl.lit(None).alias(c) for c in STACKED).cast(STACKED)
+
+    unit_in = unit_mapper(load_reference(SAMPLE_RAW).communes)
+    plain = match(frame(["1", "2", "3"]), unit_in)
+    assert plain["registry_id"].to_list() == [f"HTX-2024-Q2-{HEIR}-{n}" for n in ("1", "2", "3")]
+    assert set(plain["match_rule"].to_list()) == {"new"}
+    doubled = match(frame(["7", "7", "7#2"]), unit_in)
+    assert doubled.sort("row_id", "name")["registry_id"].to_list() == [
+        f"HTX-2024-Q2-{HEIR}-7",
+        f"HTX-2024-Q2-{HEIR}-7#2",
+        f"HTX-2024-Q2-{HEIR}-7#2#2",
+    ]
+    assert doubled["registry_id"].is_unique().all()
