@@ -29,13 +29,10 @@ FACTS = (HTX, THT, SUPPORT)
 """The tables the report's figures are computed from."""
 
 
-@dg.asset(
-    group_name=GROUP,
-    kinds=TABLE_KINDS,
+@dg.multi_asset(
+    name="indicators",
+    outs=table_outs(("indicators", "indicators_restated"), GROUP, QUARTER_FOLLOWS),
     partitions_def=period_partitions,
-    description=describe(wh.Indicators),
-    metadata=definition_metadata(wh.Indicators),
-    automation_condition=QUARTER_FOLLOWS,
 )
 def indicators(
     context: AssetExecutionContext,
@@ -43,48 +40,36 @@ def indicators(
     warehouse: WarehouseDir,
     cooperatives: pl.DataFrame,
     coop_groups: pl.DataFrame,
-) -> dg.Output[pl.DataFrame]:
+):
     """District and commune indicators of the quarter, with changes against the previous quarter when stored (the
-    previous quarter restated on this quarter's units)."""
+    previous quarter restated on this quarter's units); and the quarter's commune indicators restated on the units
+    of the latest quarter of the raw directory (`merged_into` of communes.csv), side by side with the originals.
+    One step computes both: they read the same rows, and where the quarter's units are the latest's the restated
+    table is the original's commune rows."""
     period = context.partition_key
+    units = source.reference().units
     before = previous_period(period)
     previous = warehouse.read("cooperatives", [before])
     if previous is None:
         context.log.info(f"No cooperatives stored for {before}: no quarter-on-quarter changes")
     else:  # the previous quarter on this quarter's units (merges, units that left or joined)
-        how = restatement(source.reference().units, before, period)
+        how = restatement(units, before, period)
         previous = how.rows(previous)
         note = restatement_note(how)
         if note:
             context.log.info(note)
-    table = compute_indicators({"cooperatives": cooperatives, "coop_groups": coop_groups}, period, previous)
-    return dg.Output(table, metadata=output_metadata(table, period))
-
-
-@dg.asset(
-    group_name=GROUP,
-    kinds=TABLE_KINDS,
-    partitions_def=period_partitions,
-    description=describe(wh.IndicatorsRestated),
-    metadata=definition_metadata(wh.IndicatorsRestated),
-    automation_condition=QUARTER_FOLLOWS,
-)
-def indicators_restated(
-    context: AssetExecutionContext, source: SubmissionSource, cooperatives: pl.DataFrame, coop_groups: pl.DataFrame
-) -> dg.Output[pl.DataFrame]:
-    """The quarter's commune indicators restated on the units of the latest quarter of the raw directory
-    (`merged_into` of communes.csv), side by side with the originals in `indicators`."""
-    period = context.partition_key
-    latest = max([period, *source.periods()])
-    units = source.reference().units
     tables = {"cooperatives": cooperatives, "coop_groups": coop_groups}
-    table = restated_indicators(tables, units, period, latest)
+    table = compute_indicators(tables, period, previous)
+    yield dg.Output(table, output_name="indicators", metadata=output_metadata(table, period))
+
+    latest = max([period, *source.periods()])
+    restated = restated_indicators(tables, units, period, latest, own=table)
     note = restatement_note(restatement(units, period, latest))
-    metadata = output_metadata(table, period)
+    metadata = output_metadata(restated, period)
     metadata["restated_on"] = latest
     if note:
         metadata["note"] = note
-    return dg.Output(table, metadata=metadata)
+    yield dg.Output(restated, output_name="indicators_restated", metadata=metadata)
 
 
 FIGURES_TRACED = dg.AssetCheckSpec(

@@ -15,7 +15,7 @@ import dagster as dg
 
 from assets.feedback import feedback
 from assets.registry import cooperative_registry
-from assets.report import analyst_database, figures, indicators, indicators_restated, indicators_yearly, report
+from assets.report import analyst_database, figures, indicators, indicators_yearly, report
 from assets.review import reviews
 from assets.submissions import completeness_asset, period_submissions
 from assets.units import units
@@ -26,7 +26,6 @@ PERIOD_ASSETS = [
     period_submissions,
     completeness_asset,
     indicators,
-    indicators_restated,
     figures,
     report,
     feedback,

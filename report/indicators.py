@@ -112,6 +112,10 @@ SHARED = _shared(INDICATORS)
 """The aggregations that compute :data:`INDICATORS`."""
 
 
+CHANGES = ("htx.change.new", "htx.change.gone", "htx.change.suspended", "htx.change.rating")
+"""The indicators `quarter_changes` computes (against the previous quarter; all others are the quarter's own)."""
+
+
 def quarter_changes(current: pl.DataFrame, previous: pl.DataFrame) -> list[pl.DataFrame]:
     """New, gone and newly suspended cooperatives, and rating moves, against the previous quarter.
 
@@ -125,10 +129,11 @@ def quarter_changes(current: pl.DataFrame, previous: pl.DataFrame) -> list[pl.Da
         *key, pl.col("status").alias("prev_status"), pl.col("rating").alias("prev_rating")
     )
     both = cur.join(prev, on=key, how="inner")
+    new, gone, suspended, rating = CHANGES
     frames = {
-        "htx.change.new": cur.join(prev, on=key, how="anti"),
-        "htx.change.gone": prev.join(cur, on=key, how="anti"),
-        "htx.change.suspended": both.filter((pl.col("status") == "suspended") & (pl.col("prev_status") != "suspended")),
+        new: cur.join(prev, on=key, how="anti"),
+        gone: prev.join(cur, on=key, how="anti"),
+        suspended: both.filter((pl.col("status") == "suspended") & (pl.col("prev_status") != "suspended")),
     }
     moves = both.filter(
         pl.col("rating").is_not_null()
@@ -136,7 +141,7 @@ def quarter_changes(current: pl.DataFrame, previous: pl.DataFrame) -> list[pl.Da
         & (pl.col("rating") != pl.col("prev_rating"))
     ).with_columns((pl.col("prev_rating") + ">" + pl.col("rating")).alias("move"))
     out = [_aggregate(f, (Indicator(name, HTX, COUNT, "count"),), None) for name, f in frames.items()]
-    out.append(_aggregate(moves, (Indicator("htx.change.rating", HTX, COUNT, "count"),), "move"))
+    out.append(_aggregate(moves, (Indicator(rating, HTX, COUNT, "count"),), "move"))
     return [o for o in out if not o.is_empty()]
 
 

@@ -108,3 +108,25 @@ def test_sample_is_restated_on_its_latest_quarter(sample_warehouse: Path) -> Non
     assert after.sort("commune_code").rows() == before.sort("commune_code").rows()  # same units in 2024-Q3
     units = pl.read_parquet(sample_warehouse / "units" / "all.parquet")
     assert units.height == 33 and units["current_code"].null_count() == 0
+
+
+def test_restated_indicators_taken_from_the_quarters_own_are_those_computed_from_its_rows(
+    sample_warehouse: Path,
+) -> None:
+    """Where a quarter's units are the latest's, `indicators_restated` is taken from the quarter's `indicators`
+    (changes against the previous quarter left out): the same table as computed from the restated rows."""
+    from ingest.reference import load_reference
+    from tests.conftest import SAMPLE_PERIODS, SAMPLE_RAW
+
+    units = load_reference(SAMPLE_RAW).units
+    latest = max(SAMPLE_PERIODS)
+    for period in SAMPLE_PERIODS:
+        tables = {name: pl.read_parquet(sample_warehouse / name / f"{period}.parquet") for name in FACTS}
+        own = pl.read_parquet(sample_warehouse / "indicators" / f"{period}.parquet")
+        stored = pl.read_parquet(sample_warehouse / "indicators_restated" / f"{period}.parquet")
+        assert stored.equals(restated_indicators(tables, units, period, latest)), period
+        assert stored.equals(restated_indicators(tables, units, period, latest, own=own)), period
+    changes = pl.read_parquet(sample_warehouse / "indicators" / f"{latest}.parquet").filter(
+        pl.col("indicator").str.starts_with("htx.change.") & (pl.col("geo_level") == "commune")
+    )
+    assert changes.height and restatement(units, latest, latest).changes_nothing(tables)
