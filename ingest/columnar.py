@@ -34,6 +34,7 @@ in Python, with the file's fonts as context.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -107,13 +108,24 @@ def _stacked(sheets: list[RawSheet]) -> tuple[pl.DataFrame, int]:
     return pl.DataFrame(data), width
 
 
-def _with_number_flags(data: pl.DataFrame, width: int, sheets: list[RawSheet]) -> pl.DataFrame:
+def _with_number_flags(
+    data: pl.DataFrame, width: int, sheets: list[RawSheet], layouts: Iterable[_Layout]
+) -> pl.DataFrame:
     """`data` (rows under the header, `u<j>` and `d<j>` marking the number and date columns of each sheet's
     header) with `n<j>`, the flag of each cell (`ingest.text.number_flag`): told by its text, but for the cells
-    that `needs_number_flag`, whose sheets alone calamine reads again for their number flags."""
+    that `needs_number_flag`, whose sheets alone calamine reads again for their number flags. `layouts` (the
+    group's headers) say which columns hold a number or a date in some sheet: only those are matched against the
+    patterns of such cells."""
     cols = range(width)
+    numbers = [any(flags) for flags in zip(*(layout.number_flags for layout in layouts), strict=True)]
+    dates = [any(flags) for flags in zip(*(layout.date_flags for layout in layouts), strict=True)]
     shaped = [number_shape_expr(pl.col(f"c{j}")) for j in cols]
-    needed = [needs_number_flag_expr(pl.col(f"c{j}"), pl.col(f"u{j}"), pl.col(f"d{j}")) for j in cols]
+    needed = [
+        needs_number_flag_expr(
+            pl.col(f"c{j}"), pl.col(f"u{j}") if numbers[j] else None, pl.col(f"d{j}") if dates[j] else None
+        )
+        for j in cols
+    ]
     ask = sorted(data.filter(pl.any_horizontal(needed)).get_column("_i").unique().to_list())
     if not ask:
         return data.with_columns(shape.alias(f"n{j}") for j, shape in zip(cols, shaped, strict=True))
@@ -366,7 +378,7 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
     data = frame.join(header_rows, on="_i", how="inner").filter(
         (pl.col("_r") > pl.col("_hr")) & (pl.col("_filled") > 0)
     )
-    data = _with_number_flags(data, width, [raw for raw, _, _ in items]).drop(
+    data = _with_number_flags(data, width, [raw for raw, _, _ in items], layouts.values()).drop(
         *(f"{kind}{j}" for kind in ("u", "d") for j in cols)
     )
     # Total rows: the rule of cut_sheet, in Python, for rows whose first filled cell starts with T or C.

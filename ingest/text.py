@@ -165,14 +165,17 @@ def needs_number_flag(text: str | None, kind: str | None) -> bool:
     return kind == "date" and _NUMBER_CELL.fullmatch(text) is not None
 
 
-def needs_number_flag_expr(text: pl.Expr, number_column: pl.Expr, date_column: pl.Expr) -> pl.Expr:
+def needs_number_flag_expr(text: pl.Expr, number_column: pl.Expr | None, date_column: pl.Expr | None) -> pl.Expr:
     """:func:`needs_number_flag` as an expression, for a column of cells whose kind is told per row (`number_column`,
-    `date_column`: booleans)."""
-    return (
-        text.is_in(BOOLEAN_CELL_TEXTS)
-        | (number_column & text.str.contains(VN_THOUSANDS_CELL))
-        | (date_column & text.str.contains(NUMBER_CELL_TEXT))
-    ).fill_null(False)
+    `date_column`: booleans; None when no cell of the column is of that kind, which spares its pattern)."""
+    needed = pl.lit(False)
+    for word in BOOLEAN_CELL_TEXTS:
+        needed = needed | (text == word)
+    if number_column is not None:
+        needed = needed | (number_column & text.str.contains(VN_THOUSANDS_CELL))
+    if date_column is not None:
+        needed = needed | (date_column & text.str.contains(NUMBER_CELL_TEXT))
+    return needed.fill_null(False)
 
 
 def number_shape_expr(text: pl.Expr) -> pl.Expr:
