@@ -133,8 +133,8 @@ def _reporting_communes(coops: pl.DataFrame) -> dict[str, list[str]]:
 
 
 def _narrowed(tables: dict[str, pl.DataFrame], figures: list[Figure]) -> dict[str, pl.DataFrame]:
-    """Each table with only the columns some figure reads or `_sources` lists: a figure's rows are filtered out of
-    it, and a fact table's sixty columns copied for each of some two hundred figures cost more than the figures."""
+    """Each table with only the columns some figure reads or `_sources` lists: the rows of each of some two hundred
+    figures are filtered out of it, and the fewer columns, the less each filter copies."""
     wanted: dict[str, set[str]] = {}
     for fig in figures:
         columns = wanted.setdefault(fig.table, {"commune_code", _UNIT_ID[fig.table], "source_file", "source_row"})

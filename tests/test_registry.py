@@ -373,8 +373,8 @@ def test_rows_of_a_first_quarter_sharing_a_unit_and_id_get_numbered_identities()
             {"period": "2024-Q2", "commune_code": HEIR, "kind": "HTX", "row_id": row_id, "name": f"HTX {n}"}
             for n, row_id in enumerate(ids)
         ]
-        given_ = pl.DataFrame(rows).with_columns(pl.col("name").str.to_lowercase().alias("name_key"))
-        return given_.select(pl.col(c) if c in given_.columns else pl.lit(None).alias(c) for c in STACKED).cast(STACKED)
+        stated = pl.DataFrame(rows).with_columns(pl.col("name").str.to_lowercase().alias("name_key"))
+        return stated.select(pl.col(c) if c in stated.columns else pl.lit(None).alias(c) for c in STACKED).cast(STACKED)
 
     unit_in = unit_mapper(load_reference(SAMPLE_RAW).communes)
     plain = match(frame(["1", "2", "3"]), unit_in)
