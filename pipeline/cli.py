@@ -248,6 +248,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
                 tags=tags,
                 raise_on_error=False,
             )
+        instance.dispose()
     if not result.success:
         failures = [e.step_failure_data.error for e in result.all_events if e.is_step_failure]
         for error in failures:

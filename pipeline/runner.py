@@ -85,11 +85,30 @@ def run_periods(
     not stop the others.
 
     A period whose lock another run holds for more than `lock_wait` seconds is
-    refused (`refused`); a failure to write the warehouse stops the whole run.
+    refused (`refused`); a failure to write the warehouse stops the whole run. Without
+    `instance`, the runs are recorded in `instance_for_run()`, which is closed at the end.
     """
     for period in periods:
         check_partition(period)
-    instance = instance or instance_for_run()
+    if instance is not None:
+        return _run_periods(raw_dir, warehouse_dir, periods, instance, on_progress, lock_wait, report)
+    own = instance_for_run()
+    try:
+        return _run_periods(raw_dir, warehouse_dir, periods, own, on_progress, lock_wait, report)
+    finally:
+        own.dispose()
+
+
+def _run_periods(
+    raw_dir: Path,
+    warehouse_dir: str | Path,
+    periods: list[str],
+    instance: dg.DagsterInstance,
+    on_progress: Callable[[str], None] | None,
+    lock_wait: float,
+    report: bool,
+) -> list[PeriodRun]:
+    """`run_periods` in the given instance."""
     register_periods(instance, periods)
     say_progress = on_progress or (lambda _: None)
 

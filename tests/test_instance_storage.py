@@ -1,0 +1,127 @@
+"""The local instance's SQLite storages that keep their connections (`pipeline/instance_storage.py`).
+
+Runs are real Dagster runs recorded in a Dagster home with the committed `dagster.yaml`; what
+they leave open is read from `/proc/self/fd` (the open files of this process).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline.instance import LOCAL_HOME
+from pipeline.instance_storage import KEPT_DATABASES, PooledSqliteEventLogStorage, PooledSqliteRunStorage
+
+
+@dg.asset
+def counted() -> int:
+    """One small asset: each materialization is a run with its own event-log database."""
+    return 1
+
+
+def _open_files(folder: Path) -> list[str]:
+    """Files under `folder` this process holds open (a deleted one ends in ` (deleted)`)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue
+        if target.startswith(f"{folder}{os.sep}"):
+            found.append(target)
+    return found
+
+
+def _open_databases(folder: Path) -> set[str]:
+    return {f for f in _open_files(folder) if f.endswith(".db")}
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Dagster home with the checkout's `dagster.yaml`, as `DAGSTER_HOME`."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(LOCAL_HOME / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def instance(home: Path) -> Iterator[dg.DagsterInstance]:
+    instance = dg.DagsterInstance.from_config(str(home))
+    yield instance
+    instance.dispose()
+
+
+def _materialize(instance: dg.DagsterInstance, runs: int) -> list[str]:
+    ids = []
+    for _ in range(runs):
+        result = dg.materialize([counted], instance=instance)
+        assert result.success
+        ids.append(result.run_id)
+    return ids
+
+
+def test_the_checkouts_instance_records_through_the_storages_that_keep_connections(
+    instance: dg.DagsterInstance, home: Path
+) -> None:
+    assert isinstance(instance.run_storage, PooledSqliteRunStorage)
+    assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+    (run_id,) = _materialize(instance, 1)
+    # Where Dagster's own SQLite storages keep them, so either can read the other's history.
+    assert (home / "history" / "runs.db").is_file()
+    assert (home / "history" / "runs" / f"{run_id}.db").is_file()
+
+
+def test_a_history_written_with_kept_connections_reads_back_with_dagsters_own_storages(
+    instance: dg.DagsterInstance, home: Path
+) -> None:
+    ids = _materialize(instance, 2)
+    instance.dispose()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    own = dg.DagsterInstance.from_config(str(home))
+    try:
+        assert type(own.event_log_storage).__name__ == "SqliteEventLogStorage"
+        assert {r.run_id for r in own.get_runs()} == set(ids)
+        assert all(own.get_run_by_id(i).is_success for i in ids)  # type: ignore[union-attr]
+        assert own.get_latest_materialization_event(counted.key).run_id == ids[-1]  # type: ignore[union-attr]
+        for run_id in ids:
+            assert any(e.dagster_event_type == dg.DagsterEventType.RUN_SUCCESS for e in own.all_logs(run_id))
+        ids += _materialize(own, 1)
+    finally:
+        own.dispose()
+    shutil.copy(LOCAL_HOME / "dagster.yaml", home / "dagster.yaml")
+    again = dg.DagsterInstance.from_config(str(home))
+    try:
+        assert {r.run_id for r in again.get_runs()} == set(ids)
+        assert again.get_latest_materialization_event(counted.key).run_id == ids[-1]  # type: ignore[union-attr]
+    finally:
+        again.dispose()
+
+
+def test_the_event_log_keeps_only_the_databases_it_used_last_open(instance: dg.DagsterInstance, home: Path) -> None:
+    runs = home / "history" / "runs"
+    ids = _materialize(instance, KEPT_DATABASES + 4)
+    held = _open_databases(runs)
+    assert 0 < len(held) <= KEPT_DATABASES
+    assert str(runs / "index.db") in held and str(runs / f"{ids[-1]}.db") in held
+    assert str(runs / f"{ids[0]}.db") not in held
+    # Every run's log is still read, the ones let go opened again.
+    for run_id in ids:
+        assert any(e.dagster_event_type == dg.DagsterEventType.RUN_SUCCESS for e in instance.all_logs(run_id))
+    instance.dispose()
+    assert _open_files(home / "history") == []
+
+
+def test_wiping_the_history_leaves_no_deleted_database_open(instance: dg.DagsterInstance, home: Path) -> None:
+    ids = _materialize(instance, 3)
+    instance.wipe()
+    assert not any(f.endswith("(deleted)") for f in _open_files(home / "history"))
+    assert instance.get_runs() == [] and not (home / "history" / "runs" / f"{ids[0]}.db").exists()
+    (run_id,) = _materialize(instance, 1)
+    assert [r.run_id for r in instance.get_runs()] == [run_id]
