@@ -125,3 +125,13 @@ def test_wiping_the_history_leaves_no_deleted_database_open(instance: dg.Dagster
     assert instance.get_runs() == [] and not (home / "history" / "runs" / f"{ids[0]}.db").exists()
     (run_id,) = _materialize(instance, 1)
     assert [r.run_id for r in instance.get_runs()] == [run_id]
+
+
+@pytest.mark.parametrize("folder", [".dagster_home", "deploy"])
+def test_the_shipped_instance_configurations_are_accepted_by_dagster(folder: str) -> None:
+    """`.dagster_home/dagster.yaml` (the local instance) and `deploy/dagster.yaml` (production) as Dagster reads
+    them: a schema error or two settings it refuses together stop every process that loads the instance."""
+    from dagster._core.instance.config import dagster_instance_config
+
+    config, _ = dagster_instance_config(str(LOCAL_HOME.parent / folder))
+    assert config["run_queue"]["dequeue_interval_seconds"] == 1
