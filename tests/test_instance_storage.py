@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,6 +128,54 @@ def test_wiping_the_history_leaves_no_deleted_database_open(instance: dg.Dagster
     assert instance.get_runs() == [] and not (home / "history" / "runs" / f"{ids[0]}.db").exists()
     (run_id,) = _materialize(instance, 1)
     assert [r.run_id for r in instance.get_runs()] == [run_id]
+
+
+def test_kept_connections_hold_no_lock_between_transactions(instance: dg.DagsterInstance, home: Path) -> None:
+    """While the instance is open, its idle connections let another process's writer in at once (a writer that
+    does not wait: no busy timeout)."""
+    _materialize(instance, 2)
+    held = _open_databases(home / "history")
+    assert str(home / "history" / "runs.db") in held and str(home / "history" / "runs" / "index.db") in held
+    for database in held:
+        other = sqlite3.connect(database, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # raises `database is locked` if a kept connection holds a lock
+            other.rollback()
+        finally:
+            other.close()
+
+
+RECORDER = """
+import dagster as dg
+
+@dg.asset
+def counted() -> int:
+    return 1
+
+instance = dg.DagsterInstance.get()
+assert all(dg.materialize([counted], instance=instance).success for _ in range(5))
+instance.dispose()
+"""
+
+
+def test_processes_recording_at_once_share_the_history(home: Path) -> None:
+    """Kept connections hold no lock between transactions: three processes (as `kttt run`, the daemon and the
+    webserver do) record runs into the same files at once, and every run and materialization is there. The home
+    is created first, as `kttt ui` or a first `kttt run` does: Dagster's SQLite storages, its own as these, cannot
+    create a new home from several processes at once."""
+    dg.DagsterInstance.from_config(str(home)).dispose()
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    procs = [subprocess.Popen([sys.executable, "-c", RECORDER], env=env, stderr=subprocess.PIPE) for _ in range(3)]
+    errors = [p.communicate(timeout=300)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    assert not any("locked" in e for e in errors)
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        runs = instance.get_runs()
+        assert len(runs) == 15 and all(r.is_success for r in runs)
+        assert len(instance.fetch_materializations(counted.key, limit=100).records) == 15
+    finally:
+        instance.dispose()
 
 
 @pytest.mark.parametrize("folder", [".dagster_home", "deploy"])
