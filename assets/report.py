@@ -1,6 +1,7 @@
 """Assets of the report: indicators, report figures with their sources, the report files, yearly indicators."""
 
 import base64
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -40,7 +41,7 @@ def indicators(
     warehouse: WarehouseDir,
     cooperatives: pl.DataFrame,
     coop_groups: pl.DataFrame,
-):
+) -> Iterator[dg.Output[pl.DataFrame]]:
     """District and commune indicators of the quarter, with changes against the previous quarter when stored (the
     previous quarter restated on this quarter's units); and the quarter's commune indicators restated on the units
     of the latest quarter of the raw directory (`merged_into` of communes.csv), side by side with the originals.
