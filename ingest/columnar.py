@@ -34,7 +34,7 @@ in Python, with the file's fonts as context.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,7 +59,7 @@ from ingest.sheet import (
     json_keys,
     resolve_units,
 )
-from ingest.text import fold, fold_expr, needs_number_flag_expr, number_shape_expr, split_unit
+from ingest.text import fold, needs_number_flag_expr, number_shape_expr, row_needs_number_flag_expr, split_unit
 from ingest.workbook import RawSheet, column_letters
 from schemas.columns import NUMBER_KINDS, SheetColumn
 
@@ -70,6 +70,17 @@ _TOTAL_START = r"^\s*[TtCc]"
 _STRING, _BOOL = pa.string(), pa.bool_()
 _JSON_ESCAPED = r'[\\"\n\r\t]'
 """What `_escaped` changes: a column without any is written into `raw_values` as it is."""
+
+
+def _cols(kind: str, cols: Iterable[int]) -> pl.Expr:
+    """The columns `<kind><j>` for each j of `cols`, as one expression: polars expands it, and its cost is per
+    expression written (a batch has only a few thousand rows per kind of sheet)."""
+    return pl.col(f"{kind}{j}" for j in cols)
+
+
+def _named(kind: str) -> Callable[[str], str]:
+    """Renames `<x><j>` to `<kind><j>`: the output of an expression over `_cols`."""
+    return lambda name: f"{kind}{name[1:]}"
 
 
 @dataclass
@@ -119,16 +130,22 @@ def _with_number_flags(
     cols = range(width)
     numbers = [any(flags) for flags in zip(*(layout.number_flags for layout in layouts), strict=True)]
     dates = [any(flags) for flags in zip(*(layout.date_flags for layout in layouts), strict=True)]
-    shaped = [number_shape_expr(pl.col(f"c{j}")) for j in cols]
+    number_cols, date_cols = [j for j in cols if numbers[j]], [j for j in cols if dates[j]]
+    any_needed = row_needs_number_flag_expr(
+        _cols("c", cols),
+        pl.when(_cols("u", number_cols)).then(_cols("c", number_cols)) if number_cols else None,
+        pl.when(_cols("d", date_cols)).then(_cols("c", date_cols)) if date_cols else None,
+    )
+    shaped = number_shape_expr(_cols("c", cols)).name.map(_named("n"))
+    ask = sorted(data.select(pl.col("_i").filter(any_needed).unique()).to_series().to_list())
+    if not ask:
+        return data.with_columns(shaped)
     needed = [
         needs_number_flag_expr(
             pl.col(f"c{j}"), pl.col(f"u{j}") if numbers[j] else None, pl.col(f"d{j}") if dates[j] else None
         )
         for j in cols
     ]
-    ask = sorted(data.filter(pl.any_horizontal(needed)).get_column("_i").unique().to_list())
-    if not ask:
-        return data.with_columns(shape.alias(f"n{j}") for j, shape in zip(cols, shaped, strict=True))
     parts = []
     for i in ask:
         h, numbers = len(sheets[i].columns[0]), sheets[i].numbers or []
@@ -148,8 +165,11 @@ def _with_number_flags(
     return (
         data.join(pl.concat(parts), on=["_i", "_r"], how="left")
         .with_columns(
-            pl.when(need).then(pl.col(f"m{j}").fill_null(False)).otherwise(shape).alias(f"n{j}")
-            for j, need, shape in zip(cols, needed, shaped, strict=True)
+            pl.when(need)
+            .then(pl.col(f"m{j}").fill_null(False))
+            .otherwise(number_shape_expr(pl.col(f"c{j}")))
+            .alias(f"n{j}")
+            for j, need in zip(cols, needed, strict=True)
         )
         .drop(f"m{j}" for j in cols)
     )
@@ -190,54 +210,49 @@ def _suspects(frame: pl.DataFrame, width: int) -> set[int]:
     return set(cells.filter(pl.col("v").is_in(list(odd)))["_i"].to_list()) if odd else set()
 
 
-def _headers(frame: pl.DataFrame, width: int, sheet: str) -> pl.DataFrame:
-    """The header cells of each sheet whose first rows hold a row matching every column of the standing form:
-    `_i`, `_r`, `col` (index), `v` (text), `name` (column matched, or null).
+def _headers(
+    frame: pl.DataFrame, width: int, sheet: str, skip: set[int]
+) -> dict[int, tuple[int, dict[int, str], dict[int, str]]]:
+    """Per sheet (but those in `skip`) whose first rows hold a row matching every column of the standing form:
+    that row (0-based), its cells matched to a column name and its headings as written (stripped), by column.
 
     Only a row with at least as many filled cells as the standing form has columns can match; each sheet's
     first such row is tried first (the header, in the usual sheet), and the sheets where it is not are searched
-    again over all such rows of `HEADER_SCAN_ROWS`: the first matching row either way.
+    again over all such rows of `HEADER_SCAN_ROWS`: the first matching row either way. The files of a batch
+    share a few header rows: each distinct row is matched once, in Python (a few polars queries on a batch's
+    small frames cost more than that).
     """
     keys = header_keys(sheet)
     # Every column of the standing form (in every period's form), not the columns of later forms: a file of an
     # older form has none of those, and one row holding the standing form's columns is the header row that
     # `ingest.sheet.find_header_rows` picks too (a two-row header has none of its lower columns on one row).
-    standing = [c.name for c in columns_by_name(sheet).values() if c.standing]
+    standing = frozenset(c.name for c in columns_by_name(sheet).values() if c.standing)
     wide = frame.filter((pl.col("_r") < HEADER_SCAN_ROWS) & (pl.col("_filled") >= len(standing))).select(
         "_i", "_r", *(f"c{j}" for j in range(width))
     )
-    first_wide = wide.group_by("_i").agg(pl.col("_r").min())
-    found = _header_cells(wide.join(first_wide, on=["_i", "_r"], how="semi"), keys, standing)
-    rest = wide.filter(~pl.col("_i").is_in(found.get_column("_i").unique().implode()))
-    if rest.height:
-        found = pl.concat([found, _header_cells(rest, keys, standing)])
-    return found.sort("_i", "col")
+    matches: dict[tuple[str | None, ...], tuple[dict[int, str], dict[int, str]] | None] = {}
 
+    def match(cells: tuple[str | None, ...]) -> tuple[dict[int, str], dict[int, str]] | None:
+        if cells not in matches:
+            matched = {c: name for c, v in enumerate(cells) if v is not None and (name := keys.get(header_key(v)))}
+            labels = {c: text for c, v in enumerate(cells) if v is not None and (text := v.strip())}
+            matches[cells] = (matched, labels) if standing <= set(matched.values()) else None
+        return matches[cells]
 
-def _header_cells(rows: pl.DataFrame, keys: dict[str, str], standing: list[str]) -> pl.DataFrame:
-    """The cells of each sheet's first row among `rows` (`_i`, `_r`, `c<j>`) that matches every `standing`
-    column (see `_headers`)."""
-    region = rows.unpivot(index=["_i", "_r"], variable_name="col", value_name="v").filter(pl.col("v").is_not_null())
-    # Folded as columns first: Python folds only the cells that may be headers (the data rows below are not).
-    maybe = (
-        region.select(pl.col("v").unique())
-        .filter(fold_expr(pl.col("v").str.replace_all(r"\([^()]*\)", " ")).is_in(list(keys)))
-        .to_series()
-    )
-    names = {v: n for v in maybe.to_list() if (n := keys.get(header_key(v))) is not None}
-    region = region.with_columns(
-        pl.col("col").str.slice(1).cast(pl.Int64),
-        pl.col("v").replace_strict(names, default=None, return_dtype=pl.String).alias("name"),
-    )
-    first = (
-        region.filter(pl.col("name").is_not_null())
-        .group_by("_i", "_r")
-        .agg(pl.col("name").filter(pl.col("name").is_in(standing)).n_unique().alias("n"))
-        .filter(pl.col("n") == len(standing))
-        .group_by("_i")
-        .agg(pl.col("_r").min())
-    )
-    return region.join(first, on=["_i", "_r"], how="inner")
+    found: dict[int, tuple[int, dict[int, str], dict[int, str]]] = {}
+    rest = []
+    for i, r, *cells in wide.unique("_i", keep="first", maintain_order=True).iter_rows():
+        if i in skip:
+            continue
+        if (m := match(tuple(cells))) is not None:
+            found[i] = (r, *m)
+        else:
+            rest.append(i)
+    if rest:
+        for i, r, *cells in wide.filter(pl.col("_i").is_in(rest)).iter_rows():
+            if i not in found and (m := match(tuple(cells))) is not None:
+                found[i] = (r, *m)
+    return found
 
 
 @lru_cache(maxsize=4096)
@@ -312,31 +327,20 @@ def _escaped(expr: pl.Expr) -> pl.Expr:
 def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
     frame, width = _stacked([raw for raw, _, _ in items])
     cols = range(width)
-    frame = frame.with_columns(pl.col(f"c{j}").str.strip_chars().alias(f"s{j}") for j in cols).with_columns(
-        (pl.col(f"s{j}") != "").fill_null(False).alias(f"f{j}") for j in cols
+    frame = frame.with_columns(_cols("c", cols).str.strip_chars().name.map(_named("s"))).with_columns(
+        (_cols("s", cols) != "").fill_null(False).name.map(_named("f"))
     )
     frame = frame.with_columns(
-        pl.sum_horizontal(*(pl.col(f"f{j}") for j in cols)).alias("_filled"),
-        pl.concat_str(*(pl.col(f"c{j}") for j in cols), separator=" ", ignore_nulls=True)
-        .str.contains(_CONTROL)
-        .alias("_odd"),
+        pl.sum_horizontal(_cols("f", cols)).alias("_filled"),
+        pl.concat_str(_cols("c", cols), separator=" ", ignore_nulls=True).str.contains(_CONTROL).alias("_odd"),
     )
     per_sheet = frame.group_by("_i").agg(pl.col("_filled").max(), pl.col("_odd").any()).sort("_i")
     empty = dict(zip(per_sheet["_i"].to_list(), (n < 2 for n in per_sheet["_filled"].to_list()), strict=True))
     odd = {i for i, o in zip(per_sheet["_i"].to_list(), per_sheet["_odd"].to_list(), strict=True) if o}
     suspects = _suspects(frame, width)
 
-    header_cells = _headers(frame, width, sheet)
+    headers = _headers(frame, width, sheet, odd | suspects)
     columns = columns_by_name(sheet)
-    headers: dict[int, tuple[int, dict[int, str], dict[int, str]]] = {}
-    for i, r, c, v, name in header_cells.iter_rows():
-        if i in odd or i in suspects:
-            continue
-        _, matched, labels = headers.setdefault(i, (r, {}, {}))
-        if name is not None:
-            matched[c] = name
-        if v.strip():
-            labels[c] = v.strip()
 
     blocks: dict[int, SheetBlock] = {}
     layouts: dict[tuple, _Layout] = {}
@@ -382,10 +386,8 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
         *(f"{kind}{j}" for kind in ("u", "d") for j in cols)
     )
     # Total rows: the rule of cut_sheet, in Python, for rows whose first filled cell starts with T or C.
-    first = pl.coalesce(pl.when(pl.col(f"f{j}")).then(pl.col(f"c{j}")) for j in cols)
-    candidates = data.filter(first.str.contains(_TOTAL_START)).select(
-        "_i", "_r", *(f"c{j}" for j in cols), *(f"n{j}" for j in cols)
-    )
+    first = pl.coalesce(pl.when(_cols("f", cols)).then(_cols("c", cols)))
+    candidates = data.filter(first.str.contains(_TOTAL_START)).select("_i", "_r", _cols("c", cols), _cols("n", cols))
     totals = [
         (row[0], row[1])
         for row in candidates.iter_rows()
@@ -405,21 +407,23 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
     # Escaped only in the columns that hold a character JSON escapes (five passes per column otherwise), and
     # NFC-normalised only in the columns holding a non-ASCII letter (ASCII is NFC already; normalising is slow).
     found = data.select(
-        *(pl.col(f"c{j}").str.contains(_JSON_ESCAPED).any().alias(f"e{j}") for j in cols),
-        *(pl.col(f"s{j}").str.contains(_NON_ASCII).any().alias(f"a{j}") for j in cols),
+        _cols("c", cols).str.contains(_JSON_ESCAPED).any().name.map(_named("e")),
+        _cols("s", cols).str.contains(_NON_ASCII).any().name.map(_named("a")),
     ).row(0)
     escapes, accented = found[:width], found[width:]
+    plain, normalized = [j for j in cols if not accented[j]], [j for j in cols if accented[j]]
     data = data.sort("_i", "_r").select(
         "_i",
         "_r",
         *(
-            pl.when(pl.col(f"f{j}"))
-            .then(pl.col(f"s{j}").str.normalize("NFC") if accented[j] else pl.col(f"s{j}"))
-            .alias(f"t{j}")
-            for j in cols
+            pl.when(_cols("f", js))
+            .then(_cols("s", js).str.normalize("NFC") if js is normalized else _cols("s", js))
+            .name.map(_named("t"))
+            for js in (plain, normalized)
+            if js
         ),
-        *(pl.col(f"n{j}") for j in cols),
-        *(pl.when(pl.col(f"f{j}")).then(pl.col(f"s{j}")).alias(f"s{j}") for j in cols),
+        _cols("n", cols),
+        pl.when(_cols("f", cols)).then(_cols("s", cols)).name.map(_named("s")),
         pl.concat_str(
             pl.lit("{"),
             pl.concat_str(

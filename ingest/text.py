@@ -178,6 +178,34 @@ def needs_number_flag_expr(text: pl.Expr, number_column: pl.Expr | None, date_co
     return needed.fill_null(False)
 
 
+CELL_SEPARATOR = "\x1f"
+"""Joins a row's cells for `row_needs_number_flag_expr`: a control character, which no cell of a sheet cut as
+columns holds (`ingest.columnar` leaves a sheet with one to the cell-by-cell cut)."""
+
+
+def _in_any_cell(pattern: str) -> str:
+    """A pattern anchored to a whole cell (`^...$`), matching any one cell of cells joined by `CELL_SEPARATOR`."""
+    return rf"(?:^|\x1f)(?:{pattern.removeprefix('^').removesuffix('$')})(?:\x1f|$)"
+
+
+def row_needs_number_flag_expr(texts: pl.Expr, number_texts: pl.Expr | None, date_texts: pl.Expr | None) -> pl.Expr:
+    """Whether some cell of a row :func:`needs_number_flag`, as one expression: `texts` are the row's cells (an
+    expression over several columns), `number_texts` and `date_texts` its cells in a number and a date column
+    (null elsewhere; None when there are none). Each is joined into one text and matched once: on a batch's
+    small frames a pattern per column costs more than the matching itself."""
+
+    def joined(cells: pl.Expr) -> pl.Expr:
+        return pl.concat_str(cells, separator=CELL_SEPARATOR, ignore_nulls=True)
+
+    booleans = "|".join(BOOLEAN_CELL_TEXTS)
+    needed = joined(texts).str.contains(_in_any_cell(f"^({booleans})$"))
+    if number_texts is not None:
+        needed = needed | joined(number_texts).str.contains(_in_any_cell(VN_THOUSANDS_CELL))
+    if date_texts is not None:
+        needed = needed | joined(date_texts).str.contains(_in_any_cell(NUMBER_CELL_TEXT))
+    return needed.fill_null(False)
+
+
 def number_shape_expr(text: pl.Expr) -> pl.Expr:
     """Whether each text looks like a number cell's (`NUMBER_CELL_TEXT`): the flag of a cell that does not
     `needs_number_flag`."""

@@ -14,10 +14,12 @@ from ingest.text import (
     date_expr,
     fold,
     money_factor,
+    needs_number_flag,
     number_expr,
     number_flag,
     parse_date,
     parse_number,
+    row_needs_number_flag_expr,
     split_unit,
 )
 
@@ -221,3 +223,21 @@ def test_the_number_cell_shape_reads_alike_in_python_and_in_polars() -> None:
     assert in_polars[:3] == [True] * 3 and not any(in_polars[3:])
     assert pl.Series(["true", "false"]).str.contains(NUMBER_CELL_TEXT).all()
     assert [number_flag(t, held, "text") for t in ("true", "false") for held in (True, False)] == [True, False] * 2
+
+
+def test_a_row_needs_number_flags_when_one_of_its_cells_does() -> None:
+    """The columnar cut asks the workbook for a sheet's number flags when some row matches one pattern over the
+    row's cells joined (`row_needs_number_flag_expr`): it must say what `needs_number_flag` says of any cell, for
+    cells that look alike but for a digit, a sign, a space or a line break, next to each other or alone."""
+    kinds = ("text", "money", "date")
+    texts = ["true", "false", "True", "360.697", "-1.234", "1.2345", "12.34", "1234.567", "45292", "45292.5", "-7"]
+    texts += ["12\n", " 360.697", "360.697 ", "", "x", None]
+    rows = [(a, b, c) for a in texts for b in texts for c in texts[::2]]
+    frame = pl.DataFrame({kind: [row[k] for row in rows] for k, kind in enumerate(kinds)}, orient="col")
+    got = frame.select(row_needs_number_flag_expr(pl.col(kinds), pl.col("money"), pl.col("date"))).to_series()
+    expected = [any(needs_number_flag(t, kind) for t, kind in zip(row, kinds, strict=True)) for row in rows]
+    assert got.to_list() == expected
+    assert 0 < sum(expected) < len(expected)
+    # without the number or the date column, their patterns are not asked
+    only_text = frame.select(row_needs_number_flag_expr(pl.col(kinds), None, None)).to_series().to_list()
+    assert only_text == [any(needs_number_flag(t, "text") for t in row) for row in rows]
