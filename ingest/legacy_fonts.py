@@ -509,9 +509,19 @@ def may_read_otherwise(text: str, lexicon: frozenset[str] = frozenset()) -> bool
     """
     if not needs_check(text):
         return False
-    if any(ch in LEGACY_ONLY for ch in text):
+    if _LEGACY_ONLY_CHAR.search(text) is not None:
         return True
-    facts = [_word_facts(word, lexicon) for word in _WORD.findall(text) if not word.isascii()]
+    return _words_may_read_otherwise(tuple(word for word in _WORD.findall(text) if not word.isascii()), lexicon)
+
+
+_LEGACY_ONLY_CHAR = re.compile(f"[{re.escape(''.join(sorted(LEGACY_ONLY)))}]")
+
+
+@lru_cache(maxsize=65536)
+def _words_may_read_otherwise(words: tuple[str, ...], lexicon: frozenset[str]) -> bool:
+    """:func:`may_read_otherwise` of a text without a legacy-only character, told by its non-ASCII words: the
+    same few recur in many cells ("THT thôn Châu Gia 17", "… 18")."""
+    facts = [_word_facts(word, lexicon) for word in words]
     if not all(valid for valid, _ in facts):
         return True
     return any(all(known[k] for _, known in facts) for k in range(len(DECODERS)))
