@@ -119,30 +119,45 @@ def _stacked(sheets: list[RawSheet]) -> tuple[pl.DataFrame, int]:
     return pl.DataFrame(data), width
 
 
-def _with_number_flags(
-    data: pl.DataFrame, width: int, sheets: list[RawSheet], layouts: Iterable[_Layout]
-) -> pl.DataFrame:
-    """`data` (rows under the header, `u<j>` and `d<j>` marking the number and date columns of each sheet's
-    header) with `n<j>`, the flag of each cell (`ingest.text.number_flag`): told by its text, but for the cells
-    that `needs_number_flag`, whose sheets alone calamine reads again for their number flags. `layouts` (the
-    group's headers) say which columns hold a number or a date in some sheet: only those are matched against the
-    patterns of such cells."""
+def _in_layouts(layouts: list[_Layout], j: int, flags: Callable[[_Layout], list[bool]]) -> pl.Expr | bool:
+    """Whether column `j` is flagged (`flags`: a `_Layout`'s flags by column) in each row's header (`_layout`): a
+    constant when every header of the group says the same, as they mostly do."""
+    numbers = [layout.number for layout in layouts if flags(layout)[j]]
+    return bool(numbers) if len(numbers) in (0, len(layouts)) else pl.col("_layout").is_in(numbers)
+
+
+def _texts_where(layouts: list[_Layout], width: int, flags: Callable[[_Layout], list[bool]]) -> list[pl.Expr]:
+    """The cells (`c<j>`) of the columns `flags` marks in each row's header, null elsewhere: the columns marked in
+    every header as one expression, the others each under its condition."""
+    marked = {j: _in_layouts(layouts, j, flags) for j in range(width)}
+    everywhere = [j for j, flag in marked.items() if flag is True]
+    texts = [pl.when(flag).then(pl.col(f"c{j}")) for j, flag in marked.items() if isinstance(flag, pl.Expr)]
+    return [_cols("c", everywhere), *texts] if everywhere else texts
+
+
+def _condition(flag: pl.Expr | bool) -> pl.Expr | None:
+    """A flag of `_in_layouts` as `needs_number_flag_expr` takes it: None where no row's header marks the column."""
+    return None if flag is False else pl.lit(True) if flag is True else flag
+
+
+def _with_number_flags(data: pl.DataFrame, width: int, sheets: list[RawSheet], layouts: list[_Layout]) -> pl.DataFrame:
+    """`data` (rows under the header, `_layout` naming each sheet's header among `layouts`) with `n<j>`, the flag
+    of each cell (`ingest.text.number_flag`): told by its text, but for the cells that `needs_number_flag`, whose
+    sheets alone calamine reads again for their number flags. Only the columns that hold a number or a date in
+    a row's header are matched against the patterns of such cells."""
     cols = range(width)
-    numbers = [any(flags) for flags in zip(*(layout.number_flags for layout in layouts), strict=True)]
-    dates = [any(flags) for flags in zip(*(layout.date_flags for layout in layouts), strict=True)]
-    number_cols, date_cols = [j for j in cols if numbers[j]], [j for j in cols if dates[j]]
-    any_needed = row_needs_number_flag_expr(
-        _cols("c", cols),
-        pl.when(_cols("u", number_cols)).then(_cols("c", number_cols)) if number_cols else None,
-        pl.when(_cols("d", date_cols)).then(_cols("c", date_cols)) if date_cols else None,
-    )
+    number_texts = _texts_where(layouts, width, lambda layout: layout.number_flags)
+    date_texts = _texts_where(layouts, width, lambda layout: layout.date_flags)
+    any_needed = row_needs_number_flag_expr(_cols("c", cols), number_texts or None, date_texts or None)
     shaped = number_shape_expr(_cols("c", cols)).name.map(_named("n"))
     ask = sorted(data.select(pl.col("_i").filter(any_needed).unique()).to_series().to_list())
     if not ask:
         return data.with_columns(shaped)
     needed = [
         needs_number_flag_expr(
-            pl.col(f"c{j}"), pl.col(f"u{j}") if numbers[j] else None, pl.col(f"d{j}") if dates[j] else None
+            pl.col(f"c{j}"),
+            _condition(_in_layouts(layouts, j, lambda layout: layout.number_flags)),
+            _condition(_in_layouts(layouts, j, lambda layout: layout.date_flags)),
         )
         for j in cols
     ]
@@ -363,28 +378,11 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
     cuts = [Cut(empty=empty.get(i, True), suspect=i in suspects) for i in range(len(items))]
     if not blocks:
         return cuts
-    by_layout = pl.DataFrame(
-        [
-            (layout.number, *layout.ignored_flags, *layout.number_flags, *layout.date_flags)
-            for layout in layouts.values()
-        ],
-        schema={
-            "_layout": pl.Int64,
-            **{f"{kind}{j}": pl.Boolean for kind in ("g", "u", "d") for j in cols},
-        },
-        orient="row",
-    )
-    header_rows = (
-        pl.DataFrame(block_rows, schema={"_i": pl.Int64, "_hr": pl.Int64, "_layout": pl.Int64}, orient="row")
-        .join(by_layout, on="_layout")
-        .drop("_layout")
-    )
+    header_rows = pl.DataFrame(block_rows, schema={"_i": pl.Int64, "_hr": pl.Int64, "_layout": pl.Int64}, orient="row")
     data = frame.join(header_rows, on="_i", how="inner").filter(
         (pl.col("_r") > pl.col("_hr")) & (pl.col("_filled") > 0)
     )
-    data = _with_number_flags(data, width, [raw for raw, _, _ in items], layouts.values()).drop(
-        *(f"{kind}{j}" for kind in ("u", "d") for j in cols)
-    )
+    data = _with_number_flags(data, width, [raw for raw, _, _ in items], list(layouts.values()))
     # Total rows: the rule of cut_sheet, in Python, for rows whose first filled cell starts with T or C.
     first = pl.coalesce(pl.when(_cols("f", cols)).then(_cols("c", cols)))
     candidates = data.filter(first.str.contains(_TOTAL_START)).select("_i", "_r", _cols("c", cols), _cols("n", cols))
@@ -396,7 +394,9 @@ def _cut_group(items: list[tuple[RawSheet, str, str]], sheet: str) -> list[Cut]:
     if totals:
         gone = pl.DataFrame(totals, schema={"_i": pl.Int64, "_r": pl.Int64}, orient="row")
         data = data.join(gone, on=["_i", "_r"], how="anti")
-    skipped = _non_data_rows(data, width, {i: layout.ignored for i, layout in layout_of.items()})
+    skipped = _non_data_rows(
+        data, width, list(layouts.values()), {i: layout.ignored for i, layout in layout_of.items()}
+    )
     if skipped:
         gone = pl.DataFrame(
             [(i, r - 1) for i, rows in skipped.items() for r, _ in rows],
@@ -509,7 +509,7 @@ def _named_rows(
 
 
 def _non_data_rows(
-    data: pl.DataFrame, width: int, ignored: dict[int, frozenset[int]]
+    data: pl.DataFrame, width: int, layouts: list[_Layout], ignored: dict[int, frozenset[int]]
 ) -> dict[int, list[tuple[int, str]]]:
     """Per sheet, the rows below the header that are not data (1-based row, reason), as `cut_sheet` tells them.
 
@@ -517,7 +517,13 @@ def _non_data_rows(
     those few go through `non_data_reason` in Python, in row order (a signature row makes the names under it
     part of the block)."""
     cols = range(width)
-    outside = pl.sum_horizontal(*(pl.col(f"f{j}") & ~pl.col(f"g{j}") for j in cols))
+    ignored_in = {j: _in_layouts(layouts, j, lambda layout: layout.ignored_flags) for j in cols}
+    never = [j for j, flag in ignored_in.items() if flag is False]
+    outside = pl.sum_horizontal(
+        pl.lit(0),
+        *([_cols("f", never)] if never else []),
+        *(pl.col(f"f{j}") & ~flag for j, flag in ignored_in.items() if isinstance(flag, pl.Expr)),
+    )
     short = (
         data.filter((pl.col("_filled") <= MAX_SIGNATURE_CELLS) | (outside == 0))
         .sort("_i", "_r")

@@ -188,13 +188,17 @@ def _in_any_cell(pattern: str) -> str:
     return rf"(?:^|\x1f)(?:{pattern.removeprefix('^').removesuffix('$')})(?:\x1f|$)"
 
 
-def row_needs_number_flag_expr(texts: pl.Expr, number_texts: pl.Expr | None, date_texts: pl.Expr | None) -> pl.Expr:
-    """Whether some cell of a row :func:`needs_number_flag`, as one expression: `texts` are the row's cells (an
-    expression over several columns), `number_texts` and `date_texts` its cells in a number and a date column
-    (null elsewhere; None when there are none). Each is joined into one text and matched once: on a batch's
-    small frames a pattern per column costs more than the matching itself."""
+def row_needs_number_flag_expr(
+    texts: pl.Expr | list[pl.Expr],
+    number_texts: pl.Expr | list[pl.Expr] | None,
+    date_texts: pl.Expr | list[pl.Expr] | None,
+) -> pl.Expr:
+    """Whether some cell of a row :func:`needs_number_flag`, as one expression: `texts` are the row's cells
+    (expressions over one or more columns), `number_texts` and `date_texts` its cells in a number and a date
+    column (null elsewhere; None when there are none). Each is joined into one text and matched once: on a
+    batch's small frames a pattern per column costs more than the matching itself."""
 
-    def joined(cells: pl.Expr) -> pl.Expr:
+    def joined(cells: pl.Expr | list[pl.Expr]) -> pl.Expr:
         return pl.concat_str(cells, separator=CELL_SEPARATOR, ignore_nulls=True)
 
     booleans = "|".join(BOOLEAN_CELL_TEXTS)
