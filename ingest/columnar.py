@@ -126,10 +126,9 @@ def _in_layouts(layouts: list[_Layout], j: int, flags: Callable[[_Layout], list[
     return bool(numbers) if len(numbers) in (0, len(layouts)) else pl.col("_layout").is_in(numbers)
 
 
-def _texts_where(layouts: list[_Layout], width: int, flags: Callable[[_Layout], list[bool]]) -> list[pl.Expr]:
-    """The cells (`c<j>`) of the columns `flags` marks in each row's header, null elsewhere: the columns marked in
-    every header as one expression, the others each under its condition."""
-    marked = {j: _in_layouts(layouts, j, flags) for j in range(width)}
+def _texts_where(marked: dict[int, pl.Expr | bool]) -> list[pl.Expr]:
+    """The cells (`c<j>`) of the columns `marked` (by `_in_layouts`) in each row's header, null elsewhere: the
+    columns marked in every header as one expression, the others each under its condition."""
     everywhere = [j for j, flag in marked.items() if flag is True]
     texts = [pl.when(flag).then(pl.col(f"c{j}")) for j, flag in marked.items() if isinstance(flag, pl.Expr)]
     return [_cols("c", everywhere), *texts] if everywhere else texts
@@ -146,21 +145,15 @@ def _with_number_flags(data: pl.DataFrame, width: int, sheets: list[RawSheet], l
     sheets alone calamine reads again for their number flags. Only the columns that hold a number or a date in
     a row's header are matched against the patterns of such cells."""
     cols = range(width)
-    number_texts = _texts_where(layouts, width, lambda layout: layout.number_flags)
-    date_texts = _texts_where(layouts, width, lambda layout: layout.date_flags)
+    numbers = {j: _in_layouts(layouts, j, lambda layout: layout.number_flags) for j in cols}
+    dates = {j: _in_layouts(layouts, j, lambda layout: layout.date_flags) for j in cols}
+    number_texts, date_texts = _texts_where(numbers), _texts_where(dates)
     any_needed = row_needs_number_flag_expr(_cols("c", cols), number_texts or None, date_texts or None)
     shaped = number_shape_expr(_cols("c", cols)).name.map(_named("n"))
     ask = sorted(data.select(pl.col("_i").filter(any_needed).unique()).to_series().to_list())
     if not ask:
         return data.with_columns(shaped)
-    needed = [
-        needs_number_flag_expr(
-            pl.col(f"c{j}"),
-            _condition(_in_layouts(layouts, j, lambda layout: layout.number_flags)),
-            _condition(_in_layouts(layouts, j, lambda layout: layout.date_flags)),
-        )
-        for j in cols
-    ]
+    needed = [needs_number_flag_expr(pl.col(f"c{j}"), _condition(numbers[j]), _condition(dates[j])) for j in cols]
     parts = []
     for i in ask:
         h, numbers = len(sheets[i].columns[0]), sheets[i].numbers or []
