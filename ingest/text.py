@@ -185,7 +185,8 @@ columns holds (`ingest.columnar` leaves a sheet with one to the cell-by-cell cut
 
 def _in_any_cell(pattern: str) -> str:
     """A pattern anchored to a whole cell (`^...$`), matching any one cell of cells joined by `CELL_SEPARATOR`."""
-    return rf"(?:^|\x1f)(?:{pattern.removeprefix('^').removesuffix('$')})(?:\x1f|$)"
+    sep = rf"\x{ord(CELL_SEPARATOR):02x}"
+    return rf"(?:^|{sep})(?:{pattern.removeprefix('^').removesuffix('$')})(?:{sep}|$)"
 
 
 def row_needs_number_flag_expr(
