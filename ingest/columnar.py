@@ -44,7 +44,7 @@ import pyarrow as pa
 
 from ingest.block_rows import BlockRows, flag
 from ingest.issues import Issue
-from ingest.legacy_fonts import NO_CONTEXT, UNICODE_ONLY, may_read_otherwise, read_cell
+from ingest.legacy_fonts import NO_CONTEXT, may_read_otherwise, read_cell
 from ingest.nondata import MAX_SIGNATURE_CELLS, SIGNATURE, non_data_reason
 from ingest.sheet import (
     HEADER_SCAN_ROWS,
@@ -199,23 +199,24 @@ def cut_many(items: list[tuple[RawSheet, str, str]]) -> list[Cut]:
 
 
 def _suspects(frame: pl.DataFrame, width: int) -> set[int]:
-    """Sheets holding a cell that reads as a legacy font encoding (or cannot be read for sure) on its own."""
-    cells = (
-        frame.select("_i", *(f"c{j}" for j in range(width)))
-        .unpivot(index="_i", value_name="v")
-        .filter(pl.col("v").str.contains(_NON_ASCII) & ~pl.col("v").str.contains(UNICODE_ONLY.pattern))
-        .select("_i", "v")
-        .unique()
-    )
-    if not cells.height:
-        return set()
+    """Sheets holding a cell that reads as a legacy font encoding (or cannot be read for sure) on its own.
+
+    Only the distinct texts of each column that hold a non-ASCII character (more bytes than characters: cheaper
+    than a pattern) go to Python, where `may_read_otherwise` drops those with a letter only Unicode has; the
+    sheets holding a text found odd are looked up after, which is rare."""
+    texts = [f"c{j}" for j in range(width)]
+    distinct = frame.select(
+        pl.col(c).filter(pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()).unique().implode() for c in texts
+    ).row(0)
     lexicon = format_words()
     odd = {
         v
-        for v in cells["v"].unique().to_list()
+        for v in set().union(*distinct)
         if may_read_otherwise(v, lexicon) and ((r := read_cell(v, NO_CONTEXT, lexicon)).converted or r.unsure)
     }
-    return set(cells.filter(pl.col("v").is_in(list(odd)))["_i"].to_list()) if odd else set()
+    if not odd:
+        return set()
+    return set(frame.filter(pl.any_horizontal(pl.col(texts).is_in(list(odd))))["_i"].to_list())
 
 
 def _headers(
