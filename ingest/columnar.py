@@ -96,27 +96,35 @@ class Cut:
 
 
 def _stacked(sheets: list[RawSheet]) -> tuple[pl.DataFrame, int]:
-    """One frame of the sheets' cells: `_i` (sheet), `_r` (row, 0-based), `c<j>` text."""
-    width = max(len(s.columns or []) for s in sheets)
-    heights = [len((s.columns or [])[0]) for s in sheets]
-    counts = np.array(heights, dtype=np.int64)
+    """One frame of the sheets' cells: `_i` (sheet), `_r` (row, 0-based), `c<j>` text.
+
+    The sheets' batches are stacked as they are into one Arrow table, made contiguous once: in one step when
+    they are alike (the usual batch), else each first made alike (`_alike`)."""
+    texts = [s.text for s in sheets if s.text is not None]  # all of them: `cut_many` groups columnar sheets only
+    width = max(text.num_columns for text in texts)
+    names = [f"c{j}" for j in range(width)]
+    first = texts[0].schema
+    if texts[0].num_columns == width and all(text.schema.equals(first) for text in texts):
+        table = pa.Table.from_batches(texts).rename_columns(names)
+    else:
+        schema = pa.schema([pa.field(name, _STRING) for name in names])
+        table = pa.Table.from_batches([_alike(text, schema) for text in texts], schema=schema)
+    frame = pl.DataFrame(table.combine_chunks())
+    counts = np.array([text.num_rows for text in texts], dtype=np.int64)
     starts = np.cumsum(counts) - counts
-    data: dict[str, pl.Series] = {
-        "_i": pl.Series("_i", np.repeat(np.arange(len(sheets), dtype=np.int64), counts)),
-        "_r": pl.Series("_r", np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts)),
-    }
-    texts = []
-    for s, h in zip(sheets, heights, strict=True):  # each sheet made `width` columns of its height
-        columns = s.columns or []
-        texts.append([*columns, *(pa.nulls(h, _STRING) for _ in range(width - len(columns)))])
-    for j in range(width):
-        column = [sheet[j] for sheet in texts]
-        try:
-            text = pa.concat_arrays(column)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column calamine typed otherwise (all empty: null)
-            text = pa.concat_arrays([c if c.type == _STRING else c.cast(_STRING) for c in column])
-        data[f"c{j}"] = pl.Series(f"c{j}", text if text.type == _STRING else text.cast(_STRING))
-    return pl.DataFrame(data), width
+    return frame.select(
+        pl.Series("_i", np.repeat(np.arange(len(sheets), dtype=np.int64), counts)),
+        pl.Series("_r", np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts)),
+        pl.col(names).cast(pl.String),
+    ), width
+
+
+def _alike(text: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """`text` with the columns of `schema` (text, nullable): a narrower sheet's missing columns and a column
+    calamine typed otherwise (all empty: null) made text."""
+    columns = [c if c.type == _STRING else c.cast(_STRING) for c in text.columns]
+    columns += [pa.nulls(text.num_rows, _STRING) for _ in range(len(schema) - len(columns))]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def _in_layouts(layouts: list[_Layout], j: int, flags: Callable[[_Layout], list[bool]]) -> pl.Expr | bool:
@@ -156,7 +164,7 @@ def _with_number_flags(data: pl.DataFrame, width: int, sheets: list[RawSheet], l
     needed = [needs_number_flag_expr(pl.col(f"c{j}"), _condition(numbers[j]), _condition(dates[j])) for j in cols]
     parts = []
     for i in ask:
-        h, numbers = len(sheets[i].columns[0]), sheets[i].numbers or []
+        h, numbers = sheets[i].height, sheets[i].numbers or []
         # calamine's two reads of a sheet may differ in shape: a missing flag is false
         flags = [pa.concat_arrays([f.slice(0, h), pa.nulls(max(0, h - len(f)), _BOOL)]) for f in numbers[:width]]
         flags += [pa.nulls(h, _BOOL) for _ in range(width - len(flags))]
@@ -188,7 +196,7 @@ def cut_many(items: list[tuple[RawSheet, str, str]]) -> list[Cut]:
     out: list[Cut | None] = [None] * len(items)
     groups: dict[str, list[int]] = {}
     for k, (raw, sheet, _) in enumerate(items):
-        if not raw.columnar or not raw.columns or len(raw.columns[0]) == 0:
+        if not raw.columnar or raw.height == 0:
             out[k] = Cut(empty=raw.holds_no_table())
         else:
             groups.setdefault(sheet, []).append(k)

@@ -100,8 +100,8 @@ class SubmissionReadError(Exception):
 class RawSheet:
     """The cells of one sheet: text per cell and whether it was a numeric cell.
 
-    A workbook's sheet is kept as calamine's Arrow columns (`columns`: text; `numbers`: non-null
-    where the cell held a number), which the columnar cut reads as they are; `rows` and
+    A workbook's sheet is kept as calamine's Arrow batch (`text`, whose arrays are `columns`; `numbers`:
+    non-null where the cell held a number), which the columnar cut reads as it is; `rows` and
     `numeric` (Python lists, row by row) are made from them only when a sheet is cut in Python.
     A CSV sheet, and a sheet with formulas saved without a value, come as lists.
 
@@ -116,7 +116,7 @@ class RawSheet:
         numeric: list[list[bool]] | None = None,
         uncached: dict[tuple[int, int], str] | None = None,
         *,
-        columns: list[pa.Array] | None = None,
+        text: pa.RecordBatch | None = None,
         numbers: list[pa.Array] | None = None,
         read_numbers: Callable[[], list[pa.Array]] | None = None,
     ) -> None:
@@ -125,9 +125,23 @@ class RawSheet:
         self._numeric = numeric
         # (row, col), 0-based → formula text: formula cells saved without a computed value
         self.uncached: dict[tuple[int, int], str] = uncached or {}
-        self.columns = columns
+        self.text = text
+        self._columns: list[pa.Array] | None = None
         self._numbers = numbers
         self._read_numbers = read_numbers
+
+    @property
+    def columns(self) -> list[pa.Array] | None:
+        """The text's arrays, one per column (None for a sheet read as lists); made when first asked for, since
+        the columnar cut takes the batch whole."""
+        if self._columns is None and self.text is not None:
+            self._columns = list(self.text.columns)
+        return self._columns
+
+    @property
+    def height(self) -> int:
+        """Rows of the text (0 for a sheet read as lists)."""
+        return self.text.num_rows if self.text is not None and self.text.num_columns else 0
 
     @property
     def numbers(self) -> list[pa.Array] | None:
@@ -139,7 +153,7 @@ class RawSheet:
     @property
     def columnar(self) -> bool:
         """True when the sheet is held as Arrow columns and has no formula without a value."""
-        return self.columns is not None and not self.uncached
+        return self.text is not None and not self.uncached
 
     @property
     def rows(self) -> list[list[str | None]]:
@@ -629,16 +643,14 @@ def read_workbook(path: Path, wanted: tuple[str, ...], password: str | None = No
         except Exception as exc:
             raise SubmissionReadError("file_unreadable", f"sheet {name}: {str(exc).splitlines()[0][:300]}") from exc
         if scan is not None and numbers is not None:  # formulas without a value placed on the grid: cut in Python
-            grid = RawSheet(name, columns=list(text.columns), numbers=numbers)
+            grid = RawSheet(name, text=text, numbers=numbers)
             rows, flags_ = grid.rows, grid.numeric or []
             uncached = _grid_cells(rows, flags_, scan)
             sheet = RawSheet(name, rows, flags_, uncached)
         elif text.num_columns:
-            sheet = RawSheet(
-                name, columns=list(text.columns), read_numbers=_numbers_again(path, password, name, wanted)
-            )
+            sheet = RawSheet(name, text=text, read_numbers=_numbers_again(path, password, name, wanted))
         else:
-            sheet = RawSheet(name, columns=[], numbers=[])
+            sheet = RawSheet(name, text=text, numbers=[])
         out.sheets[name] = sheet
     return out
 
