@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from ingest.parallel import worker_count
+from sample.national import write_national
 from tests.conftest import REPO
 
 
@@ -41,3 +47,26 @@ def test_national_benchmark_runs_its_rounds_and_kttt_stores_every_row(tmp_path: 
     assert len(list((tmp_path / "raw-6").rglob("*.xlsx"))) == 6
     assert (tmp_path / "warehouse" / "cooperatives" / "2025-Q3.parquet").exists()
     assert not (tmp_path / "warehouse" / "report" / "2025-Q3").exists()  # kttt ran with --no-report
+
+
+def test_national_benchmark_measures_the_readers_start_up_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The readers' start-up is measured on as many reader processes as kttt starts for the quarter (none below
+    the size a quarter is read in kttt's own process), from the CPU of those processes."""
+    spec = importlib.util.spec_from_file_location("national_benchmark", REPO / "benchmarks" / "national.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, bench)  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+    raw = tmp_path / "raw"
+    first = write_national(raw, 4)[0]
+    for k in range(296):  # a quarter of 300 files, of which the readers read the first few
+        shutil.copy(first, first.with_name(f"copy-{k:03d}.xlsx"))
+    workers, cpu = bench.readers_start(raw)
+    expected = worker_count(300)
+    if expected <= 1:
+        assert (workers, cpu) == (0, 0.0)
+    else:
+        assert workers == expected
+        assert cpu > 0  # their imports alone take tenths of a second: counted once they have ended
