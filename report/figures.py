@@ -60,15 +60,20 @@ class FigureResult:
     sources: pl.DataFrame
 
 
-def _sources(fig: Figure, rows: pl.DataFrame) -> pl.DataFrame:
-    commune = pl.col("commune_code") if "commune_code" in rows.columns else pl.lit(None, dtype=pl.String)
-    return rows.select(
-        pl.lit(fig.id).alias("figure_id"),
-        pl.lit(fig.table).alias("source_table"),
-        commune.alias("commune_code"),
-        pl.col(_UNIT_ID[fig.table]).cast(pl.String).alias("unit_id"),
-        pl.col("source_file"),
-        pl.col("source_row"),
+def _sources(fig: Figure, rows: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
+    """The `figure_sources` rows of `fig`: the rows it is computed from (`rows`, whose columns are `columns`)."""
+    commune = pl.col("commune_code") if "commune_code" in columns else pl.lit(None, dtype=pl.String)
+    return (
+        rows.select(
+            pl.lit(fig.id).alias("figure_id"),
+            pl.lit(fig.table).alias("source_table"),
+            commune.alias("commune_code"),
+            pl.col(_UNIT_ID[fig.table]).cast(pl.String).alias("unit_id"),
+            pl.col("source_file"),
+            pl.col("source_row"),
+        )
+        .select(list(_SOURCE_SCHEMA))
+        .cast(_SOURCE_SCHEMA)
     )
 
 
@@ -145,6 +150,21 @@ def _narrowed(tables: dict[str, pl.DataFrame], figures: list[Figure]) -> dict[st
     }
 
 
+def _computed(narrow: dict[str, pl.DataFrame], figures: list[Figure]) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """For each figure, its value with the count of rows it is computed from (one row: `value`, `rows`), and those
+    rows as `figure_sources` lists them. Some two hundred small queries, run together: polars then filters each
+    figure's rows once for both and runs the queries side by side, for less than half the CPU of one after
+    another (a query on a few thousand rows costs polars about as much to start as to run)."""
+    lazy = {name: frame.lazy() for name, frame in narrow.items()}
+    values, sources = [], []
+    for fig in figures:
+        selected = lazy[fig.table].filter(fig.where)
+        values.append(selected.select(fig.value.alias("value"), pl.len().alias("rows")))
+        sources.append(_sources(fig, selected, narrow[fig.table].columns))
+    found = pl.collect_all(values + sources)
+    return list(zip(found[: len(figures)], found[len(figures) :], strict=True))
+
+
 def compute_figures(tables: dict[str, pl.DataFrame], period: str, targets: pl.DataFrame) -> FigureResult:
     """Every figure of the registry for ``period``, the targets and progress, with their sources.
 
@@ -164,9 +184,9 @@ def compute_figures(tables: dict[str, pl.DataFrame], period: str, targets: pl.Da
     sources: dict[str, pl.DataFrame] = {}
     groups: dict[str, list[int]] = {}
     narrow = _narrowed(tables, figures)
-    for fig in figures:
-        selected = narrow[fig.table].filter(fig.where)
-        value = selected.select(fig.value).item() if selected.height else fig.empty
+    computed = _computed(narrow, figures)
+    for fig, (found, selected) in zip(figures, computed, strict=True):
+        value = found.get_column("value").item() if found.item(0, "rows") else fig.empty
         if fig.pct_group:
             groups.setdefault(fig.pct_group, []).append(len(rows))
         rows.append(
@@ -178,8 +198,8 @@ def compute_figures(tables: dict[str, pl.DataFrame], period: str, targets: pl.Da
                 "unit": fig.unit,
             }
         )
-        sources[fig.id] = _sources(fig, selected)
-        provenance.append(sources[fig.id])
+        sources[fig.id] = selected
+        provenance.append(selected)
     for members in groups.values():
         for i, pct in zip(members, largest_remainder([rows[i]["value"] or 0 for i in members]), strict=True):
             rows[i]["value"] = pct
@@ -190,7 +210,7 @@ def compute_figures(tables: dict[str, pl.DataFrame], period: str, targets: pl.Da
     keys = {"period": period, "year": year, "quarter": quarter}
     fig_df = pl.DataFrame([keys | r for r in rows], schema=wh.polars_schema(wh.ReportFigures))
     src_df = (
-        pl.concat([p.select(list(_SOURCE_SCHEMA)).cast(_SOURCE_SCHEMA) for p in provenance])
+        pl.concat(provenance)
         .with_columns(
             pl.lit(period).alias("period"),
             pl.lit(year, pl.Int32).alias("year"),
