@@ -160,7 +160,7 @@ def compute_indicators(
     schema = wh.polars_schema(wh.Indicators)
     if not parts:
         return pl.DataFrame(schema=schema)
-    return (
+    table = (
         pl.concat(parts)
         .with_columns(
             pl.lit(period).alias("period"),
@@ -169,5 +169,17 @@ def compute_indicators(
         )
         .select(list(schema))
         .cast(schema)
-        .sort("geo_level", "commune_code", "indicator", "breakdown", nulls_last=False)
+    )
+    return _sorted(table, ("geo_level", "commune_code", "indicator", "breakdown"))
+
+
+def _sorted(table: pl.DataFrame, keys: tuple[str, ...]) -> pl.DataFrame:
+    """`table` sorted by its text columns `keys`, nulls first, as `DataFrame.sort` would. Each key is sorted as an
+    `Enum` of its distinct values in their order: a national quarter's indicators come out of the aggregations in
+    no order, and polars sorts their 250,000 rows by four text columns in 0.35 s of CPU, but by four columns of
+    small integers (a few thousand communes, some eighty indicators and breakdowns) in 0.15 s, the distinct values
+    sorted included."""
+    return table.sort(
+        [pl.col(key).cast(pl.Enum(table.get_column(key).drop_nulls().unique().sort())) for key in keys],
+        nulls_last=False,
     )
