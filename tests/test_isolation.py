@@ -59,6 +59,20 @@ def test_a_file_that_blows_up_its_reader_process_is_rejected_alone(tmp_path: Pat
     assert_good_read(by_file)
 
 
+def test_states_read_by_reader_processes_come_back_with_their_own_files(tmp_path: Path) -> None:
+    """Readers send their states back without the files (the calling process has them): each gets its own again,
+    in batches of two files across two readers."""
+    raw = make_raw_dir(tmp_path / "raw")
+    for n in range(6):
+        submission(q3(raw) / f"tot-{n}.xlsx", htx=htx_rows(n + 1, start=10 * n + 1), commune="Thạch Liên")
+    files, _ = period_files(raw, "2024-Q3")
+
+    states = read_files(files, workers=2)
+
+    assert all(state.file is f for state, f in zip(states, files, strict=True))
+    assert [s.blocks["HTX"].rows_in for s in states] == [int(f.path.stem.split("-")[1]) + 1 for f in files]
+
+
 def test_far_cells_read_by_reader_processes_are_rejected_alone_and_named(tmp_path: Path) -> None:
     """Readers do not scan a plain sheet's cells for a far one: a cell that makes calamine reserve a grid of
     billions of cells stops its reader, and the calling process's full guard names the cell; a grid calamine can

@@ -107,6 +107,12 @@ def test_indicators_by_district_commune_and_changes(sample_warehouse: Path) -> N
     assert q2.filter(pl.col("indicator").str.starts_with("htx.change")).is_empty()  # nothing stored before Q2
 
 
+def test_indicators_are_stored_sorted_by_their_keys(sample_warehouse: Path) -> None:
+    for period in ("2024-Q2", "2024-Q3"):
+        ind = pl.read_parquet(sample_warehouse / "indicators" / f"{period}.parquet")
+        assert ind.equals(ind.sort("geo_level", "commune_code", "indicator", "breakdown", nulls_last=False))
+
+
 def test_yearly_indicators_come_from_the_latest_quarter(sample_warehouse: Path) -> None:
     yearly = pl.read_parquet(sample_warehouse / "indicators_yearly" / "*.parquet")
     assert set(yearly["period"]) == {"2024-Q3"} and set(yearly["year"]) == {2024}
