@@ -63,18 +63,14 @@ class FigureResult:
 def _sources(fig: Figure, rows: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
     """The `figure_sources` rows of `fig`: the rows it is computed from (`rows`, whose columns are `columns`)."""
     commune = pl.col("commune_code") if "commune_code" in columns else pl.lit(None, dtype=pl.String)
-    return (
-        rows.select(
-            pl.lit(fig.id).alias("figure_id"),
-            pl.lit(fig.table).alias("source_table"),
-            commune.alias("commune_code"),
-            pl.col(_UNIT_ID[fig.table]).cast(pl.String).alias("unit_id"),
-            pl.col("source_file"),
-            pl.col("source_row"),
-        )
-        .select(list(_SOURCE_SCHEMA))
-        .cast(_SOURCE_SCHEMA)
-    )
+    return rows.select(  # in `_SOURCE_SCHEMA`'s order: the figures' sources are concatenated as they come
+        commune.alias("commune_code"),
+        pl.lit(fig.id).alias("figure_id"),
+        pl.lit(fig.table).alias("source_table"),
+        pl.col(_UNIT_ID[fig.table]).cast(pl.String).alias("unit_id"),
+        pl.col("source_file"),
+        pl.col("source_row"),
+    ).cast(_SOURCE_SCHEMA)
 
 
 def _target_figures(
