@@ -11,8 +11,8 @@ matching ``communes.csv``), then measures in this one process run:
 - **pandas**: the same with pandas and openpyxl, what one writes by hand;
 - **kttt**: ``kttt run --no-report`` as a subprocess (Dagster start-up included):
   every asset, validation, indicators and figures, but not the report's rendering.
-  Its wall time, and its peak resident memory summed over its process tree, sampled
-  every 20 ms;
+  Its wall time, and its peak memory summed over its process tree: resident (RSS, sampled
+  every 20 ms) and proportional (PSS, every 0.25 s: a page shared by processes counted once);
 - **fixed**: the same command on a quarter of one commune, three times (the median
   CPU is kept): what kttt costs before (and around) the first file, whatever the size;
 - **readers**: the reader processes a quarter of this size gets (`ingest.parallel`),
@@ -30,7 +30,7 @@ the fixed run, the readers' start-up and kttt N times, one after another (pandas
 round's ratios are taken within the round, and the targets read their medians (peak memory:
 the highest of the rounds), since a shared machine's speed drifts within minutes. It prints
 each measurement, each target of `docs/performance.md` met or missed and, last, one line:
-``ratio_vs_floor=X ratio_vs_pandas=Y peak_rss_mib=Z``. It exits non-zero when kttt
+``ratio_vs_floor=X ratio_vs_pandas=Y peak_rss_mib=Z peak_pss_mib=W``. It exits non-zero when kttt
 fails or stores a different number of rows than the floor read. ``--profile`` also
 writes a pyinstrument profile of the kttt run (``kttt-profile.html`` in the workdir).
 
@@ -121,8 +121,22 @@ def pandas_way(files: list[Path], out: Path) -> dict[str, int]:
     return rows
 
 
+RSS_EVERY = 0.02
+PSS_EVERY = 0.25
+"""How often `TreeMemory` samples (seconds); the peak of a large quarter lasts seconds, while the readers work."""
+
+
 class TreeMemory:
-    """Peak resident memory of a process and its descendants, summed, sampled in a thread.
+    """Peak memory of a process and its descendants, sampled in a thread: resident memory summed (RSS, every
+    :data:`RSS_EVERY` seconds) and proportional memory summed (PSS, every :data:`PSS_EVERY` seconds).
+
+    RSS counts in every process the pages it shares with others: the shared libraries that kttt's main process
+    and each reader map (polars alone about 57 MiB, Arrow about 30), counted once per process. PSS splits a shared
+    page among the processes that map it, so the sum counts each page once: the memory the tree holds. How much
+    of a library's file the kernel maps at a fault depends on the kernel: for the same code and files, the RSS sum
+    was about 140 MiB higher on one machine's kernel than on another's, the PSS sum hardly moved. PSS is read from
+    ``/proc/<pid>/smaps_rollup`` (about 6 ms for kttt's main process), so it is sampled less often (with RSS from
+    the same reading).
 
     A child between `fork` and `exec` is left out: it shares its parent's memory, and the
     system shows it the parent's resident size (Dagster starts `tail` for its compute logs at
@@ -130,38 +144,73 @@ class TreeMemory:
     instead of about 750). kttt starts its readers with `spawn`, which execs a new interpreter.
     """
 
-    def __init__(self, pid: int, every: float = 0.02) -> None:
+    def __init__(self, pid: int) -> None:
         self.root = psutil.Process(pid)
-        self.every = every
         self.peak = 0
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
+    def _processes(self) -> list[psutil.Process]:
+        """The tree's processes, without children not yet exec'd (empty once the root has ended)."""
+        try:
+            procs = [self.root, *self.root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+        out, commands = [], {}
+        for p in procs:
             try:
-                procs = [self.root, *self.root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                return
-            total = 0
-            commands: dict[int, list[str]] = {}
-            for p in procs:
-                try:
-                    commands[p.pid] = p.cmdline()
-                    if p is not self.root and commands[p.pid] == commands.get(p.ppid()):
-                        continue  # forked, not yet exec'd: the parent's memory
-                    total += p.memory_info().rss
-                except psutil.Error:
-                    continue
-            self.peak = max(self.peak, total)
-            time.sleep(self.every)
+                commands[p.pid] = p.cmdline()
+                if p is not self.root and commands[p.pid] == commands.get(p.ppid()):
+                    continue  # forked, not yet exec'd: the parent's memory
+            except psutil.Error:
+                continue
+            out.append(p)
+        return out
 
-    def stop(self) -> int:
-        """Stop sampling; the peak in bytes."""
+    def _run(self) -> None:
+        next_pss = 0.0
+        while not self._stop.is_set():
+            procs = self._processes()
+            if not procs:
+                return
+            if time.perf_counter() >= next_pss:
+                # Both from one walk of each process's pages, so that the sum of PSS never exceeds that of RSS.
+                rollups = [_rollup(p.pid) for p in procs]
+                self.peak = max(self.peak, sum(rss for rss, _ in rollups))
+                self.peak_pss = max(self.peak_pss, sum(pss for _, pss in rollups))
+                next_pss = time.perf_counter() + PSS_EVERY
+            else:
+                self.peak = max(self.peak, _summed_rss(procs))
+            time.sleep(RSS_EVERY)
+
+    def stop(self) -> tuple[int, int]:
+        """Stop sampling; the peaks in bytes: (RSS summed, PSS summed)."""
         self._stop.set()
         self._thread.join()
-        return self.peak
+        return self.peak, self.peak_pss
+
+
+def _summed_rss(procs: list[psutil.Process]) -> int:
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def _rollup(pid: int) -> tuple[int, int]:
+    """A process's resident and proportional memory in bytes (``Rss`` and ``Pss`` of
+    ``/proc/<pid>/smaps_rollup``), or zeros when it has ended or the system does not tell."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return 0, 0
+    kib = {line.split(":")[0]: int(line.split()[1]) for line in lines if line.startswith(("Rss:", "Pss:"))}
+    return kib.get("Rss", 0) * 1024, kib.get("Pss", 0) * 1024
 
 
 def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
@@ -196,9 +245,10 @@ class Steal:
 
 def kttt(
     raw: Path, warehouse: Path, profile: Path | None, home: Path
-) -> tuple[float, float, int, subprocess.CompletedProcess[str]]:
+) -> tuple[float, float, tuple[int, int], subprocess.CompletedProcess[str]]:
     """``kttt run --no-report`` in a subprocess, recording its run in the Dagster instance at `home`: wall
-    seconds, CPU seconds (its reader processes included), peak RSS bytes of its tree, the process."""
+    seconds, CPU seconds (its reader processes included), peak RSS and PSS bytes of its tree (`TreeMemory`), the
+    process."""
     cli = [sys.executable, "-m", "pipeline.cli", "run", "--raw", str(raw), "--warehouse", str(warehouse), "--no-report"]
     if profile is not None:
         cli = [sys.executable, "-m", "pyinstrument", "--renderer", "html", "--outfile", str(profile), "-m", *cli[2:]]
@@ -211,8 +261,8 @@ def kttt(
     out, err = proc.communicate()
     seconds = time.perf_counter() - start
     cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
-    peak = memory.stop()
-    return seconds, cpu, peak, subprocess.CompletedProcess(cli, proc.returncode, out, err)
+    peaks = memory.stop()
+    return seconds, cpu, peaks, subprocess.CompletedProcess(cli, proc.returncode, out, err)
 
 
 def readers_start(raw: Path) -> tuple[int, float]:
@@ -330,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     kttt_cpu = median(r.kttt_cpu for r in rounds)
     fixed_s, fixed_cpu = median(r.fixed_s for r in rounds), median(r.fixed_cpu for r in rounds)
     ratio_floor = median(r.kttt_s / r.floor_s for r in rounds)
-    peak = max(r.peak for r in rounds)
+    peak, peak_pss = max(r.peak for r in rounds), max(r.peak_pss for r in rounds)
     target("per-file CPU <= 3 x floor", f"{ratio_cpu:.2f} x", ratio_cpu <= 3)
     target("per-file CPU, readers' start-up counted (reported)", f"{ratio_cpu_started:.2f} x", None)
     if pandas_s is not None and pandas_cpu is not None:
@@ -353,11 +403,13 @@ def main(argv: list[str] | None = None) -> int:
         target("faster than pandas (skipped)", "-", None)
     target("wall <= 3 x floor (set at 3,321 communes)", f"{ratio_floor:.2f} x", ratio_floor <= 3)
     target("peak RSS < 768 MiB (set at 3,321 communes)", f"{peak / 2**20:.0f} MiB", peak < 768 * 2**20)
+    target("peak PSS, shared pages counted once (reported)", f"{peak_pss / 2**20:.0f} MiB", None)
     target("fixed cost before the first file (reported)", f"{fixed_s:.2f} s, cpu {fixed_cpu:.2f} s", None)
     readers_cpu = median(r.readers_cpu for r in rounds)
     target("readers' start-up (reported)", f"cpu {readers_cpu:.2f} s", None)
     ratio_pandas = f"{kttt_s / pandas_s:.3f}" if pandas_s else "nan"
-    print(f"ratio_vs_floor={ratio_floor:.2f} ratio_vs_pandas={ratio_pandas} peak_rss_mib={peak / 2**20:.0f}")
+    mib = f"peak_rss_mib={peak / 2**20:.0f} peak_pss_mib={peak_pss / 2**20:.0f}"
+    print(f"ratio_vs_floor={ratio_floor:.2f} ratio_vs_pandas={ratio_pandas} {mib}")
     return 0
 
 
@@ -373,6 +425,7 @@ class Round:
     kttt_s: float
     kttt_cpu: float
     peak: int
+    peak_pss: int
     files: int
 
     @property
@@ -400,10 +453,10 @@ class Round:
 
 def kttt_round(
     raw: Path, work: Path, home: Path, profile: bool
-) -> tuple[float, float, float, float, float, int] | None:
+) -> tuple[float, float, float, float, float, int, int] | None:
     """The fixed run (:data:`FIXED_RUNS` times, the median CPU kept), the readers' start-up (as many times) and kttt
-    on the whole quarter, each line printed: (fixed wall, fixed CPU, readers' CPU, kttt wall, kttt CPU, peak RSS),
-    or None when kttt failed."""
+    on the whole quarter, each line printed: (fixed wall, fixed CPU, readers' CPU, kttt wall, kttt CPU, peak RSS,
+    peak PSS), or None when kttt failed."""
     one = work / "raw-1"
     # The fixed cost is subtracted from kttt's CPU for the per-file figure: the median of three runs, since one
     # run varies by a second on a shared machine (as much as a thousand files' difference at 300 communes).
@@ -424,16 +477,18 @@ def kttt_round(
     warehouse = work / "warehouse"
     shutil.rmtree(warehouse, ignore_errors=True)
     steal = Steal()
-    kttt_s, kttt_cpu, peak, proc = kttt(raw, warehouse, work / "kttt-profile.html" if profile else None, home)
+    profile_to = work / "kttt-profile.html" if profile else None
+    kttt_s, kttt_cpu, (peak, peak_pss), proc = kttt(raw, warehouse, profile_to, home)
     print(
         f"{'kttt':<10} {kttt_s:8.2f} s  cpu {kttt_cpu:8.2f} s  exit={proc.returncode} peak_rss={peak / 2**20:.0f} MiB"
+        f" peak_pss={peak_pss / 2**20:.0f} MiB"
         f"{steal.share()}",
         flush=True,
     )
     if proc.returncode != 0:
         print(proc.stderr[-4000:], file=sys.stderr)
         return None
-    return fixed_s, fixed_cpu, readers_cpu, kttt_s, kttt_cpu, peak
+    return fixed_s, fixed_cpu, readers_cpu, kttt_s, kttt_cpu, peak, peak_pss
 
 
 if __name__ == "__main__":

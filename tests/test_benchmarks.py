@@ -41,9 +41,9 @@ def test_national_benchmark_runs_its_rounds_and_kttt_stores_every_row(tmp_path: 
     assert "rounds     2: the medians below" in out
     last = out.strip().splitlines()[-1]
     fields = dict(part.split("=") for part in last.split())
-    assert list(fields) == ["ratio_vs_floor", "ratio_vs_pandas", "peak_rss_mib"]
+    assert list(fields) == ["ratio_vs_floor", "ratio_vs_pandas", "peak_rss_mib", "peak_pss_mib"]
     assert float(fields["ratio_vs_floor"]) > 0 and float(fields["ratio_vs_pandas"]) > 0
-    assert int(fields["peak_rss_mib"]) > 0
+    assert 0 < int(fields["peak_pss_mib"]) <= int(fields["peak_rss_mib"])  # PSS counts shared pages once
     assert len(list((tmp_path / "raw-6").rglob("*.xlsx"))) == 6
     assert (tmp_path / "warehouse" / "cooperatives" / "2025-Q3.parquet").exists()
     assert not (tmp_path / "warehouse" / "report" / "2025-Q3").exists()  # kttt ran with --no-report
