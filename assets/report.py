@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import polars as pl
 from dagster import AssetExecutionContext
 
@@ -244,6 +243,8 @@ def analyst_database(warehouse: WarehouseDir) -> dg.MaterializeResult:
     if not is_local(warehouse.root):
         # DuckDB views over file paths need the Parquet files on a local (or mounted) folder.
         return dg.MaterializeResult(metadata={"skipped": "the warehouse is on an object store"})
+    import duckdb  # for this step only (see `pipeline.analyst_db`)
+
     try:
         path, names = write_analyst_database(Path(str(warehouse.root)))
     except (OSError, duckdb.Error) as exc:

@@ -5,13 +5,16 @@ the warehouse folder, a notebook elsewhere); every run writes the file again, so
 moved warehouse gets correct paths on its next run. The file is written in DuckDB's
 1.0 storage format, which every DuckDB since 1.0 reads: the command-line `duckdb` an
 analyst installs is often older than the Python library that writes the file.
+
+DuckDB is imported when the file is written, not with this module: the asset definitions import it, and
+a run holds DuckDB's library (about 15 MiB resident) only for its last step rather than while it reads
+a quarter, when its memory peaks.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from schemas.warehouse import TABLES, polars_schema
@@ -59,6 +62,8 @@ def _quoted(text: str) -> str:
 
 def write_analyst_database(warehouse: Path) -> tuple[Path, list[str]]:
     """(Re)write the database with one view per table, and the union views; written aside, then renamed."""
+    import duckdb
+
     path = warehouse / DATABASE
     tmp = warehouse / f".{DATABASE}.tmp"
     tmp.unlink(missing_ok=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,3 +101,11 @@ def test_imports_follow_the_layers(module: str) -> None:
             if imported.split(".")[0] not in PACKAGES:
                 continue
             assert _layer(imported, layers) <= mine, f"{module} (layer {mine}) imports {imported} (a higher layer)"
+
+
+def test_the_definitions_load_without_the_libraries_of_single_steps() -> None:
+    """DuckDB (the analysts' database, a run's last step), openpyxl (marked copies) and python-docx (the report)
+    are imported by the steps that use them: a run holds them only then, not while it reads a quarter."""
+    probe = "import sys, pipeline.definitions; print([m for m in ('duckdb', 'openpyxl', 'docx') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
