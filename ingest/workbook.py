@@ -263,22 +263,23 @@ def open_workbook(
         raise SubmissionReadError("file_too_large", f"{size} bytes > {MAX_FILE_BYTES}")
     if size == 0:
         raise SubmissionReadError("file_unreadable", "tệp rỗng (0 byte) / the file is empty (0 bytes)")
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    source: Path | bytes = path
-    if head == _OLE_MAGIC:
-        data = path.read_bytes()
+    # Read once (at most `MAX_FILE_BYTES`) for every check, rather than opened again by each. calamine still opens
+    # the path: from bytes it tells the format by content alone, and names less of what is wrong with a damaged file.
+    data = path.read_bytes()
+    source = data
+    if data[:8] == _OLE_MAGIC:
         if not _is_encrypted(data):
             return path, {}
         source = decrypt_workbook(data, password)
         if source[:8] == _OLE_MAGIC:  # a decrypted .xls
             return source, {}
-    container: Path | IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else path
+    container = io.BytesIO(source)
+    opened: Path | bytes = path if source is data else source
     if not zipfile.is_zipfile(container):
-        return source, {}
+        return opened, {}
     try:
         with zipfile.ZipFile(container) as zf:
-            return source, _check_zip(zf, guard or (IN_READER if ISOLATED else IN_PROCESS), wanted)
+            return opened, _check_zip(zf, guard or (IN_READER if ISOLATED else IN_PROCESS), wanted)
     except zipfile.BadZipFile as exc:
         raise SubmissionReadError("file_unreadable", f"damaged zip container: {exc}") from exc
     except (zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, OSError, ValueError) as exc:
