@@ -312,6 +312,12 @@ def _run_round(
 
 def _batches(files: list[SubmissionFile], workers: int) -> list[list[SubmissionFile]]:
     """Batches of files for the columnar cut: as large as `BATCH_FILES` (the cut's cost per file halves from 40
-    files to 200, and moves little above), and two per reader process so that the readers finish together."""
-    size = BATCH_FILES if workers <= 1 else max(1, min(BATCH_FILES, -(-len(files) // (workers * 2))))
+    files to 200, and moves little above), and, for reader processes, as many for each (two at least) and of one
+    size, so that the readers finish together: 1,000 files in five batches of 200 left one reader idle while the
+    other read the last (about 0.3 s); in six of 167 each reads three."""
+    if workers <= 1:
+        size = BATCH_FILES
+    else:
+        each = max(2, -(-len(files) // (workers * BATCH_FILES)))
+        size = max(1, -(-len(files) // (workers * each)))
     return [files[i : i + size] for i in range(0, len(files), size)]

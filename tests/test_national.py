@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from ingest.discover import period_files
-from ingest.parallel import worker_count
+from ingest.parallel import BATCH_FILES, _batches, worker_count
 from ingest.period import process_period
 from ingest.reference import load_reference
 from pipeline.resources import WORKERS_ENV, resolved_resources
@@ -79,6 +79,18 @@ def test_worker_count_reads_small_quarters_in_process(monkeypatch: pytest.Monkey
     assert resolved_resources()[0].read_workers is None
     monkeypatch.setenv(WORKERS_ENV, "2")
     assert worker_count(10, resolved_resources()[0].read_workers) == 2
+
+
+@pytest.mark.parametrize(("files", "readers"), [(300, 2), (1000, 2), (3321, 2), (3321, 3), (10_000, 2)])
+def test_readers_get_as_many_batches_each_of_one_size(files: int, readers: int) -> None:
+    """So that the readers finish together: at 1,000 files, five batches of 200 left one reader idle while the
+    other read the last."""
+    quarter = [f"xa-{k}.xlsx" for k in range(files)]
+    batches = _batches(quarter, readers)  # type: ignore[arg-type]  # any list of files will do
+    assert [f for batch in batches for f in batch] == quarter
+    assert len(batches) % readers == 0 and len(batches) >= 2 * readers
+    assert max(len(b) for b in batches) <= BATCH_FILES
+    assert max(len(b) for b in batches) - min(len(b) for b in batches) < len(batches)
 
 
 def test_a_pool_that_cannot_start_falls_back_to_reading_in_process(national_raw: Path) -> None:
