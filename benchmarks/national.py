@@ -133,8 +133,9 @@ class TreeMemory:
     RSS counts in every process the pages it shares with others: the shared libraries that kttt's main process
     and each reader map (polars alone about 57 MiB, Arrow about 30), counted once per process. PSS splits a shared
     page among the processes that map it, so the sum counts each page once: the memory the tree holds. How much
-    of a library's file the kernel maps at a fault depends on the kernel: for the same code and files, the RSS sum
-    was about 140 MiB higher on one machine's kernel than on another's, the PSS sum hardly moved. PSS is read from
+    of a library's file the kernel maps into each process varies with the machine's state: for the same code and
+    files, the RSS sum went from about 850 to about 695 MiB within an hour on one machine, while the PSS sum of
+    the runs measured stayed within 521 to 571 MiB. PSS is read from
     ``/proc/<pid>/smaps_rollup`` (about 6 ms for kttt's main process), so it is sampled less often (with RSS from
     the same reading).
 
