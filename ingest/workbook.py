@@ -274,7 +274,7 @@ def open_workbook(
         if source[:8] == _OLE_MAGIC:  # a decrypted .xls
             return source, {}
     container = io.BytesIO(source)
-    opened: Path | bytes = path if source is data else source
+    opened: Path | bytes = path if source is data else source  # what calamine opens: the path, or the decrypted bytes
     if not zipfile.is_zipfile(container):
         return opened, {}
     try:
