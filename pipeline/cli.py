@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.collector import lasting_imports
+from pipeline.collector import lasting_imports, leaving
 
 with lasting_imports():  # Dagster and polars live as long as the command (see `pipeline.collector`)
     import polars as pl
@@ -577,5 +577,15 @@ def main(argv: list[str] | None = None) -> int:
     return int(args.func(args))
 
 
+def entry() -> None:
+    """The `kttt` command (and `python -m pipeline.cli`): :func:`main`, its output flushed, then the exit, which
+    skips walking what the command made (`pipeline.collector.leaving`)."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    leaving()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -12,6 +12,9 @@ collected as usual, so memory held by cycles is freed as before. The command lin
 imports in it, and so does the code location (`pipeline.definitions`, which the webserver, the
 daemon and each run's worker load); a reader process freezes what it imported before its first
 batch (`ingest.parallel`).
+
+A command ends with :func:`leaving`: the interpreter's last collections at exit then skip what the command made
+(0.2 to 0.3 s after `kttt run` on a national quarter, to free memory the exit returns anyway).
 """
 
 from __future__ import annotations
@@ -32,3 +35,11 @@ def lasting_imports() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def leaving() -> None:
+    """Freeze every object before the process exits, so that the interpreter's last collections skip them.
+
+    Only for a process about to exit (the `kttt` command's entry): frozen garbage is never collected.
+    """
+    gc.freeze()

@@ -4,9 +4,11 @@ and the collector still runs on what a run makes after (in a reader, once it has
 from __future__ import annotations
 
 import gc
+import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,26 @@ def test_the_code_location_is_frozen_where_dagster_loads_it() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True True"
+
+
+EXIT_PROBE = """
+import atexit, gc, sys
+atexit.register(lambda: print("at exit", len(gc.get_objects()), gc.get_freeze_count(), file=sys.stderr))
+from pipeline.cli import entry
+sys.argv = ["kttt", "validate", *sys.argv[1:]]
+entry()
+"""
+
+
+def test_the_command_exits_with_its_code_and_leaves_what_it_made_to_the_exit() -> None:
+    """The `kttt` script freezes what the command made before the interpreter's last collections walk it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    files = sorted((ROOT / "raw" / "2024" / "Q3").glob("[!_]*.xlsx"))[:3]  # communes of the sample: all pass
+    probe = [sys.executable, "-c", EXIT_PROBE, *map(str, files), "--raw", str(ROOT / "raw"), "--format", "json"]
+    out = subprocess.run(probe, capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)["files"]) == len(files) == 3  # the output flushed before the exit
+    _, _, walked, frozen = out.stderr.strip().splitlines()[-1].split()
+    assert int(walked) < 1000 < 10000 < int(frozen)
+    with (ROOT / "pyproject.toml").open("rb") as fh:
+        assert tomllib.load(fh)["project"]["scripts"]["kttt"] == "pipeline.cli:entry"
