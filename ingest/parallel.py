@@ -34,6 +34,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 
+from ingest.collection import collect_less
 from ingest.discover import SubmissionFile
 from ingest.models import SheetModels, sheet_models
 from ingest.progress import files_read
@@ -57,10 +58,6 @@ FILE_SECONDS = 1.0
 (a file takes milliseconds to read)."""
 WATCH_SECONDS = 0.1
 """How often the watchdog looks at the readers' memory."""
-YOUNG_OBJECTS = 20_000
-"""A reader's cyclic collector looks at its young objects once this many are made (Python's default is 700):
-cutting a batch makes and drops many short-lived containers, and a collection every 700 of them was about 3 % of a
-reader's CPU. Only objects in reference cycles wait for it; the others are freed as soon as they are dropped."""
 STOPPED = (
     "tiến trình đọc tệp bị dừng vì vượt giới hạn bộ nhớ hoặc thời gian"
     " / the process reading the file was stopped: it went over its memory or time limit"
@@ -107,7 +104,7 @@ def _isolate(models: SheetModels) -> None:
     """Initializer of a reader process: take the sheet models, leave the non-worksheet parts to calamine, cap
     the address space (a backstop: the watchdog of `_run_round` watches the memory really used), freeze the
     objects of its imports (`gc.freeze`: they live as long as the process, and the cyclic collector would walk
-    them again at each full collection) and let the collector wait for :data:`YOUNG_OBJECTS`."""
+    them again at each full collection) and let the collector wait for `ingest.collection.YOUNG_OBJECTS`."""
     import gc
     import resource
 
@@ -125,7 +122,7 @@ def _isolate(models: SheetModels) -> None:
     except (OSError, ValueError):  # not Linux
         log.warning("reader processes run without an address-space limit here")
     gc.freeze()
-    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+    collect_less()
 
 
 @contextmanager

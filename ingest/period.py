@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ingest.collection import collecting_less
 from ingest.crosscheck import check_beneficiaries, drop_dead_summaries, drop_held
 from ingest.discover import SubmissionFile
 from ingest.identify import identify, resolve_resubmissions
@@ -60,7 +61,22 @@ def process_period(
        scale class (`ingest.scale`); the fact tables are taken after it.
     5. **Account** (`ingest.outcome`): turns every problem of a rule in force in the period
        into `rejected_rows` and every file into a `submission_log` line.
+
+    The cyclic collector runs at a slower pace meanwhile (`ingest.collection`).
     """
+    with collecting_less():
+        return _process_period(files, reference, period, workers, password, review)
+
+
+def _process_period(
+    files: list[SubmissionFile],
+    reference: Reference,
+    period: str,
+    workers: int | None,
+    password: str | None,
+    review: Review | None,
+) -> PeriodResult:
+    """:func:`process_period`'s phases."""
     states = read_files(files, workers, password)
     apply_form(states, period)
 

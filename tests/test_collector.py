@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.parallel import YOUNG_OBJECTS
+from ingest.collection import YOUNG_OBJECTS
 from pipeline.collector import lasting_imports
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,3 +96,32 @@ def test_the_command_exits_with_its_code_and_leaves_what_it_made_to_the_exit() -
     assert int(walked) < 1000 < 10000 < int(frozen)
     with (ROOT / "pyproject.toml").open("rb") as fh:
         assert tomllib.load(fh)["project"]["scripts"]["kttt"] == "pipeline.cli:entry"
+
+
+def test_a_quarter_is_processed_at_the_slower_pace_and_the_pace_comes_back() -> None:
+    """Every collection while the sample's quarter is processed runs at `YOUNG_OBJECTS`; the default after."""
+    from ingest.discover import period_files
+    from ingest.period import process_period
+    from ingest.reference import load_reference
+
+    raw = ROOT / "raw"
+    files, _ = period_files(raw, "2024-Q3")
+    reference = load_reference(raw)
+    before = gc.get_threshold()
+    paces: list[int] = []
+
+    def seen(phase: str, info: dict) -> None:
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_name != "_process_period":
+            frame = frame.f_back
+        if phase == "start" and frame is not None:  # a collection while the quarter's phases run
+            paces.append(gc.get_threshold()[0])
+
+    gc.callbacks.append(seen)
+    try:
+        tables = process_period(files, reference, "2024-Q3").tables
+    finally:
+        gc.callbacks.remove(seen)
+    assert tables["cooperatives"].height > 0
+    assert paces and set(paces) == {YOUNG_OBJECTS}
+    assert gc.get_threshold() == before
