@@ -109,3 +109,27 @@ def test_the_definitions_load_without_the_libraries_of_single_steps() -> None:
     probe = "import sys, pipeline.definitions; print([m for m in ('duckdb', 'openpyxl', 'docx') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+LEAN_PROBE = """
+import importlib.util, sys
+sys.argv = ["kttt", "validate", *sys.argv[1:]]
+from pipeline.cli import main
+code = main()
+print(code, importlib.util.find_spec("pandas") is not None, "pandas" in sys.modules)
+import pandas
+print(pandas.DataFrame({"n": [1, 2]}).shape)
+"""
+
+
+def test_a_command_validates_without_importing_pandas_and_pandas_imports_after() -> None:
+    """pandas is installed here (the development group) but pandera runs for polars only, as in a production
+    install; a later import of pandas in the same process works as usual."""
+    files = [str(f) for f in sorted((REPO / "raw" / "2024" / "Q3").glob("[!_]*.xlsx"))[:2]]
+    argv = [sys.executable, "-c", LEAN_PROBE, *files, "--raw", str(REPO / "raw")]
+    out = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-2:] == ["0 True False", "(2, 1)"]
+    probe = "import sys, pipeline.definitions; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
