@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.collector import lasting_imports, leaving
-from pipeline.lean_imports import pandera_without_pandas
+from pipeline.lean_imports import pandera_for_polars_only
 
 with lasting_imports():  # Dagster and polars live as long as the command (see `pipeline.collector`)
-    pandera_without_pandas()
+    pandera_for_polars_only()
     import polars as pl
     from dagster import DagsterInvalidConfigError
 

@@ -9,10 +9,10 @@ they live: it is imported and built with the cyclic collector paused, then froze
 from __future__ import annotations
 
 from pipeline.collector import lasting_imports
-from pipeline.lean_imports import pandera_without_pandas
+from pipeline.lean_imports import pandera_for_polars_only
 
 with lasting_imports():
-    pandera_without_pandas()
+    pandera_for_polars_only()
     import dagster as dg
 
     from pipeline.automation import follow_refreshes, quarterly_refresh, raw_files_sensor

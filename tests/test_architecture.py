@@ -116,20 +116,21 @@ import importlib.util, sys
 sys.argv = ["kttt", "validate", *sys.argv[1:]]
 from pipeline.cli import main
 code = main()
-print(code, importlib.util.find_spec("pandas") is not None, "pandas" in sys.modules)
-import pandas
+unused = ("pandas", "hypothesis")
+print(code, all(importlib.util.find_spec(m) for m in unused), any(m in sys.modules for m in unused))
+import hypothesis, pandas
 print(pandas.DataFrame({"n": [1, 2]}).shape)
 """
 
 
 def test_a_command_validates_without_importing_pandas_and_pandas_imports_after() -> None:
-    """pandas is installed here (the development group) but pandera runs for polars only, as in a production
-    install; a later import of pandas in the same process works as usual."""
+    """pandas and hypothesis are installed here (the development group) but pandera runs for polars only, as in a
+    production install; a later import of them in the same process works as usual."""
     files = [str(f) for f in sorted((REPO / "raw" / "2024" / "Q3").glob("[!_]*.xlsx"))[:2]]
     argv = [sys.executable, "-c", LEAN_PROBE, *files, "--raw", str(REPO / "raw")]
     out = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-2:] == ["0 True False", "(2, 1)"]
-    probe = "import sys, pipeline.definitions; print('pandas' in sys.modules)"
+    probe = "import sys, pipeline.definitions; print('pandas' in sys.modules or 'hypothesis' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
