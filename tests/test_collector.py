@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.collection import YOUNG_OBJECTS
+from ingest.collection import YOUNG_OBJECTS, collecting_less
 from pipeline.collector import lasting_imports
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,8 +98,21 @@ def test_the_command_exits_with_its_code_and_leaves_what_it_made_to_the_exit() -
         assert tomllib.load(fh)["project"]["scripts"]["kttt"] == "pipeline.cli:entry"
 
 
-def test_a_quarter_is_processed_at_the_slower_pace_and_the_pace_comes_back() -> None:
-    """Every collection while the sample's quarter is processed runs at `YOUNG_OBJECTS`; the default after."""
+def test_the_slower_pace_holds_in_the_block_only_and_a_slower_one_is_kept() -> None:
+    before = gc.get_threshold()
+    with collecting_less():
+        assert gc.get_threshold() == (YOUNG_OBJECTS, *before[1:])
+    assert gc.get_threshold() == before
+    try:
+        gc.set_threshold(5 * YOUNG_OBJECTS, *before[1:])
+        with collecting_less():
+            assert gc.get_threshold()[0] == 5 * YOUNG_OBJECTS
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_a_quarter_is_processed_at_the_slower_pace_and_the_pace_comes_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample's quarter, read in this process: the pace is set for its processing, then set back."""
     from ingest.discover import period_files
     from ingest.period import process_period
     from ingest.reference import load_reference
@@ -109,19 +122,14 @@ def test_a_quarter_is_processed_at_the_slower_pace_and_the_pace_comes_back() -> 
     reference = load_reference(raw)
     before = gc.get_threshold()
     paces: list[int] = []
+    real = gc.set_threshold
 
-    def seen(phase: str, info: dict) -> None:
-        frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_name != "_process_period":
-            frame = frame.f_back
-        if phase == "start" and frame is not None:  # a collection while the quarter's phases run
-            paces.append(gc.get_threshold()[0])
+    def set_threshold(*pace: int) -> None:
+        paces.append(pace[0])
+        real(*pace)
 
-    gc.callbacks.append(seen)
-    try:
-        tables = process_period(files, reference, "2024-Q3").tables
-    finally:
-        gc.callbacks.remove(seen)
+    monkeypatch.setattr(gc, "set_threshold", set_threshold)
+    tables = process_period(files, reference, "2024-Q3").tables
     assert tables["cooperatives"].height > 0
-    assert paces and set(paces) == {YOUNG_OBJECTS}
+    assert paces == [YOUNG_OBJECTS, before[0]]
     assert gc.get_threshold() == before
