@@ -48,9 +48,24 @@ def _note(col: SheetColumn, period: str) -> str:
     return f"{col.header_vi}: {NOTES[col.kind]}. {need}.\n({col.description})"
 
 
+ERROR_TITLE_CHARS = 32
+"""Excel's limit on the title of a data validation's error box: xlsxwriter leaves out the whole validation of a
+column whose title is longer (only warning), so a longer heading is shortened there."""
+
+
+def _error_title(header: str) -> str:
+    """The column's heading as the title of its error box, shortened after a whole word to fit
+    :data:`ERROR_TITLE_CHARS` when longer."""
+    if len(header) <= ERROR_TITLE_CHARS:
+        return header
+    cut = header[:ERROR_TITLE_CHARS]  # the last word kept only when whole, then room for the ellipsis
+    kept = cut.rsplit(" ", 1)[0] if " " in cut else cut[: ERROR_TITLE_CHARS - 1]
+    return kept.rstrip()[: ERROR_TITLE_CHARS - 1] + "…"
+
+
 def _validation(col: SheetColumn, year: int) -> dict[str, Any] | None:
     """The data validation of a column's cells, from its kind and checks."""
-    msg = {"error_title": col.header_vi, "error_message": NOTES[col.kind], "ignore_blank": True}
+    msg = {"error_title": _error_title(col.header_vi), "error_message": NOTES[col.kind], "ignore_blank": True}
     if col.kind == "category" and col.vocab:
         return {"validate": "list", "source": [t.label_vi for t in BY_NAME[col.vocab].terms], **msg}
     if col.kind == "bool":
