@@ -8,8 +8,10 @@ pandera runs for polars only. With the development group, as the README's comman
 validates paid 0.3 to 0.4 s importing them for nothing, at each `kttt run` and in each run's worker.
 
 :func:`pandera_for_polars_only` imports pandera and runs one validation while they cannot be imported, so pandera
-settles as it does in a production install. They import as usual after it (an analyst's code in the same
-process, a test). The command line and the code location call it first.
+settles as it does in a production install. Only pandera is imported in that moment: the libraries it loads
+that look for pandas as they load (polars among them) are imported before, and find it. pandas and hypothesis
+import as usual after it (an analyst's code in the same process, a test). The command line and the code location
+call it first.
 """
 
 from __future__ import annotations
@@ -40,11 +42,16 @@ def pandera_for_polars_only() -> None:
     or one of them is imported already: pandera then keeps what it found)."""
     if any(name in sys.modules for name in ("pandera", *UNUSED)):
         return
+    # Libraries pandera loads that ask at their own import whether pandas is installed (polars remembers the
+    # answer for `pl.from_pandas`), imported first, outside: they must find it.
+    import polars as pl
+    import pyarrow  # noqa: F401
+    import pydantic  # noqa: F401
+
     unused = _Unused()
     sys.meta_path.insert(0, unused)
     try:
         import pandera.polars as pa
-        import polars as pl
 
         # The first validation looks for pandas once (and remembers that it is missing).
         pa.DataFrameSchema({"n": pa.Column(pl.Int64, pa.Check.ge(0))}).validate(pl.DataFrame({"n": [0]}))
