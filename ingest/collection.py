@@ -26,7 +26,7 @@ def collect_less() -> None:
 @contextmanager
 def collecting_less() -> Iterator[None]:
     """Collect at the pace of :data:`YOUNG_OBJECTS` in the block, then at the pace of before (the calling process
-    while it processes a quarter; a lower pace set by the caller is kept)."""
+    while it processes a quarter; a slower pace the caller has set is kept)."""
     before = gc.get_threshold()
     if before[0] < YOUNG_OBJECTS:
         collect_less()

@@ -580,11 +580,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The `kttt` command (and `python -m pipeline.cli`): :func:`main`, its output flushed, then the exit, which
-    skips walking what the command made (`pipeline.collector.leaving`)."""
+    """The `kttt` command (and `python -m pipeline.cli`): :func:`main`, then the exit, which skips walking what the
+    command made (`pipeline.collector.leaving`)."""
     code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
     leaving()
     sys.exit(code)
 
