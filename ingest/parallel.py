@@ -45,9 +45,9 @@ log = logging.getLogger(__name__)
 
 BATCH_FILES = 200
 """At most this many files are cut in one columnar pass: the cut costs about as much per file from 200 files up,
-and a reader holds a batch's sheets until it has cut them (about 40 MiB per 200 files)."""
+and a reader holds a batch's sheets, as calamine made them, until it has cut them (about 25 MiB per 200 files)."""
 READER_MEMORY_MIB = 1536
-"""Resident memory a reader process may use (it uses about 220 MiB with batches of 200 files); the watchdog stops
+"""Resident memory a reader process may use (it uses about 240 MiB with batches of 200 files); the watchdog stops
 one that uses more."""
 ADDRESS_SPACE_MIB = 8192
 """Address space a reader may reserve beyond its imports (`RLIMIT_AS`; polars and calamine reserve far more than

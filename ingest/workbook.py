@@ -633,9 +633,8 @@ def read_workbook(path: Path, wanted: tuple[str, ...], password: str | None = No
             # `eager` goes straight to Arrow (half the cost of a sheet object converted after).
             text = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string", eager=True)
             _checked_extent(text, name)
-            # Copied into one compact batch: calamine's arrays reserve several times their size, and a reader
-            # holds a whole batch of files' sheets until it cuts them (about 80 MiB per 400 files).
-            text = pa.concat_batches([text, text.slice(0, 0)])
+            # Kept as calamine made it: its arrays reserve more than they hold (about 13 MiB more per 200 files of
+            # the generator, which a reader holds until it cuts them), but a compact copy cost 0.1 ms per file.
             scan = scans.get(name)
             placed = scan is not None and bool(scan.uncached)
             numbers = (_number_flags(reader, name) if text.num_columns else []) if placed else None
