@@ -13,6 +13,14 @@ no lock between transactions), so an instance can switch between them and Dagste
 classes either way. The event log keeps the engines of the `KEPT_DATABASES` databases it
 used last (the webserver reads the logs of many runs) and lets the others go.
 
+A run's own event-log database is made once by Dagster and then copied: Dagster creates each
+one with its tables and stamps it with Alembic, which loads every one of Dagster's ninety-odd
+migration scripts twice, about 75 ms of every run (two per `kttt run` of a quarter). The first
+database this event log creates, for a Dagster and SQLAlchemy version, is made by Dagster's own
+code in `history/runs/.templates/` and every later new run's database is a copy of that file
+(`SHARD_TEMPLATES`); an existing database, the index and any copy that cannot be made are left to
+Dagster as before.
+
 `.dagster_home/dagster.yaml` names them; without `base_dir` they store in the Dagster
 home `kttt` uses (`pipeline.instance.dagster_home`), as Dagster's own storages do by
 default. A deployment on PostgreSQL (`deploy/dagster.yaml`) does not use them.
@@ -20,13 +28,19 @@ default. A deployment on PostgreSQL (`deploy/dagster.yaml`) does not use them.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
+import dagster
+import sqlalchemy
 from dagster import Field, StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
 )
@@ -34,6 +48,7 @@ from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorag
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.instance import dagster_home
 
@@ -46,6 +61,17 @@ as Dagster's own storages do, never waited for."""
 
 CONFIG = {"base_dir": Field(StringSource, is_required=False)}
 """Dagster's SQLite storages take `base_dir`; here it may be left out (the Dagster home)."""
+
+
+SHARD_TEMPLATES = ".templates"
+"""Folder of the run databases' templates, inside the event log's folder: Dagster takes every `*.db` file of that
+folder, not of its subfolders, for a run's database."""
+
+
+def _template_name() -> str:
+    """A template serves only the Dagster and SQLAlchemy versions that made it (their schema and Alembic
+    revision)."""
+    return f"run-{dagster.__version__}-sqlalchemy-{sqlalchemy.__version__}.db"
 
 
 def _history(config_value: dict[str, Any], *parts: str) -> str:
@@ -91,10 +117,51 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         with self._db_lock:
             engine = self._engine(shard)
             if shard not in self._initialized_dbs:
-                self._initdb(engine)
+                if not self._copied_template(shard):
+                    self._initdb(engine)
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def _copied_template(self, shard: str) -> bool:
+        """Whether the new database of run `shard` was made as a copy of the template (made first when missing);
+        False for the index, a database that exists already and any error (Dagster's `_initdb` then runs).
+
+        The copy is written beside the database under another name, then linked to its name, which fails if
+        the database exists by then: no process sees a half-written database."""
+        target = Path(self.path_for_shard(shard))
+        if shard == INDEX_SHARD_NAME or target.exists():
+            return False
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+        try:
+            partial.write_bytes(self._template().read_bytes())
+            os.link(partial, target)
+        except (OSError, SQLAlchemyError):
+            return False
+        finally:
+            with suppress(OSError):
+                partial.unlink()
+        return True
+
+    def _template(self) -> Path:
+        """The template of a new run's database, made by Dagster's own `_initdb` when missing (see the module)."""
+        folder = Path(self._base_dir) / SHARD_TEMPLATES
+        template = folder / _template_name()
+        if template.is_file():
+            return template
+        folder.mkdir(parents=True, exist_ok=True)
+        fresh = folder / f".{uuid.uuid4().hex}.partial"
+        engine = create_engine(f"sqlite:///{fresh}", connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        try:
+            self._initdb(engine)
+        finally:
+            engine.dispose()  # the last connection closed: the write-ahead log is folded into the file
+        for leftover in (fresh.with_name(f"{fresh.name}-wal"), fresh.with_name(f"{fresh.name}-shm")):
+            if leftover.exists():
+                fresh.unlink()
+                raise OSError(f"{leftover} was left: the template is not one file")
+        fresh.replace(template)
+        return template
 
     def _close_engines(self) -> None:
         with self._db_lock:

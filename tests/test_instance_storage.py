@@ -18,7 +18,12 @@ import dagster as dg
 import pytest
 
 from pipeline.instance import LOCAL_HOME
-from pipeline.instance_storage import KEPT_DATABASES, PooledSqliteEventLogStorage, PooledSqliteRunStorage
+from pipeline.instance_storage import (
+    KEPT_DATABASES,
+    SHARD_TEMPLATES,
+    PooledSqliteEventLogStorage,
+    PooledSqliteRunStorage,
+)
 
 
 @dg.asset
@@ -105,6 +110,43 @@ def test_a_history_written_with_kept_connections_reads_back_with_dagsters_own_st
         assert again.get_latest_materialization_event(counted.key).run_id == ids[-1]  # type: ignore[union-attr]
     finally:
         again.dispose()
+
+
+def _schema(database: Path) -> tuple[list[tuple], list[tuple], str]:
+    """What Dagster's `_initdb` makes of a database: its tables and indexes, its Alembic revision, its journal."""
+    with sqlite3.connect(database) as conn:
+        objects = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    conn.close()
+    return objects, revision, journal
+
+
+def test_a_new_runs_database_is_a_copy_of_the_one_dagster_made_first(
+    instance: dg.DagsterInstance, home: Path, tmp_path: Path
+) -> None:
+    """Dagster makes the template (tables, Alembic's stamp); a later run's database starts as its copy, and is what
+    Dagster's own storage makes of a new run's database."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    runs = home / "history" / "runs"
+    ids = _materialize(instance, 2)
+    (template,) = (runs / SHARD_TEMPLATES).iterdir()
+    assert not list(runs.glob(".*.partial")) and not list((runs / SHARD_TEMPLATES).glob(".*"))
+    storage = instance.event_log_storage
+    with storage.run_connection("not-yet-written"):  # type: ignore[attr-defined]
+        pass
+    assert (runs / "not-yet-written.db").read_bytes() == template.read_bytes()
+    own = SqliteEventLogStorage(str(tmp_path / "own"))
+    try:
+        with own.run_connection("made-by-dagster"):
+            pass
+    finally:
+        own.dispose()
+    assert _schema(runs / f"{ids[-1]}.db") == _schema(tmp_path / "own" / "made-by-dagster.db")
+    assert _schema(template) == _schema(tmp_path / "own" / "made-by-dagster.db")
+    # The template is not taken for a run's database.
+    assert set(storage.get_all_run_ids()) == {*ids, "not-yet-written"}  # type: ignore[attr-defined]
 
 
 def test_the_event_log_keeps_only_the_databases_it_used_last_open(instance: dg.DagsterInstance, home: Path) -> None:
