@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -21,6 +22,7 @@ from pipeline.instance import LOCAL_HOME
 from pipeline.instance_storage import (
     KEPT_DATABASES,
     SHARD_TEMPLATES,
+    CheckedSqliteScheduleStorage,
     PooledSqliteEventLogStorage,
     PooledSqliteRunStorage,
 )
@@ -80,6 +82,7 @@ def test_the_checkouts_instance_records_through_the_storages_that_keep_connectio
 ) -> None:
     assert isinstance(instance.run_storage, PooledSqliteRunStorage)
     assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+    assert isinstance(instance.schedule_storage, CheckedSqliteScheduleStorage)
     (run_id,) = _materialize(instance, 1)
     # Where Dagster's own SQLite storages keep them, so either can read the other's history.
     assert (home / "history" / "runs.db").is_file()
@@ -147,6 +150,71 @@ def test_a_new_runs_database_is_a_copy_of_the_one_dagster_made_first(
     assert _schema(template) == _schema(tmp_path / "own" / "made-by-dagster.db")
     # The template is not taken for a run's database.
     assert set(storage.get_all_run_ids()) == {*ids, "not-yet-written"}  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def alembic_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each time Alembic reads its migration scripts (`ScriptDirectory.from_config`, which Dagster's set-up of a
+    database calls to check or stamp its revision), the scripts' folder."""
+    from alembic.script import ScriptDirectory
+
+    loads: list[str] = []
+    real = ScriptDirectory.from_config.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[ScriptDirectory], config: Any) -> ScriptDirectory:
+        loads.append(str(config.get_main_option("script_location")))
+        return real(cls, config)
+
+    monkeypatch.setattr(ScriptDirectory, "from_config", classmethod(counted))
+    return loads
+
+
+def test_databases_set_up_already_open_without_alembic(home: Path, alembic_loads: list[str]) -> None:
+    """Opening the instance again and reading a run's log leaves Dagster's Alembic check out (about 40 ms for each of
+    the run, schedule and index databases, and each run's); setting up a new home does not."""
+    first = dg.DagsterInstance.from_config(str(home))
+    try:
+        (run_id,) = _materialize(first, 1)
+    finally:
+        first.dispose()
+    assert alembic_loads, "a new home is set up by Dagster, Alembic's stamp included"
+    alembic_loads.clear()
+    again = dg.DagsterInstance.from_config(str(home))
+    try:
+        assert any(e.dagster_event_type == dg.DagsterEventType.RUN_SUCCESS for e in again.all_logs(run_id))
+        assert again.get_runs()[0].run_id == run_id
+        again.schedule_storage.all_instigator_state()  # type: ignore[union-attr]
+        _materialize(again, 1)
+    finally:
+        again.dispose()
+    assert alembic_loads == []
+
+
+def test_a_database_not_set_up_is_left_to_dagster(home: Path) -> None:
+    """A run database without the table of instance information, or a run's database without Alembic's revision,
+    is set up by Dagster as before."""
+    first = dg.DagsterInstance.from_config(str(home))
+    try:
+        (run_id,) = _materialize(first, 1)
+    finally:
+        first.dispose()
+    with sqlite3.connect(home / "history" / "runs.db") as conn:
+        conn.execute("DROP TABLE instance_info")
+    conn.close()
+    with sqlite3.connect(home / "history" / "runs" / f"{run_id}.db") as conn:
+        conn.execute("DELETE FROM alembic_version")
+    conn.close()
+    again = dg.DagsterInstance.from_config(str(home))
+    try:
+        assert any(e.dagster_event_type == dg.DagsterEventType.RUN_SUCCESS for e in again.all_logs(run_id))
+    finally:
+        again.dispose()
+    with sqlite3.connect(home / "history" / "runs.db") as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'instance_info'").fetchone()[0] == 1
+    conn.close()
+    with sqlite3.connect(home / "history" / "runs" / f"{run_id}.db") as conn:
+        assert conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1
+    conn.close()
 
 
 def test_the_event_log_keeps_only_the_databases_it_used_last_open(instance: dg.DagsterInstance, home: Path) -> None:
