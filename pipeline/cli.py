@@ -30,9 +30,11 @@ from typing import TYPE_CHECKING
 
 from pipeline.collector import lasting_imports, leaving
 from pipeline.lean_imports import pandera_for_polars_only
+from pipeline.polars_engine import in_memory_queries
 
 with lasting_imports():  # Dagster and polars live as long as the command (see `pipeline.collector`)
     pandera_for_polars_only()
+    in_memory_queries()
     import polars as pl
     from dagster import DagsterInvalidConfigError
 

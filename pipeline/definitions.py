@@ -3,16 +3,18 @@
 Loaded by the webserver's code server, the daemon and each run's worker, which keep it as long as
 they live: it is imported and built with the cyclic collector paused, then frozen
 (`pipeline.collector`), as the command line's imports are, with pandera for polars only
-(`pipeline.lean_imports`).
+(`pipeline.lean_imports`) and polars' in-memory engine (`pipeline.polars_engine`).
 """
 
 from __future__ import annotations
 
 from pipeline.collector import lasting_imports
 from pipeline.lean_imports import pandera_for_polars_only
+from pipeline.polars_engine import in_memory_queries
 
 with lasting_imports():
     pandera_for_polars_only()
+    in_memory_queries()
     import dagster as dg
 
     from pipeline.automation import follow_refreshes, quarterly_refresh, raw_files_sensor

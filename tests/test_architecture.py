@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import os
 import re
 import subprocess
 import sys
@@ -111,6 +112,38 @@ def test_the_definitions_load_without_the_libraries_of_single_steps() -> None:
     probe = f"import sys, pipeline.definitions; print([m for m in {libraries} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+ENGINE_PROBE = """
+import multiprocessing, sys
+import {module}
+import polars as pl
+
+def engine() -> str | None:
+    return pl.Config.state().get("POLARS_ENGINE_AFFINITY")
+
+if __name__ == "__main__":
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # as kttt starts its readers
+        print(engine(), pool.apply(engine))
+"""
+
+
+@pytest.mark.parametrize("module", ["pipeline.cli", "pipeline.definitions"])
+@pytest.mark.parametrize(("chosen", "expected"), [(None, "in-memory in-memory"), ("streaming", "streaming streaming")])
+def test_lazy_queries_run_in_memory_unless_the_environment_chooses(
+    module: str, chosen: str | None, expected: str, tmp_path: Path
+) -> None:
+    """The command line and the code location make polars' in-memory engine the default (`pipeline.polars_engine`),
+    for the processes they start as well; an engine chosen in the environment is kept."""
+    script = tmp_path / "probe.py"
+    script.write_text(ENGINE_PROBE.format(module=module), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "POLARS_ENGINE_AFFINITY"}
+    if chosen:
+        env["POLARS_ENGINE_AFFINITY"] = chosen
+    env["PYTHONPATH"] = str(REPO)
+    out = subprocess.run([sys.executable, str(script)], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == expected
 
 
 LEAN_PROBE = """
