@@ -163,7 +163,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         try:
             partial.write_bytes(self._template().read_bytes())
             os.link(partial, target)
-        except (OSError, SQLAlchemyError):
+        except (OSError, SQLAlchemyError, sqlite3.Error):
             return False
         finally:
             with suppress(OSError):
@@ -178,16 +178,20 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             return template
         folder.mkdir(parents=True, exist_ok=True)
         fresh = folder / f".{uuid.uuid4().hex}.partial"
+        files = (fresh, fresh.with_name(f"{fresh.name}-wal"), fresh.with_name(f"{fresh.name}-shm"))
         engine = create_engine(f"sqlite:///{fresh}", connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
         try:
-            self._initdb(engine)
+            try:
+                self._initdb(engine)
+            finally:
+                engine.dispose()  # the last connection closed: the write-ahead log is folded into the file
+            if any(f.exists() for f in files[1:]):
+                raise OSError(f"{fresh} left its write-ahead log: the template would not be one file")
+            fresh.replace(template)
         finally:
-            engine.dispose()  # the last connection closed: the write-ahead log is folded into the file
-        for leftover in (fresh.with_name(f"{fresh.name}-wal"), fresh.with_name(f"{fresh.name}-shm")):
-            if leftover.exists():
-                fresh.unlink()
-                raise OSError(f"{leftover} was left: the template is not one file")
-        fresh.replace(template)
+            for f in files:
+                with suppress(OSError):
+                    f.unlink()
         return template
 
     def _close_engines(self) -> None:
