@@ -71,6 +71,14 @@ CONFIG = {"base_dir": Field(StringSource, is_required=False)}
 """Dagster's SQLite storages take `base_dir`; here it may be left out (the Dagster home)."""
 
 
+class _OptionalBaseDir:
+    """The configuration of these storages: `CONFIG`."""
+
+    @classmethod
+    def config_type(cls) -> dict[str, Field]:
+        return CONFIG
+
+
 SHARD_TEMPLATES = ".templates"
 """Folder of the run databases' templates, inside the event log's folder: Dagster takes every `*.db` file of that
 folder, not of its subfolders, for a run's database."""
@@ -106,16 +114,12 @@ def _history(config_value: dict[str, Any], *parts: str) -> str:
     return config_value.get("base_dir") or str(dagster_home().joinpath("history", *parts))
 
 
-class PooledSqliteEventLogStorage(SqliteEventLogStorage):
+class PooledSqliteEventLogStorage(_OptionalBaseDir, SqliteEventLogStorage):
     """Dagster's per-run SQLite event log, with an engine per database kept between events."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         super().__init__(base_dir, inst_data=inst_data)
-
-    @classmethod
-    def config_type(cls) -> dict[str, Field]:
-        return CONFIG
 
     @classmethod
     def from_config_value(  # type: ignore[override]
@@ -209,16 +213,12 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._close_engines()
 
 
-class PooledSqliteRunStorage(SqliteRunStorage):
+class PooledSqliteRunStorage(_OptionalBaseDir, SqliteRunStorage):
     """Dagster's SQLite run storage, with one engine kept for the run database."""
 
     def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None) -> None:
         super().__init__(conn_string, inst_data=inst_data)
         self._engine = create_engine(conn_string, **POOL)
-
-    @classmethod
-    def config_type(cls) -> dict[str, Field]:
-        return CONFIG
 
     @classmethod
     def from_config_value(  # type: ignore[override]
@@ -243,12 +243,8 @@ class PooledSqliteRunStorage(SqliteRunStorage):
         self._engine.dispose()
 
 
-class CheckedSqliteScheduleStorage(SqliteScheduleStorage):
+class CheckedSqliteScheduleStorage(_OptionalBaseDir, SqliteScheduleStorage):
     """Dagster's SQLite schedule storage (sensor and schedule ticks), opened without Alembic when set up already."""
-
-    @classmethod
-    def config_type(cls) -> dict[str, Field]:
-        return CONFIG
 
     @classmethod
     def from_config_value(  # type: ignore[override]
